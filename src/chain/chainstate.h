@@ -1,0 +1,144 @@
+// The block tree and the active chain (SPEC section 3).
+//
+// Every valid block is kept, side branches included. The active chain ends
+// at the block with the most cumulative work; ties go to the block seen
+// first. Blocks whose parent is unknown wait in a bounded orphan pool and
+// connect when the parent arrives. A block enters the tree only after the
+// store has committed it, so nothing the chain reports is lost on a crash of
+// a durable store. If a commit fails, the chain refuses every later write
+// (Failed() turns true) and keeps serving what it has.
+//
+// Thread-safe: every public method takes the chain's lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "chain/notifications.h"
+#include "chain/orphans.h"
+#include "consensus/params.h"
+#include "consensus/validation.h"
+#include "consensus/work.h"
+#include "primitives/block.h"
+#include "storage/block_store.h"
+#include "util/hash_map.h"
+#include "util/result.h"
+
+namespace powchain {
+
+struct ChainOptions {
+  std::size_t max_orphans = OrphanPool::kDefaultMaxBlocks;
+  std::size_t max_orphan_bytes = OrphanPool::kDefaultMaxBytes;
+};
+
+enum class AcceptStatus {
+  kNewTip,       // stored and now (part of) the active chain
+  kSideBranch,   // stored on a branch with no more work than the active one
+  kOrphan,       // parent unknown; held in the orphan pool
+  kDuplicate,    // already stored or already held as an orphan
+  kInvalid,      // refused by a consensus rule (see `validation`)
+  kStoreFailed,  // the store failed; nothing was acknowledged
+};
+
+struct AcceptResult {
+  AcceptStatus status = AcceptStatus::kInvalid;
+  ValidationResult validation;  // the reason when status is kInvalid
+  std::string store_error;      // when status is kStoreFailed
+  // Blocks added to the tree by this call: the block itself plus any orphans
+  // that connected behind it.
+  std::size_t added = 0;
+  // For kOrphan: the parent to fetch.
+  Hash32 missing_parent{};
+  bool ok() const { return status == AcceptStatus::kNewTip || status == AcceptStatus::kSideBranch; }
+};
+
+class ChainState {
+ public:
+  // One node of the block tree. Entries live as long as the ChainState.
+  struct Entry {
+    Hash32 hash;
+    BlockHeader header;
+    Work chain_work;
+    const Entry* parent;     // nullptr for genesis
+    std::uint64_t sequence;  // order in which blocks entered the tree
+  };
+
+  ChainState(Params params, BlockStore& store, ChainOptions options = {});
+  ChainState(const ChainState&) = delete;
+  ChainState& operator=(const ChainState&) = delete;
+
+  // Loads the tree from the store, or writes genesis into an empty store.
+  // Must be called once before anything else.
+  Status Load();
+
+  // Validates `block` and adds it to the tree, reorganizing when it makes a
+  // branch heavier than the active one. `now_ms` is the local time for the
+  // future-drift check. A block too far in the future is refused now
+  // (kInvalid, kTimeTooNew) without being remembered as bad, so the same
+  // block may be accepted later.
+  AcceptResult AcceptBlock(Block block, std::uint64_t now_ms);
+
+  // Accepts `blocks` in order with a single store commit for all of them
+  // (sync batches). Returns one result per block; if the commit fails,
+  // every block that would have been stored reports kStoreFailed.
+  std::vector<AcceptResult> AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms);
+
+  ChainTip Tip() const;
+  const Params& params() const { return params_; }
+  Hash32 GenesisHash() const;
+
+  // Active-chain lookups. Block data comes from the store.
+  std::optional<Hash32> HashAtHeight(std::uint64_t height) const;
+  Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) const;
+  Result<std::optional<Block>> BlockByHash(const Hash32& hash) const;
+  // Hashes of up to `limit` active blocks starting at `from`.
+  std::vector<Hash32> ActiveHashes(std::uint64_t from, std::size_t limit) const;
+
+  // True when the block is in the tree (any branch).
+  bool Contains(const Hash32& hash) const;
+  bool IsActive(const Hash32& hash) const;
+  std::size_t BlockCount() const;
+  std::size_t OrphanCount() const;
+  bool Failed() const;
+
+  // The context a child of `hash` would be checked against; nullopt when
+  // `hash` is not in the tree.
+  std::optional<ParentContext> ContextFor(const Hash32& hash) const;
+
+  // Registers an observer (not owned; must outlive this ChainState or be
+  // removed first).
+  void AddObserver(ChainObserver* observer);
+  void RemoveObserver(ChainObserver* observer);
+
+ private:
+  struct Staged;  // blocks of one call, added to the tree before commit
+
+  ParentContext ContextForLocked(const Entry& entry) const;
+  ChainTip TipOfLocked(const Entry& entry) const;
+  const Entry* FindLocked(const Hash32& hash) const;
+  // Validates and stages one block plus any orphans it releases.
+  AcceptResult StageLocked(Block block, std::uint64_t now_ms, Staged& staged);
+  const Entry* InsertEntryLocked(const Block& block, const Entry* parent);
+  // Commits what `staged` holds and moves the tip; on failure undoes it.
+  Status CommitLocked(Staged& staged);
+  void SetActiveTipLocked(const Entry* tip, TipChange* change);
+
+  const Params params_;
+  BlockStore& store_;  // not owned
+  mutable std::mutex mutex_;
+  std::unordered_map<Hash32, std::unique_ptr<Entry>, Hash32Hasher> index_;
+  std::vector<const Entry*> active_;  // active_[h] is the active block at height h
+  OrphanPool orphans_;
+  std::uint64_t next_sequence_ = 0;
+  bool failed_ = false;
+  std::vector<ChainObserver*> observers_;  // not owned
+};
+
+}  // namespace powchain

@@ -1,0 +1,41 @@
+// How the chain tells the rest of the node that its tip moved. The chain
+// never knows who listens (miner, peers, HTTP waiters).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "consensus/validation.h"
+#include "consensus/work.h"
+#include "util/bytes.h"
+
+namespace powchain {
+
+struct ChainTip {
+  // header, hash and median time past: all a miner needs to build on it.
+  ParentContext context;
+  Work work = 0;  // cumulative work of the chain ending here
+  std::uint64_t height() const { return context.header.height; }
+  const Hash32& hash() const { return context.hash; }
+};
+
+struct TipChange {
+  ChainTip old_tip;
+  ChainTip new_tip;
+  // Blocks that left the active chain (tip first) and that joined it
+  // (fork point side first). `disconnected` is empty unless this is a
+  // reorganization.
+  std::vector<Hash32> disconnected;
+  std::vector<Hash32> connected;
+};
+
+class ChainObserver {
+ public:
+  virtual ~ChainObserver() = default;
+  // Called after the change is committed to the store, in commit order,
+  // with the chain's lock held: it must return quickly and must not call
+  // back into ChainState.
+  virtual void OnTipChanged(const TipChange& change) = 0;
+};
+
+}  // namespace powchain

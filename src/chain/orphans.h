@@ -1,0 +1,46 @@
+// Blocks whose parent is not known yet, held until it arrives. Bounded by
+// count and by bytes; when full, the oldest block is evicted. Not
+// thread-safe: ChainState guards it with its own lock.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "primitives/block.h"
+#include "util/hash_map.h"
+
+namespace powchain {
+
+class OrphanPool {
+ public:
+  static constexpr std::size_t kDefaultMaxBlocks = 100;
+  static constexpr std::size_t kDefaultMaxBytes = 16 * 1024 * 1024;
+
+  OrphanPool(std::size_t max_blocks, std::size_t max_bytes)
+      : max_blocks_(max_blocks), max_bytes_(max_bytes) {}
+
+  // Adds `block` (keyed by block.hash, which the caller has verified).
+  // Returns false when it was already present or is larger than the pool.
+  bool Add(Block block);
+
+  // Removes and returns every held block whose lastHash is `parent`.
+  std::vector<Block> TakeChildren(const Hash32& parent);
+
+  bool Contains(const Hash32& hash) const { return blocks_.contains(hash); }
+  std::size_t size() const { return blocks_.size(); }
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  void EvictOldest();
+
+  std::size_t max_blocks_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
+  std::unordered_map<Hash32, Block, Hash32Hasher> blocks_;
+  std::unordered_multimap<Hash32, Hash32, Hash32Hasher> by_parent_;  // lastHash -> hash
+  std::deque<Hash32> arrival_;  // may hold hashes already taken; skipped on eviction
+};
+
+}  // namespace powchain

@@ -1,0 +1,27 @@
+#include "consensus/params.h"
+
+namespace powchain {
+
+Params Params::Main() {
+  Params p;
+  p.network = "main";
+  return p;
+}
+
+Params Params::Regtest() {
+  Params p;
+  p.network = "regtest";
+  p.mine_rate_ms = 1000;
+  p.initial_difficulty = 8;
+  return p;
+}
+
+std::optional<Params> Params::ForNetwork(std::string_view name) {
+  if (name == "main") return Main();
+  if (name == "regtest") return Regtest();
+  return std::nullopt;
+}
+
+std::vector<std::string> Params::NetworkNames() { return {"main", "regtest"}; }
+
+}  // namespace powchain

@@ -1,0 +1,73 @@
+// Block validity (SPEC section 3). Context-free checks need only the block;
+// contextual checks need the parent. Both are pure: `now_ms` is a parameter.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "consensus/params.h"
+#include "primitives/block.h"
+
+namespace powchain {
+
+enum class BlockError {
+  kNone,
+  // Context-free.
+  kOversize,       // serialized size above params.max_block_bytes
+  kBadVersion,     // unknown header version
+  kBadHash,        // the hash sent does not match the recomputed header hash
+  kBadDifficulty,  // difficulty out of [min, max] range, or not what rule 4 requires
+  kHighHash,       // the hash lacks the required leading zero bits
+  kBadDataHash,    // dataHash is not SHA-256 of the canonical data bytes
+  // Contextual.
+  kBadHeight,    // height != parent.height + 1
+  kBadLastHash,  // lastHash != parent hash
+  kTimeTooOld,   // timestamp <= median time past
+  kTimeTooNew,   // timestamp > now + maxFutureDriftMs; may become valid later
+  // Whole chains.
+  kBadGenesis,  // the first block is not this network's genesis
+};
+
+// A short stable name for logs and peer messages, e.g. "high-hash".
+std::string_view BlockErrorName(BlockError e);
+
+struct [[nodiscard]] ValidationResult {
+  BlockError error = BlockError::kNone;
+  std::string message;
+
+  bool ok() const { return error == BlockError::kNone; }
+  static ValidationResult Ok() { return {}; }
+  static ValidationResult Fail(BlockError e, std::string msg) { return {e, std::move(msg)}; }
+};
+
+// What the contextual checks need to know about the parent.
+struct ParentContext {
+  BlockHeader header;
+  Hash32 hash{};
+  // MedianTimePast over the last mtpWindow timestamps ending at the parent.
+  std::uint64_t median_time_past = 0;
+};
+
+// Checks that need no chain, cheapest first: size, version, difficulty
+// range, hash recomputation, proof of work, data hash.
+ValidationResult CheckBlockContextFree(const Block& block, const Params& params);
+
+// Checks against the parent: height, lastHash, exact difficulty, median time
+// past, future drift against `now_ms`.
+ValidationResult CheckBlockContextual(const BlockHeader& header, const ParentContext& parent,
+                                      std::uint64_t now_ms, const Params& params);
+
+// Both, context-free first.
+ValidationResult CheckBlock(const Block& block, const ParentContext& parent, std::uint64_t now_ms,
+                            const Params& params);
+
+// A whole chain, genesis first, as a peer might send it (the tutorial's
+// isValidChain): blocks[0] must equal MakeGenesis(params) field for field,
+// and every later block must pass CheckBlock on top of the one before it.
+// `error_height` (optional) receives the height of the first bad block.
+ValidationResult CheckChain(std::span<const Block> blocks, std::uint64_t now_ms,
+                            const Params& params, std::uint64_t* error_height = nullptr);
+
+}  // namespace powchain

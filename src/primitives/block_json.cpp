@@ -1,0 +1,124 @@
+#include "primitives/block_json.h"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+
+#include "primitives/canonical_json.h"
+#include "util/hex.h"
+
+namespace powchain {
+namespace {
+
+void AppendUInt(std::string& out, std::uint64_t v) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, res.ptr);
+}
+
+void AppendField(std::string& out, std::string_view name) {
+  out += '"';
+  out += name;
+  out += "\":";
+}
+
+Result<std::uint64_t> ReadUInt(const JsonValue& obj, std::string_view name, std::uint64_t max) {
+  const JsonValue* v = obj.Find(name);
+  if (v == nullptr) return Error{"block field '" + std::string(name) + "' is missing"};
+  const auto n = v->AsU64();
+  if (!n || *n > max) {
+    return Error{"block field '" + std::string(name) + "' must be an integer from 0 to " +
+                 std::to_string(max)};
+  }
+  return *n;
+}
+
+Result<Hash32> ReadHash(const JsonValue& obj, std::string_view name) {
+  const JsonValue* v = obj.Find(name);
+  if (v == nullptr) return Error{"block field '" + std::string(name) + "' is missing"};
+  if (!v->is_string()) return Error{"block field '" + std::string(name) + "' must be a string"};
+  const auto h = HexToHash32(v->as_string());
+  if (!h) return Error{"block field '" + std::string(name) + "' must be 64 hex digits"};
+  return *h;
+}
+
+}  // namespace
+
+std::string BlockToJson(const Block& block) {
+  const BlockHeader& h = block.header;
+  std::string out;
+  out.reserve(block.data.size() + 320);
+  out += '{';
+  AppendField(out, "version");
+  AppendUInt(out, h.version);
+  out += ',';
+  AppendField(out, "height");
+  AppendUInt(out, h.height);
+  out += ',';
+  AppendField(out, "lastHash");
+  out += '"' + HexEncode(h.last_hash) + "\",";
+  AppendField(out, "dataHash");
+  out += '"' + HexEncode(h.data_hash) + "\",";
+  AppendField(out, "timestamp");
+  AppendUInt(out, h.timestamp);
+  out += ',';
+  AppendField(out, "difficulty");
+  AppendUInt(out, h.difficulty);
+  out += ',';
+  AppendField(out, "nonce");
+  AppendUInt(out, h.nonce);
+  out += ',';
+  AppendField(out, "hash");
+  out += '"' + HexEncode(block.hash) + "\",";
+  AppendField(out, "data");
+  out += block.data;
+  out += '}';
+  return out;
+}
+
+Result<Block> BlockFromJson(const JsonValue& value) {
+  if (!value.is_object()) return Error{"a block must be a JSON object"};
+  constexpr std::uint64_t kU32Max = std::numeric_limits<std::uint32_t>::max();
+  constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
+
+  auto version = ReadUInt(value, "version", kU32Max);
+  if (!version) return Error{version.error()};
+  auto height = ReadUInt(value, "height", kU64Max);
+  if (!height) return Error{height.error()};
+  auto last_hash = ReadHash(value, "lastHash");
+  if (!last_hash) return Error{last_hash.error()};
+  auto data_hash = ReadHash(value, "dataHash");
+  if (!data_hash) return Error{data_hash.error()};
+  auto timestamp = ReadUInt(value, "timestamp", kU64Max);
+  if (!timestamp) return Error{timestamp.error()};
+  auto difficulty = ReadUInt(value, "difficulty", kU32Max);
+  if (!difficulty) return Error{difficulty.error()};
+  auto nonce = ReadUInt(value, "nonce", kU64Max);
+  if (!nonce) return Error{nonce.error()};
+  auto hash = ReadHash(value, "hash");
+  if (!hash) return Error{hash.error()};
+  const JsonValue* data = value.Find("data");
+  if (data == nullptr) return Error{"block field 'data' is missing"};
+  auto canonical = CanonicalJson(*data);
+  if (!canonical) return Error{"block field 'data': " + canonical.error()};
+
+  Block b;
+  b.header.version = static_cast<std::uint32_t>(*version);
+  b.header.height = *height;
+  b.header.last_hash = *last_hash;
+  b.header.data_hash = *data_hash;
+  b.header.timestamp = *timestamp;
+  b.header.difficulty = static_cast<std::uint32_t>(*difficulty);
+  b.header.nonce = *nonce;
+  b.hash = *hash;
+  b.data = std::move(canonical).value();
+  return b;
+}
+
+Result<Block> BlockFromJsonText(std::string_view text, const JsonLimits& limits) {
+  auto parsed = ParseJson(text, limits);
+  if (!parsed) return Error{parsed.error()};
+  return BlockFromJson(*parsed);
+}
+
+}  // namespace powchain

@@ -1,0 +1,29 @@
+// The JSON form of a block (SPEC section 1), as served over HTTP and sent to
+// peers:
+//   {"version":1,"height":H,"lastHash":"<hex>","dataHash":"<hex>",
+//    "timestamp":T,"difficulty":D,"nonce":N,"hash":"<hex>","data":<json>}
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "primitives/block.h"
+#include "primitives/json.h"
+#include "util/result.h"
+
+namespace powchain {
+
+// The block as one JSON object; `data` is written as its canonical bytes.
+std::string BlockToJson(const Block& block);
+
+// Reads a block from a parsed JSON object. Every field is required and must
+// have its exact type and range (u32/u64 integers written as plain digits,
+// 64-digit hex hashes); unknown fields are ignored. `data` is canonicalized;
+// a number it cannot carry exactly is an error. The "hash" field is copied
+// as sent: CheckBlock compares it with the recomputed one.
+Result<Block> BlockFromJson(const JsonValue& value);
+
+// ParseJson + BlockFromJson.
+Result<Block> BlockFromJsonText(std::string_view text, const JsonLimits& limits = {});
+
+}  // namespace powchain

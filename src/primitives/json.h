@@ -1,0 +1,89 @@
+// A strict JSON reader for everything that arrives from outside (block data,
+// and later request bodies and peer messages).
+//
+// Why not Boost.JSON for this: consensus needs the exact text of every number
+// (to refuse numbers that canonical JSON would change, and to read u64 header
+// fields without a detour through double), and a correctly rounded
+// text-to-double conversion, which Boost.JSON 1.81 does not promise.
+//
+// The reader follows RFC 8259 with I-JSON (RFC 7493) restrictions: strings
+// must be valid UTF-8 with no lone surrogate escapes, object keys must be
+// unique. Depth and size are limited; exceeding either is an error, never a
+// crash or deep recursion.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "util/result.h"
+
+namespace powchain {
+
+struct JsonLimits {
+  static constexpr std::size_t kDefaultMaxBytes = std::size_t{4} * 1024 * 1024;
+  static constexpr std::size_t kDefaultMaxDepth = 64;
+  // ParseJson never recurses, but destroying a JsonValue does (one frame per
+  // level), so a larger max_depth is treated as this.
+  static constexpr std::size_t kMaxSupportedDepth = 1000;
+  std::size_t max_bytes = kDefaultMaxBytes;  // length of the whole text
+  std::size_t max_depth = kDefaultMaxDepth;  // nesting of arrays and objects
+};
+
+class JsonValue {
+ public:
+  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
+  using Member = std::pair<std::string, JsonValue>;
+
+  JsonValue() = default;
+  static JsonValue Null() { return JsonValue(); }
+  static JsonValue Bool(bool b);
+  // `text` must be a valid JSON number; it is kept as written.
+  static JsonValue Number(std::string text);
+  static JsonValue String(std::string utf8);
+  static JsonValue Array(std::vector<JsonValue> items);
+  // Members keep their order; keys must be unique.
+  static JsonValue Object(std::vector<Member> members);
+
+  Kind kind() const { return kind_; }
+  bool is_null() const { return kind_ == Kind::kNull; }
+  bool is_bool() const { return kind_ == Kind::kBool; }
+  bool is_number() const { return kind_ == Kind::kNumber; }
+  bool is_string() const { return kind_ == Kind::kString; }
+  bool is_array() const { return kind_ == Kind::kArray; }
+  bool is_object() const { return kind_ == Kind::kObject; }
+
+  // Each accessor requires the matching kind.
+  bool as_bool() const;
+  // The number exactly as written in the source text.
+  const std::string& number_text() const;
+  // The decoded string (UTF-8, escapes resolved).
+  const std::string& as_string() const;
+  const std::vector<JsonValue>& items() const;
+  const std::vector<Member>& members() const;
+
+  // Object member lookup; nullptr when absent or when this is not an object.
+  const JsonValue* Find(std::string_view key) const;
+
+  // The number as an unsigned 64-bit integer: only plain digits are accepted
+  // (no sign, fraction or exponent) and the value must fit. nullopt otherwise,
+  // including when this is not a number.
+  std::optional<std::uint64_t> AsU64() const;
+
+ private:
+  Kind kind_ = Kind::kNull;
+  bool bool_ = false;
+  std::string text_;  // number text or string value
+  std::vector<JsonValue> items_;
+  std::vector<Member> members_;
+};
+
+// Parses one JSON text (surrounding whitespace allowed, nothing else after
+// it). Errors name the byte offset and what was wrong.
+Result<JsonValue> ParseJson(std::string_view text, const JsonLimits& limits = {});
+
+}  // namespace powchain

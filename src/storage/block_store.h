@@ -1,0 +1,47 @@
+// Where the chain's blocks live. ChainState writes through this interface
+// and treats a block as known only once Commit has returned ok, so a store
+// that makes each commit durable (the SQLite store) gives the guarantee that
+// nothing is acknowledged, served or relayed before it is on disk.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "primitives/block.h"
+#include "util/bytes.h"
+#include "util/result.h"
+
+namespace powchain {
+
+struct WriteBatch {
+  // Blocks to add, parents before children. Not owned.
+  std::vector<const Block*> blocks;
+  // The new active tip, when it changes.
+  std::optional<Hash32> tip;
+};
+
+class BlockStore {
+ public:
+  virtual ~BlockStore() = default;
+
+  // Applies the whole batch or nothing. On ok the batch must survive a crash
+  // (for a durable store) and be visible to every reader. After an error the
+  // store's previous contents are intact; the caller stops writing.
+  virtual Status Commit(const WriteBatch& batch) = 0;
+
+  // nullopt when the block is not stored. An error means the store could not
+  // be read, not that the block is unknown.
+  virtual Result<std::optional<Block>> ReadBlock(const Hash32& hash) const = 0;
+
+  // The tip of the last commit that set one; nullopt for an empty store.
+  virtual Result<std::optional<Hash32>> ReadTip() const = 0;
+
+  // Calls `fn` for every stored block's header and hash, in commit order
+  // (so a parent always comes before its children). Used at start-up to
+  // rebuild the block index without reading block data.
+  virtual Status ForEachHeader(
+      const std::function<void(const Hash32& hash, const BlockHeader& header)>& fn) const = 0;
+};
+
+}  // namespace powchain

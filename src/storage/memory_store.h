@@ -1,0 +1,41 @@
+// An in-memory BlockStore for tests, with fault injection. Thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/block_store.h"
+#include "util/hash_map.h"
+
+namespace powchain {
+
+class MemoryBlockStore final : public BlockStore {
+ public:
+  Status Commit(const WriteBatch& batch) override;
+  Result<std::optional<Block>> ReadBlock(const Hash32& hash) const override;
+  Result<std::optional<Hash32>> ReadTip() const override;
+  Status ForEachHeader(
+      const std::function<void(const Hash32&, const BlockHeader&)>& fn) const override;
+
+  // Fault injection: the next `n` commits fail with an I/O error and write
+  // nothing.
+  void FailNextCommits(std::size_t n);
+  // Fault injection: every read fails while set.
+  void SetFailReads(bool fail);
+
+  std::size_t BlockCount() const;
+  std::size_t CommitCount() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<Hash32, Block, Hash32Hasher> blocks_;  // GUARDED_BY(mutex_)
+  std::vector<Hash32> order_;                               // commit order
+  std::optional<Hash32> tip_;
+  std::size_t fail_commits_ = 0;
+  bool fail_reads_ = false;
+  std::size_t commits_ = 0;
+};
+
+}  // namespace powchain

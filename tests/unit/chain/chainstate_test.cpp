@@ -1,0 +1,371 @@
+#include "chain/chainstate.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "consensus/genesis.h"
+#include "storage/memory_store.h"
+#include "testutil/chain_builder.h"
+
+namespace powchain {
+namespace {
+
+using test::ChainBuilder;
+using test::TinyParams;
+
+constexpr std::uint64_t kFarFuture = 1ull << 62;  // `now` for tests that don't test time
+
+class RecordingObserver : public ChainObserver {
+ public:
+  void OnTipChanged(const TipChange& change) override { changes.push_back(change); }
+  std::vector<TipChange> changes;
+};
+
+class ChainStateTest : public ::testing::Test {
+ protected:
+  ChainStateTest() : params_(TinyParams()), chain_(params_, store_) {
+    EXPECT_TRUE(chain_.Load().ok());
+    chain_.AddObserver(&observer_);
+  }
+
+  AcceptResult Accept(const Block& b, std::uint64_t now = kFarFuture) {
+    return chain_.AcceptBlock(b, now);
+  }
+  void AcceptAll(const ChainBuilder& builder) {
+    for (const Block& b : builder.WithoutGenesis()) {
+      if (chain_.Contains(b.hash)) continue;
+      const AcceptResult r = Accept(b);
+      ASSERT_TRUE(r.ok()) << r.validation.message;
+    }
+  }
+  // The active chain, read back through the public interface.
+  std::vector<Hash32> ActiveChain() const {
+    return chain_.ActiveHashes(0, static_cast<std::size_t>(chain_.Tip().height() + 1));
+  }
+
+  Params params_;
+  MemoryBlockStore store_;
+  ChainState chain_;
+  RecordingObserver observer_;
+};
+
+// The tutorial's blockchain suite.
+TEST_F(ChainStateTest, StartsWithGenesis) {
+  const Block genesis = MakeGenesis(params_);
+  EXPECT_EQ(chain_.Tip().hash(), genesis.hash);
+  EXPECT_EQ(chain_.Tip().height(), 0u);
+  EXPECT_EQ(chain_.GenesisHash(), genesis.hash);
+  auto stored = chain_.BlockAtHeight(0);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ(**stored, genesis);
+}
+
+TEST_F(ChainStateTest, AddsABlock) {
+  ChainBuilder b(params_);
+  const Block& block = b.AddSlow("{\"tx\":\"alice pays bob\"}");
+  const AcceptResult r = Accept(block);
+  EXPECT_EQ(r.status, AcceptStatus::kNewTip);
+  EXPECT_EQ(r.added, 1u);
+  EXPECT_EQ(chain_.Tip().hash(), block.hash);
+  EXPECT_EQ(chain_.Tip().height(), 1u);
+  auto stored = chain_.BlockAtHeight(1);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(**stored, block);
+  EXPECT_EQ((*stored)->data, "{\"tx\":\"alice pays bob\"}");
+  EXPECT_EQ((*stored)->header.last_hash, MakeGenesis(params_).hash);
+  ASSERT_EQ(observer_.changes.size(), 1u);
+  EXPECT_EQ(observer_.changes[0].new_tip.hash(), block.hash);
+  EXPECT_EQ(observer_.changes[0].connected, std::vector<Hash32>{block.hash});
+  EXPECT_TRUE(observer_.changes[0].disconnected.empty());
+}
+
+TEST_F(ChainStateTest, DuplicateIsReportedAndNotStoredTwice) {
+  ChainBuilder b(params_);
+  const Block& block = b.AddSlow();
+  EXPECT_EQ(Accept(block).status, AcceptStatus::kNewTip);
+  const std::size_t commits = store_.CommitCount();
+  EXPECT_EQ(Accept(block).status, AcceptStatus::kDuplicate);
+  EXPECT_EQ(Accept(MakeGenesis(params_)).status, AcceptStatus::kDuplicate);
+  EXPECT_EQ(store_.CommitCount(), commits);
+  EXPECT_EQ(observer_.changes.size(), 1u);
+}
+
+TEST_F(ChainStateTest, InvalidBlockIsRefusedWithItsReason) {
+  ChainBuilder b(params_);
+  Block block = b.AddSlow();
+  block.data = "\"tampered\"";
+  const AcceptResult r = Accept(block);
+  EXPECT_EQ(r.status, AcceptStatus::kInvalid);
+  EXPECT_EQ(r.validation.error, BlockError::kBadDataHash);
+  EXPECT_FALSE(r.validation.message.empty());
+  EXPECT_FALSE(chain_.Contains(block.hash));
+  EXPECT_EQ(chain_.Tip().height(), 0u);
+  EXPECT_EQ(store_.BlockCount(), 1u);
+}
+
+TEST_F(ChainStateTest, BetterChainReplacesTheCurrentOne) {
+  ChainBuilder mine(params_);
+  for (int i = 0; i < 3; ++i) mine.AddSlow("\"a\"");
+  AcceptAll(mine);
+  ChainBuilder theirs(params_);
+  for (int i = 0; i < 4; ++i) theirs.AddSlow("\"b\"");
+  AcceptAll(theirs);
+  EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
+  EXPECT_EQ(ActiveChain().back(), theirs.tip().hash);
+  const TipChange& last = observer_.changes.back();
+  EXPECT_EQ(last.disconnected.size(), 3u);
+  EXPECT_EQ(last.connected.size(), 4u);
+  EXPECT_EQ(last.old_tip.hash(), mine.tip().hash);
+}
+
+TEST_F(ChainStateTest, EqualChainDoesNotReplace) {
+  ChainBuilder mine(params_);
+  for (int i = 0; i < 3; ++i) mine.AddSlow("\"a\"");
+  AcceptAll(mine);
+  ChainBuilder theirs(params_);
+  for (int i = 0; i < 3; ++i) theirs.AddSlow("\"b\"");
+  ASSERT_EQ(theirs.TipContext().header.difficulty, mine.tip().header.difficulty);
+  for (const Block& b : theirs.WithoutGenesis())
+    EXPECT_EQ(Accept(b).status, AcceptStatus::kSideBranch);
+  EXPECT_EQ(chain_.Tip().hash(), mine.tip().hash);
+  EXPECT_TRUE(chain_.Contains(theirs.tip().hash));
+}
+
+TEST_F(ChainStateTest, WorseChainDoesNotReplace) {
+  ChainBuilder mine(params_);
+  for (int i = 0; i < 4; ++i) mine.AddSlow("\"a\"");
+  AcceptAll(mine);
+  ChainBuilder theirs(params_);
+  for (int i = 0; i < 2; ++i) theirs.AddSlow("\"b\"");
+  AcceptAll(theirs);
+  EXPECT_EQ(chain_.Tip().hash(), mine.tip().hash);
+  EXPECT_TRUE(chain_.Contains(theirs.tip().hash));
+  EXPECT_FALSE(chain_.IsActive(theirs.tip().hash));
+}
+
+TEST_F(ChainStateTest, LongerButLighterChainLoses) {
+  ChainBuilder heavy(params_);  // 3 fast blocks: difficulty 2, 3, 4
+  for (int i = 0; i < 3; ++i) heavy.AddFast("\"heavy\"");
+  ChainBuilder light(params_);  // 6 slow blocks: difficulty 1 each
+  for (int i = 0; i < 6; ++i) light.AddSlow("\"light\"");
+  AcceptAll(heavy);
+  AcceptAll(light);
+  EXPECT_EQ(chain_.Tip().hash(), heavy.tip().hash);
+  EXPECT_EQ(chain_.Tip().height(), 3u);
+  EXPECT_EQ(WorkToHex(chain_.Tip().work), WorkToHex(Work(2 + 4 + 8 + 16)));
+  // Order of arrival does not matter.
+  MemoryBlockStore other_store;
+  ChainState other(params_, other_store);
+  ASSERT_TRUE(other.Load().ok());
+  for (const Block& b : light.WithoutGenesis()) ASSERT_TRUE(other.AcceptBlock(b, kFarFuture).ok());
+  for (const Block& b : heavy.WithoutGenesis()) ASSERT_TRUE(other.AcceptBlock(b, kFarFuture).ok());
+  EXPECT_EQ(other.Tip().hash(), heavy.tip().hash);
+}
+
+TEST_F(ChainStateTest, ReorganizesBackAndForthKeepingEveryBlock) {
+  ChainBuilder a(params_);
+  ChainBuilder b(params_);
+  a.AddSlow("\"a\"");
+  AcceptAll(a);
+  std::vector<Hash32> all = {a.tip().hash};
+  for (int round = 0; round < 4; ++round) {
+    ChainBuilder& challenger = round % 2 == 0 ? b : a;
+    ChainBuilder& leader = round % 2 == 0 ? a : b;
+    // Extend the losing branch until it has more work than the leader.
+    do {
+      challenger.AddSlow(round % 2 == 0 ? "\"b\"" : "\"a\"");
+      all.push_back(challenger.tip().hash);
+      ASSERT_TRUE(Accept(challenger.tip()).ok());
+    } while (chain_.Tip().hash() != challenger.tip().hash);
+    EXPECT_FALSE(chain_.IsActive(leader.tip().hash)) << round;
+    EXPECT_TRUE(chain_.IsActive(challenger.tip().hash)) << round;
+  }
+  for (const Hash32& h : all) {
+    EXPECT_TRUE(chain_.Contains(h));
+    auto stored = chain_.BlockByHash(h);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+  }
+  EXPECT_EQ(chain_.BlockCount(), all.size() + 1);
+  int reorgs = 0;
+  for (const TipChange& c : observer_.changes) reorgs += c.disconnected.empty() ? 0 : 1;
+  EXPECT_EQ(reorgs, 4);
+  // The active chain is a linked path from genesis to the tip.
+  const std::vector<Hash32> active = ActiveChain();
+  for (std::size_t h = 1; h < active.size(); ++h) {
+    auto block = chain_.BlockAtHeight(h);
+    ASSERT_TRUE(block.ok() && block->has_value());
+    EXPECT_EQ((*block)->header.last_hash, active[h - 1]);
+  }
+}
+
+TEST_F(ChainStateTest, OrphansConnectWhenTheirParentComes) {
+  ChainBuilder b(params_);
+  for (int i = 0; i < 5; ++i) b.AddSlow("{\"i\":" + std::to_string(i) + "}");
+  const std::vector<Block> blocks = b.WithoutGenesis();
+  for (std::size_t i = blocks.size() - 1; i >= 1; --i) {
+    const AcceptResult r = Accept(blocks[i]);
+    EXPECT_EQ(r.status, AcceptStatus::kOrphan);
+    EXPECT_EQ(r.missing_parent, blocks[i - 1].hash);
+  }
+  EXPECT_EQ(chain_.OrphanCount(), 4u);
+  EXPECT_EQ(chain_.Tip().height(), 0u);
+  EXPECT_EQ(Accept(blocks[3]).status, AcceptStatus::kDuplicate);  // still held
+  const AcceptResult r = Accept(blocks[0]);
+  EXPECT_EQ(r.status, AcceptStatus::kNewTip);
+  EXPECT_EQ(r.added, 5u);
+  EXPECT_EQ(chain_.OrphanCount(), 0u);
+  EXPECT_EQ(chain_.Tip().hash(), b.tip().hash);
+  EXPECT_EQ(observer_.changes.size(), 1u);  // one commit, one tip change
+}
+
+TEST_F(ChainStateTest, InvalidOrphanIsNotPooled) {
+  ChainBuilder b(params_);
+  b.AddSlow();
+  Block orphan = b.AddSlow();
+  orphan.hash[0] ^= 0xff;
+  EXPECT_EQ(Accept(orphan).status, AcceptStatus::kInvalid);
+  EXPECT_EQ(chain_.OrphanCount(), 0u);
+}
+
+TEST(ChainStateOrphanTest, PoolStaysBounded) {
+  const Params params = TinyParams();
+  MemoryBlockStore store;
+  ChainOptions options;
+  options.max_orphans = 5;
+  ChainState chain(params, store, options);
+  ASSERT_TRUE(chain.Load().ok());
+  ChainBuilder b(params);
+  b.AddSlow();
+  for (int i = 0; i < 30; ++i) {
+    // Height-2 blocks whose parent (height 1) the chain never sees.
+    ChainBuilder branch(params, b.blocks());
+    branch.AddSlow("{\"orphan\":" + std::to_string(i) + "}");
+    EXPECT_EQ(chain.AcceptBlock(branch.tip(), kFarFuture).status, AcceptStatus::kOrphan);
+    EXPECT_LE(chain.OrphanCount(), 5u);
+  }
+  EXPECT_EQ(chain.OrphanCount(), 5u);
+  // The parent arrives: only the five newest orphans connect.
+  const AcceptResult r = chain.AcceptBlock(b.tip(), kFarFuture);
+  EXPECT_EQ(r.added, 6u);
+  EXPECT_EQ(chain.BlockCount(), 7u);
+}
+
+TEST(ChainStateOrphanTest, PoolIsBoundedInBytes) {
+  OrphanPool pool(100, 4000);
+  for (int i = 0; i < 10; ++i) {
+    Block b;
+    b.hash[0] = static_cast<std::uint8_t>(i);
+    b.data = std::string(1000, 'x');
+    EXPECT_TRUE(pool.Add(b));
+    EXPECT_LE(pool.bytes(), 4000u);
+  }
+  EXPECT_EQ(pool.size(), 3u);  // 3 * (96 + 1000) bytes fit
+  Block huge;
+  huge.data = std::string(5000, 'x');
+  EXPECT_FALSE(pool.Add(huge));
+}
+
+TEST_F(ChainStateTest, FarFutureBlockIsRefusedNowAndAcceptedLater) {
+  ChainBuilder b(params_);
+  const Block& block = b.AddSlow();
+  const std::uint64_t too_early = block.header.timestamp - params_.max_future_drift_ms - 1;
+  const AcceptResult r = Accept(block, too_early);
+  EXPECT_EQ(r.status, AcceptStatus::kInvalid);
+  EXPECT_EQ(r.validation.error, BlockError::kTimeTooNew);
+  EXPECT_FALSE(chain_.Contains(block.hash));
+  EXPECT_EQ(Accept(block, too_early + 1).status, AcceptStatus::kNewTip);
+}
+
+TEST_F(ChainStateTest, StoreFailureAcknowledgesNothing) {
+  ChainBuilder b(params_);
+  const Block first = b.AddSlow();
+  const Block second = b.AddSlow();
+  store_.FailNextCommits(1);
+  const AcceptResult r = Accept(first);
+  EXPECT_EQ(r.status, AcceptStatus::kStoreFailed);
+  EXPECT_FALSE(r.store_error.empty());
+  EXPECT_FALSE(chain_.Contains(first.hash));
+  EXPECT_EQ(chain_.Tip().height(), 0u);
+  EXPECT_TRUE(observer_.changes.empty());
+  EXPECT_TRUE(chain_.Failed());
+  // Nothing further is acknowledged, even once the store would work again.
+  EXPECT_EQ(Accept(first).status, AcceptStatus::kStoreFailed);
+  EXPECT_EQ(Accept(second).status, AcceptStatus::kStoreFailed);
+  EXPECT_EQ(store_.BlockCount(), 1u);
+  // What was committed stays readable.
+  auto g = chain_.BlockAtHeight(0);
+  EXPECT_TRUE(g.ok() && g->has_value());
+}
+
+TEST_F(ChainStateTest, BatchIsOneCommit) {
+  ChainBuilder b(params_);
+  for (int i = 0; i < 10; ++i) b.AddSlow();
+  const std::size_t commits = store_.CommitCount();
+  const std::vector<AcceptResult> results = chain_.AcceptBlocks(b.WithoutGenesis(), kFarFuture);
+  ASSERT_EQ(results.size(), 10u);
+  for (const AcceptResult& r : results) EXPECT_EQ(r.status, AcceptStatus::kNewTip);
+  EXPECT_EQ(store_.CommitCount(), commits + 1);
+  EXPECT_EQ(chain_.Tip().hash(), b.tip().hash);
+}
+
+TEST_F(ChainStateTest, FailedBatchStoresNothing) {
+  ChainBuilder b(params_);
+  for (int i = 0; i < 3; ++i) b.AddSlow();
+  store_.FailNextCommits(1);
+  for (const AcceptResult& r : chain_.AcceptBlocks(b.WithoutGenesis(), kFarFuture)) {
+    EXPECT_EQ(r.status, AcceptStatus::kStoreFailed);
+  }
+  EXPECT_EQ(chain_.BlockCount(), 1u);
+  EXPECT_EQ(store_.BlockCount(), 1u);
+}
+
+TEST_F(ChainStateTest, ReloadKeepsTipAndSideBranches) {
+  ChainBuilder a(params_);
+  for (int i = 0; i < 4; ++i) a.AddSlow("\"a\"");
+  ChainBuilder side(params_);
+  for (int i = 0; i < 2; ++i) side.AddSlow("\"side\"");
+  AcceptAll(a);
+  AcceptAll(side);
+  ChainState reloaded(params_, store_);
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_EQ(reloaded.Tip().hash(), a.tip().hash);
+  EXPECT_EQ(reloaded.Tip().work, chain_.Tip().work);
+  EXPECT_EQ(reloaded.BlockCount(), 7u);
+  EXPECT_TRUE(reloaded.Contains(side.tip().hash));
+  EXPECT_FALSE(reloaded.IsActive(side.tip().hash));
+  // The side branch can still win after the restart.
+  for (int i = 0; i < 3; ++i) side.AddSlow("\"side\"");
+  for (const Block& blk : side.WithoutGenesis()) {
+    if (!reloaded.Contains(blk.hash)) {
+      ASSERT_TRUE(reloaded.AcceptBlock(blk, kFarFuture).ok());
+    }
+  }
+  EXPECT_EQ(reloaded.Tip().hash(), side.tip().hash);
+}
+
+TEST(ChainStateLoadTest, RefusesAnotherNetworksStore) {
+  MemoryBlockStore store;
+  {
+    ChainState regtest(Params::Regtest(), store);
+    ASSERT_TRUE(regtest.Load().ok());
+  }
+  ChainState main(Params::Main(), store);
+  const Status s = main.Load();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("another network"), std::string::npos) << s.error();
+}
+
+TEST(ChainStateLoadTest, ReportsUnreadableStore) {
+  MemoryBlockStore store;
+  store.SetFailReads(true);
+  ChainState chain(TinyParams(), store);
+  const Status s = chain.Load();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("injected"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace powchain
