@@ -16,7 +16,7 @@ namespace powchain {
 class OrphanPool {
  public:
   static constexpr std::size_t kDefaultMaxBlocks = 100;
-  static constexpr std::size_t kDefaultMaxBytes = 16 * 1024 * 1024;
+  static constexpr std::size_t kDefaultMaxBytes = std::size_t{16} * 1024 * 1024;
 
   OrphanPool(std::size_t max_blocks, std::size_t max_bytes)
       : max_blocks_(max_blocks), max_bytes_(max_bytes) {}

@@ -22,8 +22,8 @@ struct Params {
   std::uint32_t max_difficulty = 255;
   std::uint64_t max_future_drift_ms = 15000;
   std::uint32_t mtp_window = 11;
-  std::size_t max_block_bytes = 1024 * 1024;        // header + canonical data
-  std::uint64_t genesis_timestamp = 1735689600000;  // 2025-01-01T00:00:00Z
+  std::size_t max_block_bytes = std::size_t{1024} * 1024;  // header + canonical data
+  std::uint64_t genesis_timestamp = 1735689600000;         // 2025-01-01T00:00:00Z
 
   static Params Main();
   static Params Regtest();

@@ -43,7 +43,7 @@ Hash32 Sha256Midstate::Finish32(std::span<const std::uint8_t, 32> tail) const {
   SHA256_Transform(&ctx, block);
 
   Hash32 out;
-  for (int i = 0; i < 8; ++i) {
+  for (std::size_t i = 0; i < 8; ++i) {
     const std::uint32_t w = ctx.h[i];
     out[4 * i] = static_cast<std::uint8_t>(w >> 24);
     out[4 * i + 1] = static_cast<std::uint8_t>(w >> 16);
