@@ -27,7 +27,7 @@ debug: setup
 # Builds, then starts the node with the environment passed through
 # (HTTP_PORT, P2P_PORT, PEERS, ...). ARGS adds flags.
 run: build
-	$(POWCHAIN) $(ARGS)
+	$(POWCHAIN) node $(ARGS)
 
 bench: build
 	@set -e; for b in build/release/bench/bench_*; do echo "== $$b"; $$b $(BENCH_ARGS); done

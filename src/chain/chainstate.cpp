@@ -165,7 +165,7 @@ AcceptResult ChainState::StageLocked(Block block, std::uint64_t now_ms, Staged& 
   return result;
 }
 
-Status ChainState::CommitLocked(Staged& staged) {
+Status ChainState::CommitLocked(Staged& staged, BlockOrigin origin) {
   if (staged.entries.empty()) return {};
   const Entry* old_tip = active_.back();
   const Entry* best = old_tip;
@@ -189,6 +189,7 @@ Status ChainState::CommitLocked(Staged& staged) {
   }
   if (best != old_tip) {
     TipChange change;
+    change.origin = origin;
     change.old_tip = TipOfLocked(*old_tip);
     SetActiveTipLocked(best, &change);
     change.new_tip = TipOfLocked(*best);
@@ -200,7 +201,7 @@ Status ChainState::CommitLocked(Staged& staged) {
 void ChainState::SetActiveTipLocked(const Entry* tip, TipChange* change) {
   std::vector<const Entry*> path;  // new active blocks above the fork, tip first
   const Entry* e = tip;
-  while (e != nullptr && !(e->header.height < active_.size() && active_[e->header.height] == e)) {
+  while (e != nullptr && !IsActiveLocked(*e)) {
     path.push_back(e);
     e = e->parent;
   }
@@ -215,14 +216,14 @@ void ChainState::SetActiveTipLocked(const Entry* tip, TipChange* change) {
   for (auto it = path.rbegin(); it != path.rend(); ++it) active_.push_back(*it);
 }
 
-AcceptResult ChainState::AcceptBlock(Block block, std::uint64_t now_ms) {
+AcceptResult ChainState::AcceptBlock(Block block, std::uint64_t now_ms, BlockOrigin origin) {
   std::vector<Block> one;
   one.push_back(std::move(block));
-  return std::move(AcceptBlocks(std::move(one), now_ms).front());
+  return std::move(AcceptBlocks(std::move(one), now_ms, origin).front());
 }
 
-std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks,
-                                                   std::uint64_t now_ms) {
+std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms,
+                                                   BlockOrigin origin) {
   std::lock_guard lock(mutex_);
   std::vector<AcceptResult> results;
   results.reserve(blocks.size());
@@ -241,7 +242,7 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks,
     first_entry.push_back(staged.entries.size());
     results.push_back(StageLocked(std::move(b), now_ms, staged));
   }
-  Status s = CommitLocked(staged);
+  Status s = CommitLocked(staged, origin);
   for (std::size_t i = 0; i < results.size(); ++i) {
     AcceptResult& r = results[i];
     if (r.status != AcceptStatus::kSideBranch) continue;
@@ -251,10 +252,7 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks,
       r.added = 0;
       continue;
     }
-    const Entry* e = staged.entries[first_entry[i]];
-    if (e->header.height < active_.size() && active_[e->header.height] == e) {
-      r.status = AcceptStatus::kNewTip;
-    }
+    if (IsActiveLocked(*staged.entries[first_entry[i]])) r.status = AcceptStatus::kNewTip;
   }
   return results;
 }
@@ -303,7 +301,25 @@ bool ChainState::Contains(const Hash32& hash) const {
 bool ChainState::IsActive(const Hash32& hash) const {
   std::lock_guard lock(mutex_);
   const Entry* e = FindLocked(hash);
-  return e != nullptr && e->header.height < active_.size() && active_[e->header.height] == e;
+  return e != nullptr && IsActiveLocked(*e);
+}
+
+std::optional<std::vector<Hash32>> ChainState::HashesInChain(const Hash32& tip, std::uint64_t from,
+                                                             std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  const Entry* e = FindLocked(tip);
+  if (e == nullptr) return std::nullopt;
+  std::vector<Hash32> out;
+  if (from > e->header.height || limit == 0) return out;
+  const std::uint64_t last = from + std::min<std::uint64_t>(limit - 1, e->header.height - from);
+  if (IsActiveLocked(*e)) {
+    for (std::uint64_t h = from; h <= last; ++h) out.push_back(active_[h]->hash);
+    return out;
+  }
+  while (e->header.height > last) e = e->parent;
+  out.resize(last - from + 1);
+  for (std::size_t i = out.size(); i > 0; --i, e = e->parent) out[i - 1] = e->hash;
+  return out;
 }
 
 std::size_t ChainState::BlockCount() const {

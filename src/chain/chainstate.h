@@ -83,12 +83,14 @@ class ChainState {
   // future-drift check. A block too far in the future is refused now
   // (kInvalid, kTimeTooNew) without being remembered as bad, so the same
   // block may be accepted later.
-  AcceptResult AcceptBlock(Block block, std::uint64_t now_ms);
+  AcceptResult AcceptBlock(Block block, std::uint64_t now_ms,
+                           BlockOrigin origin = BlockOrigin::kUnknown);
 
   // Accepts `blocks` in order with a single store commit for all of them
   // (sync batches). Returns one result per block; if the commit fails,
   // every block that would have been stored reports kStoreFailed.
-  std::vector<AcceptResult> AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms);
+  std::vector<AcceptResult> AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms,
+                                         BlockOrigin origin = BlockOrigin::kUnknown);
 
   ChainTip Tip() const;
   const Params& params() const { return params_; }
@@ -100,6 +102,11 @@ class ChainState {
   Result<std::optional<Block>> BlockByHash(const Hash32& hash) const;
   // Hashes of up to `limit` active blocks starting at `from`.
   std::vector<Hash32> ActiveHashes(std::uint64_t from, std::size_t limit) const;
+  // Hashes of up to `limit` blocks at heights from, from+1, ... of the chain
+  // ending at `tip` (active or not); nullopt when `tip` is unknown. Fast
+  // while `tip` is active; otherwise walks back from `tip`.
+  std::optional<std::vector<Hash32>> HashesInChain(const Hash32& tip, std::uint64_t from,
+                                                   std::size_t limit) const;
 
   // True when the block is in the tree (any branch).
   bool Contains(const Hash32& hash) const;
@@ -123,11 +130,14 @@ class ChainState {
   ParentContext ContextForLocked(const Entry& entry) const;
   ChainTip TipOfLocked(const Entry& entry) const;
   const Entry* FindLocked(const Hash32& hash) const;
+  bool IsActiveLocked(const Entry& entry) const {
+    return entry.header.height < active_.size() && active_[entry.header.height] == &entry;
+  }
   // Validates and stages one block plus any orphans it releases.
   AcceptResult StageLocked(Block block, std::uint64_t now_ms, Staged& staged);
   const Entry* InsertEntryLocked(const Block& block, const Entry* parent);
   // Commits what `staged` holds and moves the tip; on failure undoes it.
-  Status CommitLocked(Staged& staged);
+  Status CommitLocked(Staged& staged, BlockOrigin origin);
   void SetActiveTipLocked(const Entry* tip, TipChange* change);
 
   const Params params_;

@@ -19,7 +19,11 @@ struct ChainTip {
   const Hash32& hash() const { return context.hash; }
 };
 
+// Where a block came from, for logs and for relay decisions.
+enum class BlockOrigin { kUnknown, kMined, kPeer };
+
 struct TipChange {
+  BlockOrigin origin = BlockOrigin::kUnknown;  // of the block(s) that caused the change
   ChainTip old_tip;
   ChainTip new_tip;
   // Blocks that left the active chain (tip first) and that joined it

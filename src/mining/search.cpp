@@ -42,6 +42,9 @@ SearchResult SearchBlock(const ParentContext& parent, std::string canonical_data
       const Hash32 hash = midstate.Finish32(tail);
       ++result.attempts;
       if (LeadingZeroBits(hash) >= difficulty) {
+        if (options.progress != nullptr) {
+          options.progress->fetch_add(i + 1, std::memory_order_relaxed);
+        }
         header.timestamp = timestamp;
         header.difficulty = difficulty;
         header.nonce = nonce;
@@ -53,6 +56,9 @@ SearchResult SearchBlock(const ParentContext& parent, std::string canonical_data
         return result;
       }
       nonce += options.nonce_stride;
+    }
+    if (options.progress != nullptr) {
+      options.progress->fetch_add(interval, std::memory_order_relaxed);
     }
   }
   return result;

@@ -22,6 +22,9 @@ struct SearchOptions {
   std::uint64_t nonce_stride = 1;
   // Attempts between looks at the clock and the cancel flag.
   std::uint32_t check_interval = 4096;
+  // When set, attempts are added here as the search goes (once per check
+  // interval, relaxed), so a hash rate can be read while it runs.
+  std::atomic<std::uint64_t>* progress = nullptr;
 };
 
 struct SearchResult {

@@ -346,6 +346,41 @@ TEST_F(ChainStateTest, ReloadKeepsTipAndSideBranches) {
   EXPECT_EQ(reloaded.Tip().hash(), side.tip().hash);
 }
 
+TEST_F(ChainStateTest, HashesInChainFollowsTheGivenTip) {
+  ChainBuilder a(params_);
+  for (int i = 0; i < 5; ++i) a.AddSlow("\"a\"");
+  ChainBuilder b(params_);
+  for (int i = 0; i < 3; ++i) b.AddSlow("\"b\"");
+  AcceptAll(a);
+  AcceptAll(b);
+  ASSERT_TRUE(chain_.IsActive(a.tip().hash));
+  // Active tip: the fast path.
+  auto hashes = chain_.HashesInChain(a.tip().hash, 1, 3);
+  ASSERT_TRUE(hashes.has_value());
+  EXPECT_EQ(*hashes,
+            (std::vector<Hash32>{a.blocks()[1].hash, a.blocks()[2].hash, a.blocks()[3].hash}));
+  // A side branch tip: walks back along that branch.
+  hashes = chain_.HashesInChain(b.tip().hash, 0, 100);
+  ASSERT_TRUE(hashes.has_value());
+  ASSERT_EQ(hashes->size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ((*hashes)[i], b.blocks()[i].hash);
+  hashes = chain_.HashesInChain(b.tip().hash, 2, 1);
+  EXPECT_EQ(*hashes, std::vector<Hash32>{b.blocks()[2].hash});
+  // Past the end, zero limit, unknown tip.
+  EXPECT_TRUE(chain_.HashesInChain(b.tip().hash, 4, 10)->empty());
+  EXPECT_TRUE(chain_.HashesInChain(a.tip().hash, 0, 0)->empty());
+  EXPECT_FALSE(chain_.HashesInChain(Hash32{}, 0, 10).has_value());
+}
+
+TEST_F(ChainStateTest, TipChangeCarriesTheOrigin) {
+  ChainBuilder b(params_);
+  ASSERT_TRUE(chain_.AcceptBlock(b.AddSlow(), kFarFuture, BlockOrigin::kMined).ok());
+  ASSERT_TRUE(chain_.AcceptBlock(b.AddSlow(), kFarFuture, BlockOrigin::kPeer).ok());
+  ASSERT_EQ(observer_.changes.size(), 2u);
+  EXPECT_EQ(observer_.changes[0].origin, BlockOrigin::kMined);
+  EXPECT_EQ(observer_.changes[1].origin, BlockOrigin::kPeer);
+}
+
 TEST(ChainStateLoadTest, RefusesAnotherNetworksStore) {
   MemoryBlockStore store;
   {

@@ -1,0 +1,89 @@
+// The narrow view of the node that the HTTP layer needs. The node implements
+// it; the HTTP layer never sees the chain, the miner or the peers directly.
+//
+// Every method is thread-safe and may be called from any I/O thread. None of
+// them blocks for long: reads touch memory or the block store; Mine() only
+// queues.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "consensus/params.h"
+#include "consensus/work.h"
+#include "primitives/block.h"
+#include "util/bytes.h"
+#include "util/result.h"
+
+namespace powchain::http {
+
+struct MiningStatus {
+  bool continuous = false;  // --mine
+  unsigned threads = 0;     // worker threads
+  bool active = false;      // a search is running now
+  double hash_rate = 0;     // hashes per second, measured
+  std::size_t queued = 0;   // POST /mine requests not yet in a block
+};
+
+struct NodeStatus {
+  Params params;  // network name and every consensus parameter
+  Hash32 genesis{};
+  std::uint64_t height = 0;
+  Hash32 tip{};
+  std::uint32_t difficulty = 0;  // of the tip
+  Work work = 0;                 // cumulative, of the tip
+  std::size_t peers = 0;
+  MiningStatus mining;
+  std::string agent;  // "powchain/<version>"
+};
+
+struct PeerInfo {
+  std::string url;           // ws://host:port
+  std::string direction;     // "inbound" or "outbound"
+  std::uint64_t height = 0;  // as last reported by the peer
+  std::string agent;
+  std::uint64_t connected_since_ms = 0;  // Unix ms; 0 while not connected
+  std::string state;                     // "connecting", "handshaking", "connected"
+};
+
+class NodeApi {
+ public:
+  virtual ~NodeApi() = default;
+
+  virtual NodeStatus Status() = 0;
+
+  // The active tip's hash and height: a snapshot to stream a chain from.
+  virtual std::pair<Hash32, std::uint64_t> ActiveTip() = 0;
+
+  // Up to `limit` blocks at heights from, from+1, ... of the chain that ends
+  // at `tip` (which need not be active any more: blocks are never deleted,
+  // so a response streamed across a reorganization stays one linked chain).
+  // Fewer (possibly none) when the chain is shorter. An error when the store
+  // cannot be read or `tip` is unknown.
+  virtual Result<std::vector<Block>> BlocksInChain(const Hash32& tip, std::uint64_t from,
+                                                   std::size_t limit) = 0;
+
+  // One active-chain block by height, or any stored block by hash;
+  // nullopt when unknown.
+  virtual Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) = 0;
+  virtual Result<std::optional<Block>> BlockByHash(const Hash32& hash) = 0;
+
+  // Queues `canonical_data` for mining on the current tip. `done` is called
+  // exactly once, from some other thread: with the block once it is in the
+  // active chain (and committed to the store), or with an error (node
+  // stopping, store failure, queue full). It must not block.
+  using MineCallback = std::function<void(Result<Block>)>;
+  virtual void Mine(std::string canonical_data, MineCallback done) = 0;
+
+  virtual std::vector<PeerInfo> Peers() = 0;
+  // Starts dialling `url` (already syntax-checked by the caller). An error
+  // names why it is refused (e.g. P2P disabled, peer cap reached).
+  // Spelled powchain::Status: inside this class, Status names the method above.
+  virtual powchain::Status AddPeer(const std::string& url) = 0;
+};
+
+}  // namespace powchain::http

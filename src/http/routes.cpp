@@ -1,0 +1,395 @@
+#include "http/routes.h"
+
+#include <algorithm>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "consensus/work.h"
+#include "primitives/block_json.h"
+#include "primitives/canonical_json.h"
+#include "primitives/json.h"
+#include "util/hex.h"
+#include "util/url.h"
+
+namespace powchain::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+// Longest piece of a request path echoed back in a 404 message.
+constexpr std::size_t kMaxEchoedPath = 200;
+// Longest decimal u64: 18446744073709551615.
+constexpr std::size_t kMaxHeightDigits = 20;
+constexpr std::size_t kHashHexDigits = 64;
+
+// The length of the UTF-8 sequence of `text` that starts at `i`, or 0 when
+// the bytes there are not a valid one (overlong forms, surrogates and values
+// above U+10FFFF are invalid). Requires i < text.size().
+std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // no overlong forms
+    if (b0 == 0xED) hi = 0x9F;  // no surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;  // no overlong forms
+    if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + len > text.size()) return 0;
+  const unsigned char b1 = byte(i + 1);
+  if (b1 < lo || b1 > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return len;
+}
+
+// `text` with every invalid UTF-8 byte replaced by U+FFFD.
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t len = Utf8SequenceLength(text, i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::optional<std::uint64_t> ParseU64(std::string_view text) {
+  if (text.empty() || text.size() > kMaxHeightDigits) return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+Response MethodNotAllowed(const Request& request, std::string_view path, std::string_view allow) {
+  Response res =
+      ErrorResponse(status::method_not_allowed, "method " + std::string(request.method_string()) +
+                                                    " is not allowed on " + std::string(path) +
+                                                    " (allowed: " + std::string(allow) + ")");
+  res.set(bhttp::field::allow, allow);
+  return res;
+}
+
+// The body of a POST as a JSON object, or the error response: 415 unless the
+// media type is application/json, 400 when the body is missing, is not JSON
+// or is not an object.
+std::variant<JsonValue, Response> ReadJsonObject(const Request& request,
+                                                 std::size_t max_body_bytes) {
+  const auto content_type = request[bhttp::field::content_type];
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  if (!boost::beast::iequals(media, "application/json")) {
+    return ErrorResponse(status::unsupported_media_type, "Content-Type must be application/json");
+  }
+  if (request.body().empty()) {
+    return ErrorResponse(status::bad_request, "request body is missing: expected a JSON object");
+  }
+  JsonLimits limits;
+  limits.max_bytes = max_body_bytes;
+  auto parsed = ParseJson(request.body(), limits);
+  if (!parsed) return ErrorResponse(status::bad_request, parsed.error());
+  if (!parsed->is_object()) {
+    return ErrorResponse(status::bad_request, "request body must be a JSON object");
+  }
+  return std::move(parsed).value();
+}
+
+std::string AllowedMethods(std::string_view path) {
+  if (path == "/peers") return "GET, POST";
+  if (path == "/mine") return "POST";
+  return "GET";
+}
+
+}  // namespace
+
+Response JsonResponse(status code, std::string body) {
+  Response res{code, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = std::move(body);
+  return res;
+}
+
+Response ErrorResponse(status code, std::string_view message) {
+  boost::json::object body;
+  body["error"] = ValidUtf8(message);
+  return JsonResponse(code, boost::json::serialize(body));
+}
+
+Result<BlocksQuery> ParseBlocksQuery(std::string_view query) {
+  BlocksQuery out;
+  bool seen_from = false;
+  bool seen_limit = false;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = param.find('=');
+    const std::string_view name = param.substr(0, eq);
+    const std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
+    bool* seen = nullptr;
+    if (name == "from") {
+      seen = &seen_from;
+    } else if (name == "limit") {
+      seen = &seen_limit;
+    } else {
+      continue;  // unknown parameters are ignored
+    }
+    if (*seen) return Error{"query parameter '" + std::string(name) + "' is given more than once"};
+    *seen = true;
+    const auto number = ParseU64(value);
+    if (!number) {
+      return Error{"query parameter '" + std::string(name) +
+                   "' must be a decimal integer from 0 to 18446744073709551615"};
+    }
+    if (name == "from") {
+      out.from = *number;
+    } else {
+      out.limit = *number;
+    }
+  }
+  return out;
+}
+
+Router::Router(NodeApi& api, RouterOptions options) : api_(api), options_(options) {}
+
+RouteResult Router::Route(const Request& request) const {
+  const std::string_view target = request.target();
+  const auto question = target.find('?');
+  const std::string_view path = target.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  const bhttp::verb method = request.method();
+
+  if (path == "/blocks") {
+    if (method != bhttp::verb::get) return MethodNotAllowed(request, path, "GET");
+    auto parsed = ParseBlocksQuery(query);
+    if (!parsed) return ErrorResponse(status::bad_request, parsed.error());
+    return *parsed;
+  }
+  constexpr std::string_view kBlocksPrefix = "/blocks/";
+  if (path.substr(0, kBlocksPrefix.size()) == kBlocksPrefix) {
+    if (method != bhttp::verb::get) return MethodNotAllowed(request, path, "GET");
+    return BlockById(path.substr(kBlocksPrefix.size()));
+  }
+  if (path == "/mine") {
+    if (method != bhttp::verb::post) return MethodNotAllowed(request, path, "POST");
+    return Mine(request);
+  }
+  if (path == "/status") {
+    if (method != bhttp::verb::get) return MethodNotAllowed(request, path, "GET");
+    return GetStatus();
+  }
+  if (path == "/peers") {
+    if (method == bhttp::verb::get) return GetPeers();
+    if (method == bhttp::verb::post) return AddPeer(request);
+    return MethodNotAllowed(request, path, AllowedMethods(path));
+  }
+  std::string shown(path.substr(0, kMaxEchoedPath));
+  if (path.size() > kMaxEchoedPath) shown += "...";
+  return ErrorResponse(status::not_found, "no such endpoint: " + shown);
+}
+
+Response Router::BlockById(std::string_view id) const {
+  Result<std::optional<Block>> found = std::optional<Block>();
+  if (id.size() == kHashHexDigits && std::all_of(id.begin(), id.end(), IsHexDigit)) {
+    const auto hash = HexToHash32(id);
+    if (!hash) {
+      return ErrorResponse(status::bad_request, "block id must be a height or a 64-digit hex hash");
+    }
+    found = api_.BlockByHash(*hash);
+  } else if (const auto height = ParseU64(id)) {
+    found = api_.BlockAtHeight(*height);
+  } else {
+    return ErrorResponse(status::bad_request, "block id must be a height or a 64-digit hex hash");
+  }
+  if (!found) {
+    return ErrorResponse(status::internal_server_error, "cannot read the block: " + found.error());
+  }
+  if (!found->has_value()) return ErrorResponse(status::not_found, "block not found");
+  return JsonResponse(status::ok, BlockToJson(**found));
+}
+
+Response Router::GetStatus() const {
+  const NodeStatus s = api_.Status();
+  const Params& p = s.params;
+  boost::json::object params;
+  params["mineRate"] = p.mine_rate_ms;
+  params["initialDifficulty"] = p.initial_difficulty;
+  params["minDifficulty"] = p.min_difficulty;
+  params["maxDifficulty"] = p.max_difficulty;
+  params["maxFutureDriftMs"] = p.max_future_drift_ms;
+  params["mtpWindow"] = p.mtp_window;
+  params["maxBlockBytes"] = static_cast<std::uint64_t>(p.max_block_bytes);
+
+  boost::json::object mining;
+  mining["on"] = s.mining.continuous;
+  mining["active"] = s.mining.active;
+  mining["threads"] = s.mining.threads;
+  // Hashes per second, rounded to a whole number (a rate that is not a
+  // finite positive number is 0; JSON has no NaN or infinity).
+  const double rate = s.mining.hash_rate;
+  mining["hashRate"] = std::isfinite(rate) && rate > 0
+                           ? static_cast<std::uint64_t>(std::min(std::round(rate), 1e18))
+                           : std::uint64_t{0};
+  mining["queued"] = static_cast<std::uint64_t>(s.mining.queued);
+
+  boost::json::object body;
+  body["network"] = ValidUtf8(p.network);
+  body["genesis"] = HexEncode(s.genesis);
+  body["height"] = s.height;
+  body["tip"] = HexEncode(s.tip);
+  body["difficulty"] = s.difficulty;
+  body["work"] = WorkToHex(s.work);
+  body["mineRate"] = p.mine_rate_ms;
+  body["params"] = std::move(params);
+  body["peers"] = static_cast<std::uint64_t>(s.peers);
+  body["mining"] = std::move(mining);
+  body["agent"] = ValidUtf8(s.agent);
+  return JsonResponse(status::ok, boost::json::serialize(body));
+}
+
+Response Router::GetPeers() const {
+  boost::json::array peers;
+  for (const PeerInfo& peer : api_.Peers()) {
+    boost::json::object o;
+    o["url"] = ValidUtf8(peer.url);
+    o["direction"] = ValidUtf8(peer.direction);
+    o["height"] = peer.height;
+    o["agent"] = ValidUtf8(peer.agent);
+    o["connectedSince"] = peer.connected_since_ms;
+    o["state"] = ValidUtf8(peer.state);
+    peers.push_back(std::move(o));
+  }
+  return JsonResponse(status::ok, boost::json::serialize(peers));
+}
+
+Response Router::AddPeer(const Request& request) const {
+  auto body = ReadJsonObject(request, options_.max_body_bytes);
+  if (auto* error = std::get_if<Response>(&body)) return std::move(*error);
+  const JsonValue* url_value = std::get<JsonValue>(body).Find("url");
+  if (url_value == nullptr) {
+    return ErrorResponse(status::bad_request, "request body must have a \"url\" member");
+  }
+  if (!url_value->is_string()) {
+    return ErrorResponse(status::bad_request, "\"url\" must be a string like ws://host:port");
+  }
+  const auto url = ParsePeerUrl(url_value->as_string());
+  if (!url) return ErrorResponse(status::bad_request, url.error());
+  const std::string canonical = url->ToString();
+  const Status added = api_.AddPeer(canonical);
+  if (!added) return ErrorResponse(status::conflict, added.error());
+  boost::json::object out;
+  out["url"] = canonical;
+  return JsonResponse(status::accepted, boost::json::serialize(out));
+}
+
+RouteResult Router::Mine(const Request& request) const {
+  auto body = ReadJsonObject(request, options_.max_body_bytes);
+  if (auto* error = std::get_if<Response>(&body)) return std::move(*error);
+  const JsonValue* data = std::get<JsonValue>(body).Find("data");
+  if (data == nullptr) {
+    return ErrorResponse(status::bad_request, "request body must have a \"data\" member");
+  }
+  auto canonical = CanonicalJson(*data);
+  if (!canonical) return ErrorResponse(status::bad_request, canonical.error());
+  return MineRequest{std::move(canonical).value()};
+}
+
+Response MinedResponse(const Result<Block>& result) {
+  if (!result) return ErrorResponse(status::service_unavailable, result.error());
+  return JsonResponse(status::created, BlockToJson(*result));
+}
+
+BlockStream::BlockStream(NodeApi& api, const BlocksQuery& query, std::size_t batch_size)
+    : api_(api), batch_size_(std::max<std::size_t>(batch_size, 1)) {
+  const auto [tip, height] = api_.ActiveTip();
+  tip_ = tip;
+  first_ = query.from;
+  if (query.from <= height) {
+    // height - from + 1 blocks, saturating (a u64 height never gets there).
+    const std::uint64_t available = height - query.from == std::numeric_limits<std::uint64_t>::max()
+                                        ? height - query.from
+                                        : height - query.from + 1;
+    count_ = std::min(available, query.limit.value_or(available));
+  }
+  next_ = first_;
+  remaining_ = count_;
+}
+
+Result<std::string> BlockStream::Next() {
+  std::string out;
+  if (!started_) {
+    out = "[";
+    started_ = true;
+  }
+  if (remaining_ > 0) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(batch_size_, remaining_));
+    auto blocks = api_.BlocksInChain(tip_, next_, want);
+    if (!blocks) {
+      done_ = true;
+      return Error{"cannot read blocks from height " + std::to_string(next_) + ": " +
+                   blocks.error()};
+    }
+    if (blocks->size() != want) {
+      done_ = true;
+      return Error{"the store returned " + std::to_string(blocks->size()) + " blocks from height " +
+                   std::to_string(next_) + ", expected " + std::to_string(want)};
+    }
+    for (std::size_t i = 0; i < want; ++i) {
+      const Block& block = (*blocks)[i];
+      if (block.header.height != next_ + i) {
+        done_ = true;
+        return Error{"the store returned block " + std::to_string(block.header.height) +
+                     " for height " + std::to_string(next_ + i)};
+      }
+      if (next_ + i != first_) out += ',';
+      out += BlockToJson(block);
+    }
+    next_ += want;
+    remaining_ -= want;
+  }
+  if (remaining_ == 0) {
+    out += ']';
+    done_ = true;
+  }
+  return out;
+}
+
+}  // namespace powchain::http

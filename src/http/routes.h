@@ -1,0 +1,134 @@
+// The HTTP API of SPEC section 4 (docs/api.md) as plain functions from a
+// parsed request to what the server must do with it, so that every route can
+// be tested without sockets. The server (server.h) owns the connections; it
+// calls Router::Route once per request and acts on the answer: send a
+// response, stream the chain with a BlockStream, or queue data for mining.
+//
+// Every response body is JSON with "Content-Type: application/json"; every
+// error body is {"error": "<message>"}.
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "http/node_api.h"
+#include "primitives/block.h"
+#include "util/result.h"
+
+namespace powchain::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using boost::beast::http::status;
+
+// A response with status `code` and the JSON text `body`. Version and
+// keep-alive are left for the server to set.
+Response JsonResponse(status code, std::string body);
+
+// A response {"error": message}. Bytes of `message` that are not valid UTF-8
+// are replaced with U+FFFD, so the body is always valid JSON.
+Response ErrorResponse(status code, std::string_view message);
+
+// GET /blocks?from=H&limit=N, parsed.
+struct BlocksQuery {
+  std::uint64_t from = 0;
+  std::optional<std::uint64_t> limit;  // nullopt: up to the tip
+  friend bool operator==(const BlocksQuery&, const BlocksQuery&) = default;
+};
+
+// Parses the query string of GET /blocks (the text after '?', without it).
+// `from` and `limit` must be plain decimal integers that fit in 64 bits and
+// may be given at most once; other parameters are ignored. No percent
+// decoding: "%31" is not a number. Errors name the parameter.
+Result<BlocksQuery> ParseBlocksQuery(std::string_view query);
+
+// POST /mine, validated: the "data" member in canonical JSON bytes.
+struct MineRequest {
+  std::string canonical_data;
+};
+
+// What the server must do with one request: send this response, stream the
+// active chain (GET /blocks), or queue data for mining (POST /mine).
+using RouteResult = std::variant<Response, BlocksQuery, MineRequest>;
+
+struct RouterOptions {
+  // Request bodies are parsed as JSON with at most this many bytes and the
+  // default nesting limit (JsonLimits::kDefaultMaxDepth). The server's body
+  // limit refuses larger bodies before they get here.
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;
+};
+
+class Router {
+ public:
+  // `api` is not owned and must outlive the router.
+  Router(NodeApi& api, RouterOptions options);
+
+  // Answers every route that needs no waiting; GET /blocks and POST /mine
+  // (once their input is valid) are handed back to the caller. Thread-safe
+  // (the router holds no mutable state; NodeApi is thread-safe). Throws
+  // nothing of its own; an exception from NodeApi or an allocation passes
+  // through, and the server answers it with 500.
+  RouteResult Route(const Request& request) const;
+
+ private:
+  Response BlockById(std::string_view id) const;
+  Response GetStatus() const;
+  Response GetPeers() const;
+  Response AddPeer(const Request& request) const;
+  RouteResult Mine(const Request& request) const;
+
+  NodeApi& api_;
+  RouterOptions options_;
+};
+
+// The response to a finished POST /mine: 201 with the block, or 503 with the
+// error the node reported.
+Response MinedResponse(const Result<Block>& result);
+
+// GET /blocks as a sequence of pieces of one JSON array of blocks, read from
+// the store one batch at a time, so memory stays bounded by one batch however
+// long the chain. The chain is the one that ended at the active tip when the
+// stream was created; blocks appended later are not included, and a
+// reorganization during the stream does not change it (NodeApi::BlocksInChain).
+//
+// Not thread-safe; the server uses one per request on the session's strand.
+class BlockStream {
+ public:
+  // Takes the snapshot (api.ActiveTip()) now. Requires batch_size >= 1.
+  // `api` must outlive the stream.
+  BlockStream(NodeApi& api, const BlocksQuery& query, std::size_t batch_size);
+
+  // True once the piece with the closing ']' has been returned, or after an
+  // error.
+  bool done() const { return done_; }
+
+  // The next piece: the first starts with '[', the last ends with ']', none
+  // is empty; concatenated they are the JSON array. Requires !done(). An
+  // error when the store cannot be read or returns other blocks than asked
+  // for; the stream is then done and the array can never be completed.
+  Result<std::string> Next();
+
+  // Heights the snapshot covers: [first, first + count).
+  std::uint64_t first_height() const { return first_; }
+  std::uint64_t count() const { return count_; }
+
+ private:
+  NodeApi& api_;
+  std::size_t batch_size_;
+  Hash32 tip_{};
+  std::uint64_t first_ = 0;
+  std::uint64_t count_ = 0;
+  std::uint64_t next_ = 0;       // next height to read
+  std::uint64_t remaining_ = 0;  // blocks still to read
+  bool started_ = false;
+  bool done_ = false;
+};
+
+}  // namespace powchain::http

@@ -1,0 +1,758 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "http/routes.h"
+
+namespace powchain::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+// The executor of a session's socket and timer: a strand of the io_context.
+using Strand = net::any_io_executor;
+
+// Bytes asked of the socket per read. A request header is parsed once it is
+// complete, so the read buffer holds at most header_limit plus one read.
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
+// After an accept error (e.g. out of file descriptors) the listener waits this
+// long before accepting again, rather than spinning.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::string EndpointText(const std::string& address, std::uint16_t port) {
+  const bool v6 = address.find(':') != std::string::npos;
+  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+// One chunk of chunked transfer coding (RFC 9112 section 7.1); `last` adds
+// the terminating zero-size chunk. Requires a non-empty `data`. Without
+// `chunked` (an HTTP/1.0 client), `data` as it is.
+std::string ChunkFrame(std::string data, bool last, bool chunked) {
+  if (!chunked) return data;
+  char size[20];
+  const int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+  std::string out;
+  out.reserve(static_cast<std::size_t>(n) + data.size() + 7);
+  out.append(size, static_cast<std::size_t>(n));
+  out += data;
+  out += "\r\n";
+  if (last) out += "0\r\n\r\n";
+  return out;
+}
+
+}  // namespace
+
+class HttpSession;
+
+// Everything the listener and the sessions share with the server. Held by
+// shared_ptr so that handlers still queued after ~HttpServer stay valid.
+struct HttpServer::State {
+  State(HttpOptions opts, NodeApi& node)
+      : options(std::move(opts)), api(node), router(node, RouterOptions{options.body_limit}) {}
+
+  // Called once by every admitted session when it closes. Thread-safe.
+  void Unregister(HttpSession* session, bool counted);
+  std::size_t Connections() const {
+    std::lock_guard lock(mu);
+    return counted;
+  }
+
+  const HttpOptions options;
+  NodeApi& api;
+  const Router router;
+
+  mutable std::mutex mu;
+  bool started = false;                            // guarded by mu
+  bool stopped = false;                            // guarded by mu
+  std::shared_ptr<HttpServer::Listener> listener;  // guarded by mu
+  // Every admitted session not yet closed, to close them on Stop().
+  std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions;  // guarded by mu
+  std::size_t counted = 0;    // sessions holding a connection slot; guarded by mu
+  std::size_t rejecting = 0;  // sessions answering 503; guarded by mu
+};
+
+// One connection. Every member is touched only on the session's strand (the
+// executor of its socket and timer); the only entry points from elsewhere are
+// Post()ed. The session stays alive exactly while an operation of its own is
+// pending (each handler holds a shared_ptr; nothing else does). While a
+// POST /mine waits, that operation is a read watching for the client going
+// away; the miner's callback holds only a weak_ptr. So a closed connection,
+// or an io_context destroyed with work pending, frees the session.
+//
+// Phases and the timer that applies in each:
+//   kIdle      waiting for the first byte of a request     idle_timeout
+//   kHeader    first byte seen, header incomplete          header_timeout
+//   kBody      header complete, body incomplete            body_timeout
+//   kMining    POST /mine queued, no answer yet            none
+//   kWriting   one response being written                  write_timeout per write
+//   kStreaming GET /blocks being written chunk by chunk    write_timeout per write
+//   kLinger    last response sent; draining input          linger_timeout
+//   kClosed    socket closed; late handlers do nothing
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket socket, std::shared_ptr<HttpServer::State> state, bool counted)
+      : socket_(std::move(socket)),
+        strand_(socket_.get_executor()),
+        timer_(strand_),
+        state_(std::move(state)),
+        counted_(counted) {}
+
+  ~HttpSession() { state_->Unregister(this, counted_); }  // if never closed
+
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  // Runs `f` on the session's strand, keeping the session alive.
+  template <typename F>
+  void Post(F f) {
+    net::post(strand_, [self = shared_from_this(), f = std::move(f)]() mutable {
+      self->Guarded("task", [&] { f(*self); });
+    });
+  }
+
+  // Starts serving requests. On the strand. (A Stop() may have come first.)
+  void Serve() {
+    if (phase_ == Phase::kClosed) return;
+    SetNoDelay();
+    NextRequest();
+  }
+
+  // Answers 503 and closes. On the strand.
+  void Refuse() {
+    if (phase_ == Phase::kClosed) return;
+    SetNoDelay();
+    close_after_ = true;
+    Send(ErrorResponse(status::service_unavailable, "too many connections"));
+  }
+
+  // Closes the socket at once, cancelling every pending operation. On the
+  // strand; idempotent.
+  void CloseNow() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    ++timer_generation_;
+    timer_.cancel();
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    state_->Unregister(this, counted_);
+  }
+
+ private:
+  enum class Phase { kIdle, kHeader, kBody, kMining, kWriting, kStreaming, kLinger, kClosed };
+
+  const HttpOptions& options() const { return state_->options; }
+
+  // Responses go out in one or a few writes each; Nagle's algorithm would
+  // only hold back the last piece of a streamed one.
+  void SetNoDelay() {
+    error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+  }
+
+  // Runs a handler body; an exception closes the connection instead of
+  // escaping into io_context::run(). Request handling catches its own
+  // exceptions first (answering 500), so this is the last resort.
+  template <typename F>
+  void Guarded(const char* where, F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      spdlog::error("http: unexpected exception in {}: {}; closing the connection", where,
+                    e.what());
+      CloseNow();
+    } catch (...) {
+      spdlog::error("http: unexpected exception in {}; closing the connection", where);
+      CloseNow();
+    }
+  }
+
+  // Arms the one timer: when it fires, the connection is closed. Re-arming
+  // or disarming makes an earlier expiry a no-op even if its handler is
+  // already queued (the generation no longer matches).
+  void Arm(std::chrono::milliseconds timeout) {
+    const std::uint64_t generation = ++timer_generation_;
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+      if (ec || generation != self->timer_generation_ || self->phase_ == Phase::kClosed) return;
+      spdlog::debug("http: connection timed out ({}); closing", self->PhaseName());
+      self->CloseNow();
+    });
+  }
+  void Disarm() {
+    ++timer_generation_;
+    timer_.cancel();
+  }
+
+  const char* PhaseName() const {
+    switch (phase_) {
+      case Phase::kIdle:
+        return "idle";
+      case Phase::kHeader:
+        return "reading header";
+      case Phase::kBody:
+        return "reading body";
+      case Phase::kMining:
+        return "mining";
+      case Phase::kWriting:
+        return "writing";
+      case Phase::kStreaming:
+        return "streaming";
+      case Phase::kLinger:
+        return "closing";
+      case Phase::kClosed:
+        return "closed";
+    }
+    return "?";
+  }
+
+  // --- Reading ---------------------------------------------------------
+
+  void NextRequest() {
+    parser_.emplace();
+    parser_->body_limit(options().body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options().header_limit, std::numeric_limits<std::uint32_t>::max())));
+    continue_sent_ = false;
+    phase_ = Phase::kIdle;
+    Arm(options().idle_timeout);
+    Parse();  // a pipelined request may already be buffered
+  }
+
+  // At most one read is in flight. Its completion is handled by OnRead
+  // whatever the phase is by then.
+  void ReadMore() {
+    if (reading_ || phase_ == Phase::kClosed) return;
+    reading_ = true;
+    socket_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                              self->Guarded("read", [&] { self->OnRead(ec, n); });
+                            });
+  }
+
+  void OnRead(error_code ec, std::size_t n) {
+    reading_ = false;
+    if (phase_ == Phase::kClosed) return;
+    if (ec) {
+      // End of stream or a reset: the client is gone or done. In kMining,
+      // this is how a client that gave up is noticed.
+      if (ec != net::error::eof)
+        spdlog::debug("http: read failed ({}): {}", PhaseName(), ec.message());
+      CloseNow();
+      return;
+    }
+    buffer_.commit(n);
+    switch (phase_) {
+      case Phase::kIdle:
+      case Phase::kHeader:
+      case Phase::kBody:
+        Parse();
+        break;
+      case Phase::kMining:
+        WatchWhileMining();
+        break;
+      case Phase::kLinger:
+        buffer_.consume(buffer_.size());
+        ReadMore();
+        break;
+      case Phase::kWriting:
+      case Phase::kStreaming:
+      case Phase::kClosed:
+        break;  // parsed after the response
+    }
+  }
+
+  // Feeds buffered bytes to the parser; handles the request once complete,
+  // else reads more.
+  void Parse() {
+    if (phase_ == Phase::kIdle && buffer_.size() > 0) {
+      phase_ = Phase::kHeader;
+      Arm(options().header_timeout);
+    }
+    for (;;) {
+      error_code ec;
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) break;
+      if (ec) {
+        ParseFailed(ec);
+        return;
+      }
+      if (phase_ == Phase::kHeader && parser_->is_header_done()) {
+        phase_ = Phase::kBody;
+        Arm(options().body_timeout);
+      }
+      if (parser_->is_done()) {
+        HandleRequest();
+        return;
+      }
+      if (used == 0) break;
+    }
+    if (phase_ == Phase::kBody && !continue_sent_ && ExpectsContinue()) {
+      // The client waits for this before it sends the body (RFC 9110 10.1.1).
+      continue_sent_ = true;
+      net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = shared_from_this()](error_code ec, std::size_t) {
+                         self->Guarded("write", [&] {
+                           if (self->phase_ == Phase::kClosed) return;
+                           if (ec) return self->CloseNow();
+                           self->ReadMore();
+                         });
+                       });
+      return;
+    }
+    ReadMore();
+  }
+
+  bool ExpectsContinue() const {
+    const auto& header = parser_->get();
+    return header.version() >= 11 &&
+           beast::iequals(header[bhttp::field::expect], std::string_view("100-continue"));
+  }
+
+  void ParseFailed(error_code ec) {
+    close_after_ = true;
+    version_ = 11;
+    if (ec == bhttp::error::body_limit) {
+      Send(ErrorResponse(status::payload_too_large, "request body is larger than the limit of " +
+                                                        std::to_string(options().body_limit) +
+                                                        " bytes"));
+    } else if (ec == bhttp::error::header_limit) {
+      Send(ErrorResponse(status::request_header_fields_too_large,
+                         "request header is larger than the limit of " +
+                             std::to_string(options().header_limit) + " bytes"));
+    } else {
+      Send(ErrorResponse(status::bad_request, "malformed HTTP request: " + ec.message()));
+    }
+  }
+
+  // --- Handling one request ---------------------------------------------
+
+  void HandleRequest() {
+    Disarm();
+    const Request request = parser_->release();
+    version_ = request.version();
+    close_after_ = !request.keep_alive();
+    std::optional<RouteResult> routed;
+    try {
+      routed = state_->router.Route(request);
+      if (auto* query = std::get_if<BlocksQuery>(&*routed)) return StartStream(*query);
+      if (auto* mine = std::get_if<MineRequest>(&*routed)) {
+        return StartMine(std::move(mine->canonical_data));
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {}: {}", std::string(request.method_string()),
+                    std::string(request.target()), e.what());
+      return InternalError();
+    } catch (...) {
+      spdlog::error("http: {} {}: unknown exception", std::string(request.method_string()),
+                    std::string(request.target()));
+      return InternalError();
+    }
+    Send(std::get<Response>(std::move(*routed)));
+  }
+
+  void InternalError() {
+    stream_.reset();
+    Send(ErrorResponse(status::internal_server_error, "internal error"));
+  }
+
+  // --- Writing a whole response -----------------------------------------
+
+  void Send(Response response) {
+    response.version(version_);
+    response.keep_alive(!close_after_);
+    response.prepare_payload();
+    response_ = std::make_unique<Response>(std::move(response));
+    phase_ = Phase::kWriting;
+    Arm(options().write_timeout);
+    bhttp::async_write(socket_, *response_,
+                       [self = shared_from_this()](error_code ec, std::size_t) {
+                         self->Guarded("write", [&] { self->OnWritten(ec); });
+                       });
+  }
+
+  void OnWritten(error_code ec) {
+    if (phase_ == Phase::kClosed) return;
+    response_.reset();
+    if (ec) {
+      spdlog::debug("http: write failed: {}", ec.message());
+      return CloseNow();
+    }
+    ResponseDone();
+  }
+
+  void ResponseDone() {
+    if (close_after_) {
+      Linger();
+    } else {
+      NextRequest();
+    }
+  }
+
+  // Half-closes and drains the client's input before closing, so the client
+  // reads the last response and then end of stream rather than a reset.
+  void Linger() {
+    phase_ = Phase::kLinger;
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.consume(buffer_.size());
+    Arm(options().linger_timeout);
+    ReadMore();
+  }
+
+  // --- POST /mine ---------------------------------------------------------
+
+  void StartMine(std::string canonical_data) {
+    phase_ = Phase::kMining;
+    std::weak_ptr<HttpSession> weak = weak_from_this();
+    // The callback arrives on some other thread, or inside Mine() itself;
+    // either way it only posts to the strand. A session closed meanwhile is
+    // gone or in kClosed, and the result is dropped.
+    state_->api.Mine(std::move(canonical_data), [weak](Result<Block> result) {
+      if (auto self = weak.lock()) {
+        self->Post([result = std::move(result)](HttpSession& s) mutable { s.OnMined(result); });
+      }
+    });
+    WatchWhileMining();
+  }
+
+  // Keeps a read pending while the miner works: it keeps the session alive,
+  // and its end of stream or error says the client has gone, which closes
+  // the connection and frees its slot at once. Pipelined requests wait in
+  // the buffer, up to a bound; a client that sends more is closed.
+  void WatchWhileMining() {
+    if (buffer_.size() >= options().header_limit + kReadChunk) {
+      spdlog::debug("http: too much input while waiting for the miner; closing");
+      return CloseNow();
+    }
+    ReadMore();
+  }
+
+  void OnMined(const Result<Block>& result) {
+    if (phase_ != Phase::kMining) return;  // closed meanwhile
+    Response response;
+    try {
+      response = MinedResponse(result);
+    } catch (const std::exception& e) {
+      spdlog::error("http: POST /mine: {}", e.what());
+      response = ErrorResponse(status::internal_server_error, "internal error");
+    }
+    Send(std::move(response));
+  }
+
+  // --- GET /blocks ----------------------------------------------------------
+
+  // Reads the first batch before sending anything, so that a store that
+  // cannot be read at all gets a proper 500. After the header has gone, an
+  // error can only cut the response short: the connection is closed without
+  // the terminating chunk, and the client sees a truncated response, never
+  // a wrong one. HTTP/1.0 has no chunked coding: such a client gets the
+  // array unframed, ended by the end of the connection (and a truncated one
+  // is an array without its closing bracket).
+  void StartStream(const BlocksQuery& query) {
+    stream_ = std::make_unique<BlockStream>(state_->api, query, options().stream_batch_size);
+    auto first = stream_->Next();
+    if (!first) {
+      spdlog::warn("http: GET /blocks: {}", first.error());
+      stream_.reset();
+      return Send(ErrorResponse(status::internal_server_error, first.error()));
+    }
+    stream_header_ = {};
+    stream_header_.result(status::ok);
+    stream_header_.version(version_);
+    stream_header_.set(bhttp::field::content_type, "application/json");
+    chunked_ = version_ >= 11;
+    if (!chunked_) close_after_ = true;
+    stream_header_.keep_alive(!close_after_);
+    if (chunked_) stream_header_.chunked(true);
+    stream_serializer_.emplace(stream_header_);
+    wire_ = ChunkFrame(std::move(*first), stream_->done(), chunked_);
+    phase_ = Phase::kStreaming;
+    Arm(options().write_timeout);
+    bhttp::async_write_header(socket_, *stream_serializer_,
+                              [self = shared_from_this()](error_code ec, std::size_t) {
+                                self->Guarded("write", [&] { self->OnStreamHeaderWritten(ec); });
+                              });
+  }
+
+  void OnStreamHeaderWritten(error_code ec) {
+    if (phase_ == Phase::kClosed) return;
+    if (ec) {
+      spdlog::debug("http: GET /blocks: write failed: {}", ec.message());
+      return CloseNow();
+    }
+    WriteChunk(stream_->done());  // the first chunk, prepared with the header
+  }
+
+  // Writes wire_; `last`: it carries the terminating chunk.
+  void WriteChunk(bool last) {
+    Arm(options().write_timeout);
+    net::async_write(socket_, net::buffer(wire_),
+                     [self = shared_from_this(), last](error_code ec, std::size_t) {
+                       self->Guarded("write", [&] { self->OnChunkWritten(ec, last); });
+                     });
+  }
+
+  void OnChunkWritten(error_code ec, bool last) {
+    if (phase_ == Phase::kClosed) return;
+    if (ec) {
+      spdlog::debug("http: GET /blocks: write failed: {}", ec.message());
+      return CloseNow();
+    }
+    if (last) {
+      stream_.reset();
+      stream_serializer_.reset();
+      wire_ = std::string();
+      return ResponseDone();
+    }
+    Result<std::string> next = Error{"no blocks read"};
+    try {
+      next = stream_->Next();
+    } catch (const std::exception& e) {
+      next = Error{std::string("exception: ") + e.what()};
+    }
+    if (!next) {
+      spdlog::warn("http: GET /blocks: {}; cutting the response short", next.error());
+      return CloseNow();
+    }
+    wire_ = ChunkFrame(std::move(*next), stream_->done(), chunked_);
+    WriteChunk(stream_->done());
+  }
+
+  tcp::socket socket_;
+  Strand strand_;
+  net::steady_timer timer_;
+  const std::shared_ptr<HttpServer::State> state_;
+  const bool counted_;
+
+  Phase phase_ = Phase::kIdle;
+  std::uint64_t timer_generation_ = 0;
+  bool reading_ = false;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool continue_sent_ = false;
+  unsigned version_ = 11;
+  bool close_after_ = false;  // the current response is the last
+  std::unique_ptr<Response> response_;
+  std::unique_ptr<BlockStream> stream_;
+  bhttp::response<bhttp::empty_body> stream_header_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
+  bool chunked_ = true;  // the streamed response uses chunked coding
+  std::string wire_;     // the chunk being written, framed
+};
+
+// Accepts connections on its own strand and hands each to a session.
+class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& io, std::shared_ptr<State> state)
+      : io_(io),
+        acceptor_(net::make_strand(io)),
+        retry_timer_(acceptor_.get_executor()),
+        state_(std::move(state)) {}
+
+  // Opens, binds and listens; returns the bound port. Called once, before
+  // Start(), on the caller's thread. Errors name the address and why.
+  Result<std::uint16_t> Open() {
+    const HttpOptions& o = state_->options;
+    auto fail = [&](const std::string& why) {
+      return Error{"cannot listen for HTTP on " + EndpointText(o.bind_address, o.port) + ": " +
+                   why};
+    };
+    error_code ec;
+    const auto address = net::ip::make_address(o.bind_address, ec);
+    if (ec) return fail("'" + o.bind_address + "' is not an IP address");
+    const tcp::endpoint endpoint(address, o.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) return fail(ec.message());
+    // Lets a restarted node bind while old connections sit in TIME_WAIT; it
+    // does not let two listeners share the port.
+    acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (ec) return fail(ec.message());
+    acceptor_.bind(endpoint, ec);
+    if (ec) return fail(ec.message());
+    acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return fail(ec.message());
+    const tcp::endpoint local = acceptor_.local_endpoint(ec);
+    if (ec) return fail(ec.message());
+    return local.port();
+  }
+
+  // Starts accepting (on the listener's strand).
+  void Start() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      if (!self->closed_) self->Accept();
+    });
+  }
+
+  // Stops accepting. Thread-safe; idempotent.
+  void Close() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      self->closed_ = true;
+      error_code ignored;
+      self->acceptor_.close(ignored);
+      self->retry_timer_.cancel();
+    });
+  }
+
+ private:
+  void Accept() {
+    // Each connection gets its own strand.
+    acceptor_.async_accept(net::make_strand(io_),
+                           [self = shared_from_this()](error_code ec, tcp::socket socket) {
+                             self->OnAccept(ec, std::move(socket));
+                           });
+  }
+
+  void OnAccept(error_code ec, tcp::socket socket) {
+    if (closed_) return;
+    if (ec) {
+      // Out of file descriptors, or the like: wait a little, then go on.
+      spdlog::warn("http: accept failed: {}", ec.message());
+      retry_timer_.expires_after(kAcceptRetryDelay);
+      retry_timer_.async_wait([self = shared_from_this()](error_code wait_ec) {
+        if (!wait_ec && !self->closed_) self->Accept();
+      });
+      return;
+    }
+    try {
+      Admit(std::move(socket));
+    } catch (const std::exception& e) {
+      spdlog::error("http: cannot admit a connection: {}", e.what());
+    }
+    Accept();
+  }
+
+  // Decides the fate of an accepted connection: a served session, a session
+  // that only answers 503 (over the cap), or an immediate close (when the
+  // refusing sessions are at the cap too, or the server is stopped).
+  void Admit(tcp::socket socket) {
+    std::shared_ptr<HttpSession> session;
+    bool counted = false;
+    {
+      std::lock_guard lock(state_->mu);
+      if (state_->stopped) return;  // closes the socket
+      if (state_->counted < state_->options.max_connections) {
+        counted = true;
+        ++state_->counted;
+      } else if (state_->rejecting < state_->options.max_connections) {
+        ++state_->rejecting;
+      } else {
+        spdlog::debug("http: too many connections; closing a new one without an answer");
+        return;
+      }
+      session = std::make_shared<HttpSession>(std::move(socket), state_, counted);
+      state_->sessions.emplace(session.get(), session);
+    }
+    if (counted) {
+      session->Post([](HttpSession& s) { s.Serve(); });
+    } else {
+      spdlog::debug("http: too many connections; refusing a new one");
+      session->Post([](HttpSession& s) { s.Refuse(); });
+    }
+  }
+
+  net::io_context& io_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;
+  const std::shared_ptr<State> state_;
+  bool closed_ = false;  // on the strand
+};
+
+void HttpServer::State::Unregister(HttpSession* session, bool was_counted) {
+  std::lock_guard lock(mu);
+  if (sessions.erase(session) == 0) return;
+  if (was_counted) {
+    --counted;
+  } else {
+    --rejecting;
+  }
+}
+
+HttpServer::HttpServer(net::io_context& io, HttpOptions options, NodeApi& api)
+    : io_(io), state_(std::make_shared<State>(std::move(options), api)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+std::size_t HttpServer::connections() const { return state_->Connections(); }
+
+Status HttpServer::Start() {
+  const HttpOptions& o = state_->options;
+  try {
+    {
+      std::lock_guard lock(state_->mu);
+      if (state_->started || state_->stopped) {
+        return Error{"cannot listen for HTTP on " + EndpointText(o.bind_address, o.port) +
+                     ": the server was already started"};
+      }
+      state_->started = true;
+    }
+    auto listener = std::make_shared<Listener>(io_, state_);
+    auto port = listener->Open();
+    if (!port) return Error{port.error()};
+    {
+      std::lock_guard lock(state_->mu);
+      if (state_->stopped) {
+        return Error{"cannot listen for HTTP on " + EndpointText(o.bind_address, o.port) +
+                     ": the server was stopped"};
+      }
+      state_->listener = listener;
+    }
+    port_ = *port;
+    listener->Start();
+    spdlog::info("http: listening on {}", EndpointText(o.bind_address, *port));
+    return {};
+  } catch (const std::exception& e) {
+    return Error{"cannot listen for HTTP on " + EndpointText(o.bind_address, o.port) + ": " +
+                 e.what()};
+  }
+}
+
+void HttpServer::Stop() {
+  std::shared_ptr<Listener> listener;
+  std::vector<std::weak_ptr<HttpSession>> sessions;
+  {
+    std::lock_guard lock(state_->mu);
+    state_->stopped = true;
+    listener = std::move(state_->listener);
+    sessions.reserve(state_->sessions.size());
+    for (const auto& entry : state_->sessions) sessions.push_back(entry.second);
+  }
+  if (listener) listener->Close();
+  for (const auto& weak : sessions) {
+    if (auto session = weak.lock()) session->Post([](HttpSession& s) { s.CloseNow(); });
+  }
+}
+
+}  // namespace powchain::http

@@ -1,0 +1,156 @@
+// The mining service: worker threads searching for the next block on the
+// active tip (SPEC section 3, "Mining").
+//
+// One job at a time, built on the current tip: the data of the oldest queued
+// request, or (with `continuous`) the continuous data, or nothing (idle).
+// All workers search the same job, each its own share of the nonce space.
+// When the tip changes (a block from elsewhere, or one mined here), the job
+// is replaced and every worker drops the old search within one check
+// interval (a few hundred microseconds at full speed).
+//
+// Requests: Submit() queues data; its callback fires once, with the block
+// once that block is in the active chain (committed by the chain's store), or
+// with an error. If another block takes the tip first, the same data is
+// mined again on the new tip, so data is never lost; and because a request
+// is finished as soon as one block with its data joins the active chain,
+// its data never sits in two blocks of one chain. Requests are served in
+// order, one block each.
+//
+// Thread-safe. Lock order: the chain's lock, then the miner's (the chain
+// calls OnTipChanged holding its lock; the miner never calls the chain
+// while holding its own).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "chain/chainstate.h"
+#include "consensus/params.h"
+#include "util/clock.h"
+#include "util/hash_map.h"
+#include "util/result.h"
+
+namespace powchain {
+
+struct MinerOptions {
+  static constexpr unsigned kMaxThreads = 256;
+  static constexpr std::size_t kDefaultMaxQueue = 1000;
+
+  unsigned threads = 1;
+  bool continuous = false;                   // mine without requests (--mine)
+  std::string continuous_data = "null";      // canonical JSON for those blocks
+  std::size_t max_queue = kDefaultMaxQueue;  // queued requests beyond it are refused
+  std::uint32_t check_interval = 4096;       // see SearchOptions
+};
+
+class Miner final : public ChainObserver {
+ public:
+  using Callback = std::function<void(Result<Block>)>;
+
+  struct Stats {
+    bool continuous = false;
+    unsigned threads = 0;
+    bool active = false;   // a job is being searched
+    double hash_rate = 0;  // hashes/s over the last sampling window (>= 1 s)
+    std::size_t queued = 0;
+    std::uint64_t blocks_mined = 0;  // blocks of this miner that joined the active chain
+    std::uint64_t attempts = 0;      // headers hashed since start
+    std::uint64_t job_id = 0;        // increases with every new job
+    Hash32 job_parent{};             // the tip the current job builds on
+    // For the newest job: the time from its creation until the last worker
+    // started searching it (includes dropping the previous search).
+    std::chrono::microseconds last_switch_latency{0};
+    std::uint64_t last_switch_job = 0;  // the job last_switch_latency belongs to
+  };
+
+  // `chain` and `clock` must outlive the miner.
+  Miner(const Params& params, ChainState& chain, const Clock& clock, MinerOptions options);
+  ~Miner() override;
+  Miner(const Miner&) = delete;
+  Miner& operator=(const Miner&) = delete;
+
+  // Subscribes to tip changes and starts the workers.
+  void Start();
+  // Cancels the search, joins the workers, and fails queued requests with
+  // "node is stopping". Idempotent.
+  void Stop();
+
+  // Queues `canonical_data`. `done` is called exactly once, from another
+  // thread (or from this one, at once, for a refusal); it must not block and
+  // must not call back into the miner's Stop().
+  void Submit(std::string canonical_data, Callback done);
+
+  Stats GetStats();
+
+  void OnTipChanged(const TipChange& change) override;
+
+ private:
+  struct Request {
+    std::uint64_t id;
+    std::string data;
+    Callback done;
+  };
+  struct Job {
+    std::uint64_t id = 0;
+    ParentContext parent;
+    std::string data;
+    std::uint64_t request_id = 0;  // 0 for continuous mining
+    std::atomic<bool> cancel{false};
+    std::chrono::steady_clock::time_point created;
+    std::atomic<unsigned> started{0};
+  };
+  struct Found {
+    std::uint64_t request_id;
+    Block block;
+  };
+  using Completion = std::pair<Callback, Result<Block>>;
+
+  void WorkerLoop(unsigned index);
+  void HandleFound(const std::shared_ptr<Job>& job, Block block);
+  // Replaces the current job for tip_ and the queue head. Requires mutex_.
+  void NewJobLocked();
+  // Removes every request and returns their callbacks with `error`.
+  std::vector<Completion> FailAllLocked(const std::string& error);
+  static void Run(std::vector<Completion>& completions);
+
+  const Params params_;
+  ChainState& chain_;   // not owned
+  const Clock& clock_;  // not owned
+  const MinerOptions options_;
+  const unsigned thread_count_;  // workers, fixed at construction
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Request> queue_;
+  std::shared_ptr<Job> job_;  // nullptr when idle
+  ChainTip tip_;
+  bool tip_known_ = false;
+  bool started_ = false;
+  bool stopping_ = false;
+  bool failed_ = false;  // the chain refused a mined block for a store failure
+  std::uint64_t next_request_id_ = 1;
+  std::uint64_t next_job_id_ = 1;
+  std::unordered_map<Hash32, Found, Hash32Hasher> found_;  // mined for a request, not yet active
+  std::uint64_t blocks_mined_ = 0;
+  std::chrono::microseconds last_switch_latency_{0};
+  std::uint64_t last_switch_job_ = 0;
+  // Hash-rate sampling.
+  std::atomic<std::uint64_t> attempts_{0};
+  std::chrono::steady_clock::time_point sample_time_;
+  std::uint64_t sample_attempts_ = 0;
+  double hash_rate_ = 0;
+
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace powchain

@@ -1,0 +1,141 @@
+#include "node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <system_error>
+
+#include "storage/memory_store.h"
+#include "util/hex.h"
+#include "util/system_clock.h"
+
+namespace powchain {
+
+// Logs one line per block that joins the active chain.
+class NodeContext::LogObserver final : public ChainObserver {
+ public:
+  void OnTipChanged(const TipChange& change) override {
+    const char* source = change.origin == BlockOrigin::kMined  ? "mined"
+                         : change.origin == BlockOrigin::kPeer ? "peer"
+                                                               : "local";
+    if (!change.disconnected.empty()) {
+      spdlog::info("reorganization: {} block(s) left the active chain, {} joined",
+                   change.disconnected.size(), change.connected.size());
+    }
+    const std::uint64_t first = change.new_tip.height() + 1 - change.connected.size();
+    for (std::size_t i = 0; i < change.connected.size(); ++i) {
+      const bool tip = i + 1 == change.connected.size();
+      spdlog::info("block height={} hash={} difficulty={} source={}", first + i,
+                   HexEncode(change.connected[i]).substr(0, 16),
+                   tip ? std::to_string(change.new_tip.context.header.difficulty) : "-", source);
+    }
+  }
+};
+
+NodeContext::NodeContext(NodeOptions options)
+    : options_(std::move(options)), params_(*Params::ForNetwork(options_.network)) {
+  data_dir_ = options_.data_dir.empty() ? DefaultDataDir(options_.network, options_.p2p_port)
+                                        : options_.data_dir;
+}
+
+NodeContext::~NodeContext() { Stop(); }
+
+Status NodeContext::Start() {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir_, ec);
+  if (ec) return Error{"cannot create data directory " + data_dir_ + ": " + ec.message()};
+
+  clock_ = std::make_unique<SystemClock>();
+  // Blocks are kept in memory until the SQLite store lands; the data
+  // directory is already reserved per node.
+  store_ = std::make_unique<MemoryBlockStore>();
+  chain_ = std::make_unique<ChainState>(params_, *store_);
+  if (Status s = chain_->Load(); !s) return Error{"cannot load the chain: " + s.error()};
+  log_observer_ = std::make_unique<LogObserver>();
+  chain_->AddObserver(log_observer_.get());
+
+  MinerOptions miner_options;
+  miner_options.threads = options_.miner_threads;
+  miner_options.continuous = options_.mine;
+  miner_ = std::make_unique<Miner>(params_, *chain_, *clock_, miner_options);
+  miner_->Start();
+
+  api_ =
+      std::make_unique<NodeApiImpl>(*chain_, *miner_, std::string("powchain/") + POWCHAIN_VERSION);
+  http::HttpOptions http_options;
+  http_options.bind_address = options_.http_bind;
+  http_options.port = options_.http_port;
+  http_ = std::make_unique<http::HttpServer>(io_, http_options, *api_);
+  if (Status s = http_->Start(); !s) {
+    Stop();
+    return s;
+  }
+
+  signals_ = std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM);
+  signals_->async_wait([this](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    spdlog::info("signal {} received, stopping", signal);
+    RequestStop();  // Stop() joins the I/O threads, so it runs on the main thread
+  });
+  for (unsigned i = 0; i < options_.io_threads; ++i) {
+    io_threads_.emplace_back([this] {
+      io_.run();
+      std::lock_guard lock(stop_mutex_);
+      ++io_threads_done_;
+      stop_cv_.notify_all();
+    });
+  }
+  const ChainTip tip = chain_->Tip();
+  spdlog::info("powchain node on network {} (genesis {}), height {}, data dir {}", params_.network,
+               HexEncode(chain_->GenesisHash()).substr(0, 16), tip.height(), data_dir_);
+  spdlog::info("HTTP API on http://{}:{}{}", options_.http_bind, http_->port(),
+               options_.mine
+                   ? ", mining with " + std::to_string(options_.miner_threads) + " thread(s)"
+                   : "");
+  return {};
+}
+
+void NodeContext::RunUntilStopped() {
+  {
+    std::unique_lock lock(stop_mutex_);
+    stop_cv_.wait(lock, [this] { return stop_requested_; });
+  }
+  Stop();
+}
+
+void NodeContext::RequestStop() {
+  std::lock_guard lock(stop_mutex_);
+  stop_requested_ = true;
+  stop_cv_.notify_all();
+}
+
+void NodeContext::Stop() {
+  if (stopped_.exchange(true)) return;
+  if (http_) http_->Stop();    // no new requests; open connections closed
+  if (miner_) miner_->Stop();  // searches abandoned; queued requests fail
+  if (signals_) {
+    boost::system::error_code ignored;
+    signals_->cancel(ignored);
+  }
+  {
+    // With the acceptor, the connections and the signal wait gone, the I/O
+    // threads run out of work once the closes are done; a connection that
+    // does not finish in time is cut by io_.stop().
+    std::unique_lock lock(stop_mutex_);
+    stop_cv_.wait_for(lock, kIoDrainTimeout,
+                      [this] { return io_threads_done_ == io_threads_.size(); });
+  }
+  io_.stop();
+  for (std::thread& t : io_threads_) {
+    if (t.joinable()) t.join();
+  }
+  if (chain_ && log_observer_) chain_->RemoveObserver(log_observer_.get());
+  // The memory store has nothing to flush; the SQLite store will commit
+  // every block before it is acknowledged, so nothing is pending here.
+  spdlog::info("stopped");
+}
+
+std::uint16_t NodeContext::http_port() const { return http_ ? http_->port() : 0; }
+
+}  // namespace powchain

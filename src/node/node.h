@@ -1,0 +1,82 @@
+// NodeContext: owns every subsystem of a running node and starts and stops
+// them in a fixed order (ARCHITECTURE.md, "One owner").
+//
+// Start order: data directory, store, chain (load or write genesis), miner,
+// HTTP server. Stop order is the reverse: stop accepting requests and close
+// every connection, stop the miner (its queued requests fail with "node is
+// stopping"), let the I/O threads finish the closes (at most
+// kIoDrainTimeout), stop them, flush the store.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "chain/chainstate.h"
+#include "http/server.h"
+#include "mining/miner.h"
+#include "node/node_api.h"
+#include "node/options.h"
+#include "storage/block_store.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace powchain {
+
+class NodeContext {
+ public:
+  static constexpr std::chrono::milliseconds kIoDrainTimeout{500};
+
+  explicit NodeContext(NodeOptions options);
+  ~NodeContext();
+  NodeContext(const NodeContext&) = delete;
+  NodeContext& operator=(const NodeContext&) = delete;
+
+  // Brings every subsystem up. On error, whatever was started is stopped
+  // again and the message says what failed (e.g. a port in use).
+  Status Start();
+
+  // Blocks until SIGINT or SIGTERM arrives or RequestStop() is called, then
+  // stops the node. Requires a successful Start().
+  void RunUntilStopped();
+
+  // Makes RunUntilStopped() return (after stopping). Any thread; never blocks.
+  void RequestStop();
+
+  // Stops everything in reverse start order. Idempotent. Must not be called
+  // from an I/O thread (it joins them).
+  void Stop();
+
+  std::uint16_t http_port() const;
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  class LogObserver;
+
+  const NodeOptions options_;
+  const Params params_;
+  std::string data_dir_;
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<BlockStore> store_;
+  std::unique_ptr<ChainState> chain_;
+  std::unique_ptr<LogObserver> log_observer_;
+  std::unique_ptr<Miner> miner_;
+  std::unique_ptr<NodeApiImpl> api_;
+  boost::asio::io_context io_;
+  std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<boost::asio::signal_set> signals_;
+  std::vector<std::thread> io_threads_;
+  std::atomic<bool> stopped_{false};
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stop_requested_ = false;   // guarded by stop_mutex_
+  unsigned io_threads_done_ = 0;  // guarded by stop_mutex_
+};
+
+}  // namespace powchain

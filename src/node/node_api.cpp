@@ -1,0 +1,65 @@
+#include "node/node_api.h"
+
+#include <utility>
+
+namespace powchain {
+
+http::NodeStatus NodeApiImpl::Status() {
+  const ChainTip tip = chain_.Tip();
+  const Miner::Stats mining = miner_.GetStats();
+  http::NodeStatus s;
+  s.params = chain_.params();
+  s.genesis = chain_.GenesisHash();
+  s.height = tip.height();
+  s.tip = tip.hash();
+  s.difficulty = tip.context.header.difficulty;
+  s.work = tip.work;
+  s.peers = 0;
+  s.mining.continuous = mining.continuous;
+  s.mining.threads = mining.threads;
+  s.mining.active = mining.active;
+  s.mining.hash_rate = mining.hash_rate;
+  s.mining.queued = mining.queued;
+  s.agent = agent_;
+  return s;
+}
+
+std::pair<Hash32, std::uint64_t> NodeApiImpl::ActiveTip() {
+  const ChainTip tip = chain_.Tip();
+  return {tip.hash(), tip.height()};
+}
+
+Result<std::vector<Block>> NodeApiImpl::BlocksInChain(const Hash32& tip, std::uint64_t from,
+                                                      std::size_t limit) {
+  const auto hashes = chain_.HashesInChain(tip, from, limit);
+  if (!hashes) return Error{"unknown chain tip"};
+  std::vector<Block> out;
+  out.reserve(hashes->size());
+  for (const Hash32& h : *hashes) {
+    auto block = chain_.BlockByHash(h);
+    if (!block) return Error{block.error()};
+    if (!block->has_value()) return Error{"block missing from the store"};
+    out.push_back(std::move(**block));
+  }
+  return out;
+}
+
+Result<std::optional<Block>> NodeApiImpl::BlockAtHeight(std::uint64_t height) {
+  return chain_.BlockAtHeight(height);
+}
+
+Result<std::optional<Block>> NodeApiImpl::BlockByHash(const Hash32& hash) {
+  return chain_.BlockByHash(hash);
+}
+
+void NodeApiImpl::Mine(std::string canonical_data, MineCallback done) {
+  miner_.Submit(std::move(canonical_data), std::move(done));
+}
+
+std::vector<http::PeerInfo> NodeApiImpl::Peers() { return {}; }
+
+powchain::Status NodeApiImpl::AddPeer(const std::string& url) {
+  return Error{"cannot dial " + url + ": peer-to-peer networking is not built yet"};
+}
+
+}  // namespace powchain

@@ -1,0 +1,41 @@
+#include "node/options.h"
+
+#include <spdlog/common.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "consensus/params.h"
+
+namespace powchain {
+
+std::string DefaultDataDir(const std::string& network, std::uint16_t p2p_port) {
+  return "./data/" + network + "/" + std::to_string(p2p_port);
+}
+
+Status ValidateOptions(const NodeOptions& options) {
+  if (!Params::ForNetwork(options.network)) {
+    return Error{"unknown network '" + options.network + "' (known: main, regtest)"};
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(options.http_bind, ec);
+  if (ec) {
+    return Error{"--http-bind must be an IP address such as 127.0.0.1 or 0.0.0.0, not '" +
+                 options.http_bind + "'"};
+  }
+  if (options.miner_threads < 1 || options.miner_threads > NodeOptions::kMaxMinerThreads) {
+    return Error{"--threads must be from 1 to " + std::to_string(NodeOptions::kMaxMinerThreads)};
+  }
+  if (options.io_threads < 1) return Error{"at least one I/O thread is needed"};
+  if (spdlog::level::from_str(options.log_level) == spdlog::level::off &&
+      options.log_level != "off") {
+    return Error{"unknown log level '" + options.log_level +
+                 "' (trace, debug, info, warn, error, critical, off)"};
+  }
+  if (options.http_port == options.p2p_port) {
+    return Error{"the HTTP and P2P ports must differ (both are " +
+                 std::to_string(options.http_port) + ")"};
+  }
+  return {};
+}
+
+}  // namespace powchain

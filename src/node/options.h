@@ -1,0 +1,43 @@
+// Everything `powchain node` can be told, with its defaults. The command
+// line fills this at the edge (flags over environment variables over these
+// defaults); nothing below the app reads flags or the environment.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+#include "util/url.h"
+
+namespace powchain {
+
+struct NodeOptions {
+  static constexpr std::uint16_t kDefaultHttpPort = 3001;
+  static constexpr std::uint16_t kDefaultP2pPort = 5001;
+  static constexpr unsigned kDefaultIoThreads = 2;
+  static constexpr unsigned kMaxMinerThreads = 256;
+
+  std::string network = "main";
+  std::uint16_t http_port = kDefaultHttpPort;
+  std::string http_bind = "127.0.0.1";
+  std::uint16_t p2p_port = kDefaultP2pPort;
+  std::vector<PeerUrl> peers;
+  // Empty: DefaultDataDir(network, p2p_port), so two nodes on one machine
+  // (which must differ in P2P port) never share a data directory.
+  std::string data_dir;
+  bool mine = false;
+  unsigned miner_threads = 1;
+  std::string log_level = "info";
+  unsigned io_threads = kDefaultIoThreads;  // threads serving HTTP
+};
+
+// ./data/<network>/<p2p-port>
+std::string DefaultDataDir(const std::string& network, std::uint16_t p2p_port);
+
+// Checks what the command line cannot: a known network, a bind address that
+// is an IP address, thread counts in range, a known log level. The error is
+// one line meant for the user.
+Status ValidateOptions(const NodeOptions& options);
+
+}  // namespace powchain

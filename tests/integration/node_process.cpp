@@ -1,0 +1,228 @@
+#include "node_process.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "consensus/validation.h"
+#include "primitives/block_json.h"
+#include "primitives/json.h"
+
+namespace powchain::itest {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body, const std::string& content_type,
+                         std::chrono::seconds timeout) {
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(timeout);
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  beast::http::request<beast::http::string_body> req(beast::http::string_to_verb(method), target,
+                                                     11);
+  req.set(beast::http::field::host, "127.0.0.1");
+  req.set(beast::http::field::connection, "close");
+  if (!body.empty() || method == "POST") {
+    if (!content_type.empty()) req.set(beast::http::field::content_type, content_type);
+    req.body() = body;
+    req.prepare_payload();
+  }
+  stream.expires_after(timeout);
+  beast::http::write(stream, req);
+  beast::flat_buffer buffer;
+  beast::http::response_parser<beast::http::string_body> parser;
+  parser.body_limit(1ull << 32);
+  stream.expires_after(timeout);
+  beast::http::read(stream, buffer, parser);
+  HttpResponse out;
+  out.status = static_cast<int>(parser.get().result_int());
+  out.body = parser.get().body();
+  for (const auto& field : parser.get()) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(field.value());
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return out;
+}
+
+std::uint16_t FreePort() {
+  net::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() /
+          ("powchain-itest-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+NodeProcess::NodeProcess(std::vector<std::string> args, std::map<std::string, std::string> env,
+                         const std::filesystem::path& workdir) {
+  static int counter = 0;
+  log_ = workdir / ("node-" + std::to_string(++counter) + ".log");
+  // Remember the ports the node was told, where they are numbers (tests of
+  // bad flags pass other things).
+  auto port_of = [](const std::string& text) -> std::uint16_t {
+    unsigned v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    return ec == std::errc() && end == text.data() + text.size() && v < 65536
+               ? static_cast<std::uint16_t>(v)
+               : 0;
+  };
+  if (env.count("HTTP_PORT")) http_port_ = port_of(env["HTTP_PORT"]);
+  if (env.count("P2P_PORT")) p2p_port_ = port_of(env["P2P_PORT"]);
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--http-port") http_port_ = port_of(args[i + 1]);
+    if (args[i] == "--p2p-port") p2p_port_ = port_of(args[i + 1]);
+  }
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  env_strings.push_back(std::string("PATH=") + (std::getenv("PATH") ? std::getenv("PATH") : ""));
+  for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    if (std::getenv(keep)) env_strings.push_back(std::string(keep) + "=" + std::getenv(keep));
+  }
+  args.insert(args.begin(), POWCHAIN_BINARY);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  const int log_fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd < 0) throw std::runtime_error("cannot create " + log_.string());
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(log_fd, 1);
+    ::dup2(log_fd, 2);
+    if (::chdir(workdir.c_str()) != 0) ::_exit(126);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+}
+
+NodeProcess::~NodeProcess() {
+  if (Running()) {
+    ::kill(pid_, SIGKILL);
+    WaitExit();
+  }
+}
+
+std::unique_ptr<NodeProcess> NodeProcess::StartNode(const std::filesystem::path& workdir,
+                                                    std::vector<std::string> extra_args) {
+  const std::uint16_t http = FreePort();
+  const std::uint16_t p2p = FreePort();
+  std::vector<std::string> args = {
+      "node",       "--network",        "regtest", "--http-port", std::to_string(http),
+      "--p2p-port", std::to_string(p2p)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  auto node = std::make_unique<NodeProcess>(args, std::map<std::string, std::string>{}, workdir);
+  if (!node->WaitReady(http)) {
+    ADD_FAILURE() << "node did not become ready; log:\n" << node->Log();
+  }
+  return node;
+}
+
+bool NodeProcess::Running() {
+  if (exit_code_) return false;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  if (r == pid_) {
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  return false;
+}
+
+std::optional<int> NodeProcess::WaitExit(std::chrono::milliseconds limit) {
+  WaitUntil([&] { return !Running(); }, limit);
+  return exit_code_;
+}
+
+void NodeProcess::Signal(int sig) {
+  if (Running()) ::kill(pid_, sig);
+}
+
+bool NodeProcess::WaitReady(std::uint16_t port) {
+  http_port_ = port;
+  return WaitUntil([&] {
+           if (!Running()) return true;
+           try {
+             return HttpRequest(port, "GET", "/status", "", "", std::chrono::seconds(2)).status ==
+                    200;
+           } catch (const std::exception&) {
+             return false;
+           }
+         }) &&
+         Running();
+}
+
+std::string NodeProcess::Log() const {
+  std::ifstream in(log_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Block ParseBlock(const std::string& json) {
+  auto block = BlockFromJsonText(json);
+  EXPECT_TRUE(block.ok()) << (block.ok() ? "" : block.error()) << "\n" << json.substr(0, 500);
+  return block.ok() ? *block : Block{};
+}
+
+std::vector<Block> ParseAndCheckChain(const std::string& json, const Params& params) {
+  JsonLimits limits;
+  limits.max_bytes = 1ull << 31;
+  auto parsed = ParseJson(json, limits);
+  EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.error());
+  std::vector<Block> blocks;
+  if (!parsed.ok()) return blocks;
+  EXPECT_TRUE(parsed->is_array());
+  if (!parsed->is_array()) return blocks;
+  for (const JsonValue& item : parsed->items()) {
+    auto block = BlockFromJson(item);
+    EXPECT_TRUE(block.ok()) << (block.ok() ? "" : block.error());
+    if (!block.ok()) return blocks;
+    blocks.push_back(std::move(block).value());
+  }
+  // The node's clock and ours agree; allow the drift the rules allow.
+  const auto now =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  std::uint64_t at = 0;
+  const ValidationResult v = CheckChain(blocks, now, params, &at);
+  EXPECT_TRUE(v.ok()) << "block " << at << ": " << v.message;
+  return blocks;
+}
+
+}  // namespace powchain::itest

@@ -1,0 +1,109 @@
+// Test harness: runs the real powchain binary as a child process on free
+// loopback ports and talks to it over HTTP, as a user would.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "consensus/params.h"
+#include "primitives/block.h"
+
+namespace powchain::itest {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+// One HTTP/1.1 request on a fresh connection (Connection: close). Throws
+// std::runtime_error when the connection fails or times out.
+HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body = "",
+                         const std::string& content_type = "application/json",
+                         std::chrono::seconds timeout = std::chrono::seconds(30));
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+std::uint16_t FreePort();
+
+// A fresh directory under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Waits until `cond` holds; false after `limit` (a generous bound that only
+// keeps a broken build from hanging the suite).
+template <typename F>
+bool WaitUntil(F cond, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+class NodeProcess {
+ public:
+  // Starts `powchain <args...>` in `workdir` with exactly `env` as its
+  // environment (plus PATH), stdout and stderr going to a log file there.
+  NodeProcess(std::vector<std::string> args, std::map<std::string, std::string> env,
+              const std::filesystem::path& workdir);
+  ~NodeProcess();  // SIGKILL if still running
+  NodeProcess(const NodeProcess&) = delete;
+  NodeProcess& operator=(const NodeProcess&) = delete;
+
+  // A regtest node with free ports and a data dir under `workdir`.
+  static std::unique_ptr<NodeProcess> StartNode(const std::filesystem::path& workdir,
+                                                std::vector<std::string> extra_args = {});
+
+  // Waits until GET /status answers 200 on `port` or the process exits.
+  bool WaitReady(std::uint16_t port);
+  // Waits for the process to exit; its exit code, or 128+signal.
+  std::optional<int> WaitExit(std::chrono::milliseconds limit = std::chrono::seconds(30));
+  bool Running();
+  void Signal(int sig);
+
+  std::string Log() const;
+  std::uint16_t http_port() const { return http_port_; }
+  std::uint16_t p2p_port() const { return p2p_port_; }
+
+  HttpResponse Get(const std::string& target) const {
+    return HttpRequest(http_port_, "GET", target);
+  }
+  HttpResponse Post(const std::string& target, const std::string& body) const {
+    return HttpRequest(http_port_, "POST", target, body);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::filesystem::path log_;
+  std::uint16_t http_port_ = 0;
+  std::uint16_t p2p_port_ = 0;
+};
+
+// Parses a JSON array of blocks (GET /blocks) and checks it against the
+// consensus rules of `params`, genesis first; fails the current test on
+// any violation. Returns the blocks.
+std::vector<Block> ParseAndCheckChain(const std::string& json, const Params& params);
+
+// Parses one block (GET /blocks/{id}, POST /mine); fails the test if malformed.
+Block ParseBlock(const std::string& json);
+
+}  // namespace powchain::itest

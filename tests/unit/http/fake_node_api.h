@@ -1,0 +1,159 @@
+// A NodeApi over a vector of made-up blocks, for the HTTP tests. The blocks
+// need not be valid: BlockToJson only serializes them.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "http/node_api.h"
+#include "primitives/block.h"
+
+namespace powchain::http::testing {
+
+// A block whose fields are all derived from `height`, with `data` as given.
+inline Block FakeBlock(std::uint64_t height, std::string data = "") {
+  Block b;
+  b.header.height = height;
+  b.header.timestamp = 1735689600000 + height;
+  b.header.difficulty = 8;
+  b.header.nonce = height * 7;
+  b.hash[0] = static_cast<std::uint8_t>(height);
+  b.hash[1] = static_cast<std::uint8_t>(height >> 8);
+  b.hash[31] = 0xAB;
+  b.header.last_hash[0] = static_cast<std::uint8_t>(height - 1);
+  b.data = data.empty() ? "{\"n\":" + std::to_string(height) + "}" : std::move(data);
+  return b;
+}
+
+class FakeNodeApi : public NodeApi {
+ public:
+  explicit FakeNodeApi(std::size_t chain_length = 3) {
+    for (std::uint64_t h = 0; h < chain_length; ++h) chain_.push_back(FakeBlock(h));
+  }
+
+  // --- Knobs (set before use, or under no concurrent request) ----------
+
+  std::vector<Block> chain_;
+  // BlocksInChain fails for any batch that would include this height.
+  std::optional<std::uint64_t> fail_reads_at_;
+  // BlockAtHeight / BlockByHash fail.
+  bool fail_lookups_ = false;
+  // AddPeer refuses with this message.
+  std::optional<std::string> refuse_peers_;
+  std::vector<PeerInfo> peers_;
+  NodeStatus status_;
+  // Status() throws, as a buggy node might.
+  bool throw_on_status_ = false;
+
+  // --- Recorded calls (read under mu_ or after the requests are done) --
+
+  struct BatchCall {
+    Hash32 tip;
+    std::uint64_t from;
+    std::size_t limit;
+  };
+
+  std::vector<BatchCall> batch_calls() {
+    std::lock_guard lock(mu_);
+    return batch_calls_;
+  }
+  std::vector<std::string> added_peers() {
+    std::lock_guard lock(mu_);
+    return added_peers_;
+  }
+
+  // --- Mining: Mine() only queues; the test completes the callbacks ----
+
+  struct PendingMine {
+    std::string data;
+    MineCallback done;
+  };
+
+  // Waits until at least `n` Mine() calls are queued (or a generous time
+  // has passed) and returns whether they are.
+  bool WaitForMines(std::size_t n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(20), [&] { return mines_.size() >= n; });
+  }
+  std::vector<PendingMine> TakeMines() {
+    std::lock_guard lock(mu_);
+    return std::exchange(mines_, {});
+  }
+
+  // --- NodeApi -----------------------------------------------------------
+
+  NodeStatus Status() override {
+    if (throw_on_status_) throw std::runtime_error("status exploded");
+    return status_;
+  }
+
+  std::pair<Hash32, std::uint64_t> ActiveTip() override {
+    if (chain_.empty()) return {Hash32{}, 0};
+    return {chain_.back().hash, chain_.back().header.height};
+  }
+
+  Result<std::vector<Block>> BlocksInChain(const Hash32& tip, std::uint64_t from,
+                                           std::size_t limit) override {
+    {
+      std::lock_guard lock(mu_);
+      batch_calls_.push_back({tip, from, limit});
+    }
+    if (fail_reads_at_ && *fail_reads_at_ >= from && *fail_reads_at_ - from < limit) {
+      return Error{"disk on fire"};
+    }
+    std::vector<Block> out;
+    for (std::uint64_t h = from; h < chain_.size() && out.size() < limit; ++h) {
+      out.push_back(chain_[h]);
+    }
+    return out;
+  }
+
+  Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) override {
+    if (fail_lookups_) return Error{"disk on fire"};
+    if (height >= chain_.size()) return std::optional<Block>();
+    return std::optional<Block>(chain_[height]);
+  }
+
+  Result<std::optional<Block>> BlockByHash(const Hash32& hash) override {
+    if (fail_lookups_) return Error{"disk on fire"};
+    for (const Block& b : chain_) {
+      if (b.hash == hash) return std::optional<Block>(b);
+    }
+    return std::optional<Block>();
+  }
+
+  void Mine(std::string canonical_data, MineCallback done) override {
+    {
+      std::lock_guard lock(mu_);
+      mines_.push_back({std::move(canonical_data), std::move(done)});
+    }
+    cv_.notify_all();
+  }
+
+  std::vector<PeerInfo> Peers() override { return peers_; }
+
+  powchain::Status AddPeer(const std::string& url) override {
+    if (refuse_peers_) return Error{*refuse_peers_};
+    std::lock_guard lock(mu_);
+    added_peers_.push_back(url);
+    return {};
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<BatchCall> batch_calls_;
+  std::vector<std::string> added_peers_;
+  std::vector<PendingMine> mines_;
+};
+
+}  // namespace powchain::http::testing
