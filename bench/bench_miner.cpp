@@ -3,6 +3,7 @@
 // within milliseconds"; the node issue asks for 10 ms).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -52,6 +53,7 @@ void BM_MinerTipSwitch(benchmark::State& state) {
   Miner miner(hopeless, chain, clock, options);
   miner.Start();
   std::size_t next = 1;
+  double worst = 0;
   for (auto _ : state) {
     if (next >= blocks.size()) {
       state.SkipWithError("ran out of prepared blocks");
@@ -63,10 +65,15 @@ void BM_MinerTipSwitch(benchmark::State& state) {
     (void)chain.AcceptBlock(blocks[next++], 1ull << 62);
     Miner::Stats s;
     do {
+      // Poll gently: a spinning poller would take a core from the workers.
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
       s = miner.GetStats();
     } while (!(s.job_parent == tip && s.last_switch_job == s.job_id));
-    state.SetIterationTime(std::chrono::duration<double>(s.last_switch_latency).count());
+    const double seconds = std::chrono::duration<double>(s.last_switch_latency).count();
+    worst = std::max(worst, seconds);
+    state.SetIterationTime(seconds);
   }
+  state.counters["worst_us"] = worst * 1e6;
   miner.Stop();
 }
 BENCHMARK(BM_MinerTipSwitch)
