@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   powchain::NodeOptions options;
   std::string peers_text;
   CLI::App* node = app.add_subcommand("node", "Run a node: HTTP API, mining (and soon peers)");
+  node->set_version_flag("--version", std::string("powchain ") + POWCHAIN_VERSION);
   node->add_option("--http-port", options.http_port, "HTTP API port")
       ->envname("HTTP_PORT")
       ->check(CLI::Range(1, 65535))

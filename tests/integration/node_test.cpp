@@ -194,6 +194,13 @@ TEST_F(NodeTest, ConcurrentMineRequestsEachGetTheirBlock) {
   EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kClients));
 }
 
+TEST_F(NodeTest, StopsCleanlyOnSigint) {
+  Mine("1");
+  node_->Signal(SIGINT);
+  EXPECT_EQ(node_->WaitExit(30s), 0) << node_->Log();
+  EXPECT_NE(node_->Log().find("signal 2 received"), std::string::npos);
+}
+
 TEST_F(NodeTest, StopsCleanlyOnSigterm) {
   Mine("1");
   const auto start = std::chrono::steady_clock::now();
@@ -259,9 +266,13 @@ TEST(CliTest, HelpAndVersion) {
         "--threads", "MINER_THREADS", "--log-level"}) {
     EXPECT_NE(r.output.find(word), std::string::npos) << word;
   }
-  r = RunCli({"--version"});
-  EXPECT_EQ(r.code, 0);
-  EXPECT_NE(r.output.find("powchain 0."), std::string::npos);
+  for (const char* where : {"", "node"}) {
+    std::vector<std::string> args = {"--version"};
+    if (*where != '\0') args.insert(args.begin(), where);
+    r = RunCli(args);
+    EXPECT_EQ(r.code, 0) << where;
+    EXPECT_EQ(r.output.rfind("powchain 0.", 0), 0u) << where << ": " << r.output;
+  }
 }
 
 TEST(CliTest, BadFlagsAreOneLineErrorsWithExitCode2) {
