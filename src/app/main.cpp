@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
 
   powchain::NodeOptions options;
   std::string peers_text;
-  CLI::App* node = app.add_subcommand("node", "Run a node: HTTP API, mining (and soon peers)");
+  CLI::App* node = app.add_subcommand("node", "Run a node: HTTP API, mining, peers");
   node->set_version_flag("--version", std::string("powchain ") + POWCHAIN_VERSION);
   node->add_option("--http-port", options.http_port, "HTTP API port")
       ->envname("HTTP_PORT")
@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
   node->add_option("--p2p-port", options.p2p_port, "WebSocket port for peers")
       ->envname("P2P_PORT")
       ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  node->add_option("--p2p-bind", options.p2p_bind, "Address the P2P listener binds")
+      ->envname("P2P_BIND")
       ->capture_default_str();
   node->add_option("--peers", peers_text, "Comma-separated peers to dial, ws://host:port")
       ->envname("PEERS");

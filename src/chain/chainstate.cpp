@@ -293,6 +293,37 @@ std::vector<Hash32> ChainState::ActiveHashes(std::uint64_t from, std::size_t lim
   return out;
 }
 
+std::vector<Hash32> ChainState::Locator() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Hash32> out;
+  std::uint64_t step = 1;
+  for (std::uint64_t h = active_.size() - 1;; h -= step) {
+    out.push_back(active_[h]->hash);
+    if (out.size() >= 10) step *= 2;
+    if (h == 0) break;
+    if (h < step) step = h;  // end exactly at genesis
+  }
+  return out;
+}
+
+std::vector<Hash32> ChainState::LocateAfter(const std::vector<Hash32>& locator,
+                                            std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  const Entry* fork = active_.front();
+  for (const Hash32& h : locator) {
+    const Entry* e = FindLocked(h);
+    if (e == nullptr) continue;
+    while (!IsActiveLocked(*e)) e = e->parent;  // genesis is always active
+    fork = e;
+    break;
+  }
+  std::vector<Hash32> out;
+  for (std::uint64_t h = fork->header.height + 1; h < active_.size() && out.size() < limit; ++h) {
+    out.push_back(active_[h]->hash);
+  }
+  return out;
+}
+
 bool ChainState::Contains(const Hash32& hash) const {
   std::lock_guard lock(mutex_);
   return FindLocked(hash) != nullptr;

@@ -108,6 +108,17 @@ class ChainState {
   std::optional<std::vector<Hash32>> HashesInChain(const Hash32& tip, std::uint64_t from,
                                                    std::size_t limit) const;
 
+  // A block locator of the active chain: the tip, the nine blocks below it,
+  // then hashes spaced back exponentially, and always genesis last. At most
+  // about 10 + log2(height) hashes.
+  std::vector<Hash32> Locator() const;
+
+  // For a peer's locator: hashes of up to `limit` active blocks after the
+  // last block the locator and the active chain share (the first locator
+  // hash this tree knows, or its active ancestor when it is on a side
+  // branch; genesis when none is known).
+  std::vector<Hash32> LocateAfter(const std::vector<Hash32>& locator, std::size_t limit) const;
+
   // True when the block is in the tree (any branch).
   bool Contains(const Hash32& hash) const;
   bool IsActive(const Hash32& hash) const;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <csignal>
 #include <filesystem>
 #include <system_error>
@@ -61,8 +63,23 @@ Status NodeContext::Start() {
   miner_ = std::make_unique<Miner>(params_, *chain_, *clock_, miner_options);
   miner_->Start();
 
-  api_ =
-      std::make_unique<NodeApiImpl>(*chain_, *miner_, std::string("powchain/") + POWCHAIN_VERSION);
+  const std::string agent = std::string("powchain/") + POWCHAIN_VERSION;
+  p2p::PeerManagerOptions peer_options;
+  peer_options.agent = agent;
+  peer_options.listen_port = options_.p2p_port;
+  peers_ = std::make_unique<p2p::PeerManager>(*chain_, *clock_, io_, peer_options);
+  p2p::TransportOptions transport_options;
+  transport_options.bind_address = options_.p2p_bind;
+  transport_options.port = options_.p2p_port;
+  transport_ = std::make_unique<p2p::Transport>(io_, transport_options, *peers_);
+  if (Status s = transport_->Start(); !s) {
+    Stop();
+    return s;
+  }
+  link_ = std::make_unique<p2p::TransportLink>(*transport_);
+  peers_->Start(*link_, options_.peers);
+
+  api_ = std::make_unique<NodeApiImpl>(*chain_, *miner_, *peers_, agent);
   http::HttpOptions http_options;
   http_options.bind_address = options_.http_bind;
   http_options.port = options_.http_port;
@@ -78,6 +95,9 @@ Status NodeContext::Start() {
     spdlog::info("signal {} received, stopping", signal);
     RequestStop();  // Stop() joins the I/O threads, so it runs on the main thread
   });
+  // On its own strand: the timer is touched by its handler and by Stop().
+  tick_timer_ = std::make_unique<boost::asio::steady_timer>(boost::asio::make_strand(io_));
+  ScheduleTick();
   for (unsigned i = 0; i < options_.io_threads; ++i) {
     io_threads_.emplace_back([this] {
       io_.run();
@@ -89,11 +109,22 @@ Status NodeContext::Start() {
   const ChainTip tip = chain_->Tip();
   spdlog::info("powchain node on network {} (genesis {}), height {}, data dir {}", params_.network,
                HexEncode(chain_->GenesisHash()).substr(0, 16), tip.height(), data_dir_);
+  spdlog::info("P2P on ws://{}:{}, {} peer(s) to dial", options_.p2p_bind, transport_->port(),
+               options_.peers.size());
   spdlog::info("HTTP API on http://{}:{}{}", options_.http_bind, http_->port(),
                options_.mine
                    ? ", mining with " + std::to_string(options_.miner_threads) + " thread(s)"
                    : "");
   return {};
+}
+
+void NodeContext::ScheduleTick() {
+  tick_timer_->expires_after(kPeerTickInterval);
+  tick_timer_->async_wait([this](const boost::system::error_code& error) {
+    if (error || stopped_) return;
+    peers_->Tick();
+    ScheduleTick();
+  });
 }
 
 void NodeContext::RunUntilStopped() {
@@ -113,6 +144,11 @@ void NodeContext::RequestStop() {
 void NodeContext::Stop() {
   if (stopped_.exchange(true)) return;
   if (http_) http_->Stop();    // no new requests; open connections closed
+  if (peers_) peers_->Stop();  // no more dials or relays
+  if (transport_) transport_->Stop();
+  if (tick_timer_) {
+    boost::asio::post(tick_timer_->get_executor(), [this] { tick_timer_->cancel(); });
+  }
   if (miner_) miner_->Stop();  // searches abandoned; queued requests fail
   if (signals_) {
     boost::system::error_code ignored;

@@ -2,8 +2,9 @@
 // them in a fixed order (ARCHITECTURE.md, "One owner").
 //
 // Start order: data directory, store, chain (load or write genesis), miner,
-// HTTP server. Stop order is the reverse: stop accepting requests and close
-// every connection, stop the miner (its queued requests fail with "node is
+// P2P transport and peer manager (dialling --peers), HTTP server. Stop order
+// is the reverse: stop accepting requests and close every connection (HTTP
+// and peers), stop the miner (its queued requests fail with "node is
 // stopping"), let the I/O threads finish the closes (at most
 // kIoDrainTimeout), stop them, flush the store.
 #pragma once
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -23,6 +25,8 @@
 #include "mining/miner.h"
 #include "node/node_api.h"
 #include "node/options.h"
+#include "p2p/peer_manager.h"
+#include "p2p/transport.h"
 #include "storage/block_store.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -32,6 +36,8 @@ namespace powchain {
 class NodeContext {
  public:
   static constexpr std::chrono::milliseconds kIoDrainTimeout{500};
+  // How often the peer manager's timers (pings, timeouts, redials) run.
+  static constexpr std::chrono::milliseconds kPeerTickInterval{200};
 
   explicit NodeContext(NodeOptions options);
   ~NodeContext();
@@ -58,6 +64,7 @@ class NodeContext {
 
  private:
   class LogObserver;
+  void ScheduleTick();
 
   const NodeOptions options_;
   const Params params_;
@@ -67,9 +74,13 @@ class NodeContext {
   std::unique_ptr<ChainState> chain_;
   std::unique_ptr<LogObserver> log_observer_;
   std::unique_ptr<Miner> miner_;
-  std::unique_ptr<NodeApiImpl> api_;
   boost::asio::io_context io_;
+  std::unique_ptr<p2p::PeerManager> peers_;
+  std::unique_ptr<p2p::Transport> transport_;
+  std::unique_ptr<p2p::TransportLink> link_;
+  std::unique_ptr<NodeApiImpl> api_;
   std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<boost::asio::steady_timer> tick_timer_;
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::vector<std::thread> io_threads_;
   std::atomic<bool> stopped_{false};

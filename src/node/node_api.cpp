@@ -14,7 +14,7 @@ http::NodeStatus NodeApiImpl::Status() {
   s.tip = tip.hash();
   s.difficulty = tip.context.header.difficulty;
   s.work = tip.work;
-  s.peers = 0;
+  s.peers = peers_.ConnectedCount();
   s.mining.continuous = mining.continuous;
   s.mining.threads = mining.threads;
   s.mining.active = mining.active;
@@ -56,10 +56,25 @@ void NodeApiImpl::Mine(std::string canonical_data, MineCallback done) {
   miner_.Submit(std::move(canonical_data), std::move(done));
 }
 
-std::vector<http::PeerInfo> NodeApiImpl::Peers() { return {}; }
+std::vector<http::PeerInfo> NodeApiImpl::Peers() {
+  std::vector<http::PeerInfo> out;
+  for (const p2p::PeerSnapshot& p : peers_.Peers()) {
+    http::PeerInfo info;
+    info.url = p.url;
+    info.direction = p.direction == p2p::Direction::kInbound ? "inbound" : "outbound";
+    info.height = p.height;
+    info.agent = p.agent;
+    info.connected_since_ms = p.connected_since_ms;
+    info.state = p.state;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
 
 powchain::Status NodeApiImpl::AddPeer(const std::string& url) {
-  return Error{"cannot dial " + url + ": peer-to-peer networking is not built yet"};
+  auto parsed = ParsePeerUrl(url);
+  if (!parsed) return Error{parsed.error()};
+  return peers_.AddPeer(*parsed);
 }
 
 }  // namespace powchain

@@ -6,14 +6,15 @@
 #include "chain/chainstate.h"
 #include "http/node_api.h"
 #include "mining/miner.h"
+#include "p2p/peer_manager.h"
 
 namespace powchain {
 
 class NodeApiImpl final : public http::NodeApi {
  public:
   // Not owned; all must outlive this object.
-  NodeApiImpl(ChainState& chain, Miner& miner, std::string agent)
-      : chain_(chain), miner_(miner), agent_(std::move(agent)) {}
+  NodeApiImpl(ChainState& chain, Miner& miner, p2p::PeerManager& peers, std::string agent)
+      : chain_(chain), miner_(miner), peers_(peers), agent_(std::move(agent)) {}
 
   http::NodeStatus Status() override;
   std::pair<Hash32, std::uint64_t> ActiveTip() override;
@@ -28,6 +29,7 @@ class NodeApiImpl final : public http::NodeApi {
  private:
   ChainState& chain_;
   Miner& miner_;
+  p2p::PeerManager& peers_;
   const std::string agent_;
 };
 

@@ -22,6 +22,11 @@ Status ValidateOptions(const NodeOptions& options) {
     return Error{"--http-bind must be an IP address such as 127.0.0.1 or 0.0.0.0, not '" +
                  options.http_bind + "'"};
   }
+  boost::asio::ip::make_address(options.p2p_bind, ec);
+  if (ec) {
+    return Error{"--p2p-bind must be an IP address such as 0.0.0.0 or 127.0.0.1, not '" +
+                 options.p2p_bind + "'"};
+  }
   if (options.miner_threads < 1 || options.miner_threads > NodeOptions::kMaxMinerThreads) {
     return Error{"--threads must be from 1 to " + std::to_string(NodeOptions::kMaxMinerThreads)};
   }

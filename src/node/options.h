@@ -22,6 +22,7 @@ struct NodeOptions {
   std::uint16_t http_port = kDefaultHttpPort;
   std::string http_bind = "127.0.0.1";
   std::uint16_t p2p_port = kDefaultP2pPort;
+  std::string p2p_bind = "0.0.0.0";  // address the P2P listener binds
   std::vector<PeerUrl> peers;
   // Empty: DefaultDataDir(network, p2p_port), so two nodes on one machine
   // (which must differ in P2P port) never share a data directory.

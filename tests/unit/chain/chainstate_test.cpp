@@ -372,6 +372,44 @@ TEST_F(ChainStateTest, HashesInChainFollowsTheGivenTip) {
   EXPECT_FALSE(chain_.HashesInChain(Hash32{}, 0, 10).has_value());
 }
 
+TEST_F(ChainStateTest, LocatorIsDenseThenExponentialAndEndsAtGenesis) {
+  EXPECT_EQ(chain_.Locator(), std::vector<Hash32>{MakeGenesis(params_).hash});
+  ChainBuilder b(params_);
+  for (int i = 0; i < 100; ++i) b.AddSlow();
+  AcceptAll(b);
+  const std::vector<Hash32> locator = chain_.Locator();
+  std::vector<std::uint64_t> heights;
+  for (const Hash32& h : locator) {
+    for (std::uint64_t height = 0; height <= 100; ++height) {
+      if (b.blocks()[height].hash == h) heights.push_back(height);
+    }
+  }
+  const std::vector<std::uint64_t> want = {100, 99, 98, 97, 96, 95, 94, 93,
+                                           92,  91, 89, 85, 77, 61, 29, 0};
+  EXPECT_EQ(heights, want);
+}
+
+TEST_F(ChainStateTest, LocateAfterFindsTheForkPoint) {
+  ChainBuilder a(params_);
+  for (int i = 0; i < 6; ++i) a.AddSlow("\"a\"");
+  AcceptAll(a);
+  // A peer on the active chain at height 3 gets heights 4.. onwards.
+  const std::vector<Hash32> at3 = {a.blocks()[3].hash, a.blocks()[2].hash, a.blocks()[0].hash};
+  EXPECT_EQ(chain_.LocateAfter(at3, 10),
+            (std::vector<Hash32>{a.blocks()[4].hash, a.blocks()[5].hash, a.blocks()[6].hash}));
+  EXPECT_EQ(chain_.LocateAfter(at3, 1), std::vector<Hash32>{a.blocks()[4].hash});
+  // A peer on a side branch forked at height 2: from height 3.
+  ChainBuilder side(params_, {a.blocks().begin(), a.blocks().begin() + 3});
+  side.AddSlow("\"side\"");
+  ASSERT_EQ(Accept(side.tip()).status, AcceptStatus::kSideBranch);
+  EXPECT_EQ(chain_.LocateAfter({side.tip().hash}, 1), std::vector<Hash32>{a.blocks()[3].hash});
+  // Unknown hashes are skipped; none known means after genesis.
+  EXPECT_EQ(chain_.LocateAfter({Hash32{}}, 2),
+            (std::vector<Hash32>{a.blocks()[1].hash, a.blocks()[2].hash}));
+  // A peer at our tip gets nothing.
+  EXPECT_TRUE(chain_.LocateAfter({a.tip().hash}, 10).empty());
+}
+
 TEST_F(ChainStateTest, TipChangeCarriesTheOrigin) {
   ChainBuilder b(params_);
   ASSERT_TRUE(chain_.AcceptBlock(b.AddSlow(), kFarFuture, BlockOrigin::kMined).ok());

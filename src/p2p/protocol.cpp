@@ -1,0 +1,558 @@
+#include "p2p/protocol.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <iterator>
+#include <limits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "primitives/block_json.h"
+#include "primitives/canonical_json.h"
+#include "primitives/json.h"
+#include "util/hex.h"
+#include "util/url.h"
+
+// Encode writes what it is given: a message that breaks a limit (port 0, an
+// empty locator, a list that is too long, ...) is encoded as is and refused by
+// the receiver. Two things are repaired instead, so that any text a node sends
+// is valid JSON: a string that is not valid UTF-8 has each bad sequence
+// replaced by U+FFFD, and "agent" and "reason" are cut to their limits at a
+// character boundary. For every message within the limits,
+// Decode(Encode(m)) == m.
+
+namespace powchain::p2p {
+namespace {
+
+constexpr std::uint64_t kU16Max = std::numeric_limits<std::uint16_t>::max();
+constexpr std::uint64_t kU32Max = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
+
+// Nesting that a message adds around block data: the message object, the
+// "blocks" array and the block object. The reader allows that much on top of
+// kMaxDepth, and block data itself is then held to kMaxDepth, so a block is
+// readable in a "block" message exactly when it is readable in a "blocks"
+// message, and a block whose data came through the HTTP API (nested at most
+// 64 levels with the body around it) can always be relayed.
+constexpr std::size_t kEnvelopeDepth = 3;
+
+// The longest "nodeId" accepted.
+constexpr std::size_t kMaxNodeIdLength = 64;
+
+// How much of an unknown "type" a failure message quotes.
+constexpr std::size_t kMaxQuotedType = 32;
+
+// ---------------------------------------------------------------------------
+// Writing
+
+// Length of the well-formed UTF-8 sequence (RFC 3629) starting at s[i], or 0
+// when the bytes there are not one.
+std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // overlong
+    if (b0 == 0xED) hi = 0x9F;  // surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;  // overlong
+    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() - i < n) return 0;
+  const auto b1 = static_cast<unsigned char>(s[i + 1]);
+  if (b1 < lo || b1 > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+// `s` with every byte that does not start a well-formed UTF-8 sequence
+// replaced by U+FFFD.
+std::string ToValidUtf8(std::string_view s) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+// Cuts valid UTF-8 `s` to at most `max_bytes` without splitting a character.
+void TruncateUtf8(std::string& s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return;
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+}
+
+// Appends `s` as a JSON string in the canonical form (canonical_json.h);
+// invalid UTF-8 is repaired first, and the result is at most `max_bytes`
+// bytes before escaping.
+void AppendString(std::string& out, std::string_view s,
+                  std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) {
+  std::string text = ToValidUtf8(s);
+  TruncateUtf8(text, max_bytes);
+  // Cannot fail: the text is valid UTF-8 and a string holds no number.
+  const Result<std::string> quoted = CanonicalJson(JsonValue::String(std::move(text)));
+  out += quoted.ok() ? quoted.value() : std::string("\"\"");
+}
+
+void AppendUInt(std::string& out, std::uint64_t v) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, res.ptr);
+}
+
+// Appends ,"name": (names are plain ASCII and need no escaping).
+void AppendKey(std::string& out, std::string_view name) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+}
+
+void AppendHash(std::string& out, const Hash32& h) {
+  out += '"';
+  out += HexEncode(h);
+  out += '"';
+}
+
+struct Encoder {
+  std::string& out;
+
+  void operator()(const Hello& m) const {
+    AppendKey(out, "version");
+    AppendUInt(out, m.version);
+    AppendKey(out, "genesis");
+    AppendHash(out, m.genesis);
+    AppendKey(out, "height");
+    AppendUInt(out, m.height);
+    AppendKey(out, "tip");
+    AppendHash(out, m.tip);
+    AppendKey(out, "work");
+    out += '"';
+    out += WorkToHex(m.work);
+    out += '"';
+    AppendKey(out, "port");
+    if (m.port) {
+      AppendUInt(out, *m.port);
+    } else {
+      out += "null";
+    }
+    AppendKey(out, "agent");
+    AppendString(out, m.agent, ProtocolLimits::kMaxAgentLength);
+    if (!m.node_id.empty()) {
+      AppendKey(out, "nodeId");
+      AppendString(out, m.node_id);
+    }
+  }
+  void operator()(const BlockMsg& m) const {
+    AppendKey(out, "block");
+    out += BlockToJson(m.block);
+  }
+  void operator()(const GetBlocks& m) const {
+    AppendKey(out, "locator");
+    out += '[';
+    for (std::size_t i = 0; i < m.locator.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendHash(out, m.locator[i]);
+    }
+    out += ']';
+    AppendKey(out, "limit");
+    AppendUInt(out, m.limit);
+  }
+  void operator()(const Blocks& m) const {
+    AppendKey(out, "blocks");
+    out += '[';
+    for (std::size_t i = 0; i < m.blocks.size(); ++i) {
+      if (i > 0) out += ',';
+      out += BlockToJson(m.blocks[i]);
+    }
+    out += ']';
+  }
+  void operator()(const GetPeers&) const {}
+  void operator()(const Peers& m) const {
+    AppendKey(out, "peers");
+    out += '[';
+    for (std::size_t i = 0; i < m.peers.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendString(out, m.peers[i]);
+    }
+    out += ']';
+  }
+  void operator()(const Ping& m) const {
+    AppendKey(out, "nonce");
+    AppendUInt(out, m.nonce);
+  }
+  void operator()(const Pong& m) const {
+    AppendKey(out, "nonce");
+    AppendUInt(out, m.nonce);
+  }
+  void operator()(const ErrorMsg& m) const {
+    AppendKey(out, "reason");
+    AppendString(out, m.reason, ProtocolLimits::kMaxReasonLength);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Reading
+
+// Reads the fields of one message object. Each Read* returns the value, or
+// records a failure and returns nullopt; only the first failure is kept, so a
+// caller may read on and check failed() once at the end.
+class FieldReader {
+ public:
+  FieldReader(std::string_view type, const JsonValue& object) : type_(type), object_(object) {}
+
+  bool failed() const { return failure_.has_value(); }
+  DecodeFailure TakeFailure() { return std::move(*failure_); }
+
+  // An integer written as plain digits, from `min` to `max`.
+  std::optional<std::uint64_t> ReadUInt(std::string_view name, std::uint64_t min,
+                                        std::uint64_t max) {
+    const JsonValue* v = Find(name);
+    if (v == nullptr) return std::nullopt;
+    const auto n = v->AsU64();
+    if (!n || *n < min || *n > max) {
+      Fail(DecodeError::kBadField, name,
+           "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  std::optional<Hash32> ReadHash(std::string_view name) {
+    const JsonValue* v = Find(name);
+    if (v == nullptr) return std::nullopt;
+    auto h = v->is_string() ? HexToHash32(v->as_string()) : std::nullopt;
+    if (!h) Fail(DecodeError::kBadField, name, "must be a string of 64 hex digits");
+    return h;
+  }
+
+  // A string of at most `max_bytes` bytes (UTF-8, after unescaping).
+  std::optional<std::string> ReadString(std::string_view name, std::size_t max_bytes) {
+    const JsonValue* v = Find(name);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_string() || v->as_string().size() > max_bytes) {
+      Fail(DecodeError::kBadField, name,
+           "must be a string of at most " + std::to_string(max_bytes) + " bytes");
+      return std::nullopt;
+    }
+    return v->as_string();
+  }
+
+  // An array of at most `max_items` items (and at least `min_items`; a
+  // shorter array is kBadField, a longer one kTooMany).
+  const std::vector<JsonValue>* ReadArray(std::string_view name, std::size_t min_items,
+                                          std::size_t max_items, std::string_view what) {
+    const JsonValue* v = Find(name);
+    if (v == nullptr) return nullptr;
+    const std::string expected = "must be an array of " + std::to_string(min_items) + " to " +
+                                 std::to_string(max_items) + " " + std::string(what);
+    if (!v->is_array()) {
+      Fail(DecodeError::kBadField, name, expected);
+      return nullptr;
+    }
+    const std::size_t n = v->items().size();
+    if (n > max_items) {
+      Fail(DecodeError::kTooMany, name,
+           "has " + std::to_string(n) + " items, more than the limit of " +
+               std::to_string(max_items));
+      return nullptr;
+    }
+    if (n < min_items) {
+      Fail(DecodeError::kBadField, name, expected);
+      return nullptr;
+    }
+    return &v->items();
+  }
+
+  // The member `name`; records "is missing" when absent.
+  const JsonValue* Find(std::string_view name) {
+    const JsonValue* v = object_.Find(name);
+    if (v == nullptr) Fail(DecodeError::kBadField, name, "is missing");
+    return v;
+  }
+
+  // Records "<type>: '<name>' <what>".
+  void Fail(DecodeError error, std::string_view name, const std::string& what) {
+    if (failure_) return;
+    failure_ = DecodeFailure{error, std::string(type_) + ": '" + std::string(name) + "' " + what};
+  }
+
+  // Records "<type>: <what>" verbatim after the type.
+  void FailWith(DecodeError error, const std::string& what) {
+    if (failure_) return;
+    failure_ = DecodeFailure{error, std::string(type_) + ": " + what};
+  }
+
+  const JsonValue& object() const { return object_; }
+
+ private:
+  std::string_view type_;
+  const JsonValue& object_;
+  std::optional<DecodeFailure> failure_;
+};
+
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Nesting depth of `value` as the reader counts it: a scalar is 0, [] is 1.
+// Iterative, so any depth costs no stack.
+std::size_t Depth(const JsonValue& value) {
+  std::size_t deepest = 0;
+  std::vector<std::pair<const JsonValue*, std::size_t>> stack = {{&value, 0}};
+  while (!stack.empty()) {
+    const auto [v, depth] = stack.back();
+    stack.pop_back();
+    if (v->is_array()) {
+      deepest = std::max(deepest, depth + 1);
+      for (const JsonValue& item : v->items()) stack.emplace_back(&item, depth + 1);
+    } else if (v->is_object()) {
+      deepest = std::max(deepest, depth + 1);
+      for (const auto& member : v->members()) stack.emplace_back(&member.second, depth + 1);
+    }
+  }
+  return deepest;
+}
+
+// BlockFromJson, with block data held to kMaxDepth levels; `where` names the
+// block in the failure ("'block'", "'blocks'[3]").
+std::optional<Block> ReadBlock(FieldReader& r, const JsonValue& value, const std::string& where) {
+  Result<Block> block = BlockFromJson(value);
+  if (!block) {
+    r.FailWith(DecodeError::kBadBlock, where + ": " + block.error());
+    return std::nullopt;
+  }
+  // BlockFromJson succeeded, so value is an object with "data".
+  const JsonValue* data = value.Find("data");
+  if (data != nullptr && Depth(*data) > ProtocolLimits::kMaxDepth) {
+    r.FailWith(DecodeError::kBadBlock, where + ": block field 'data' is nested deeper than " +
+                                           std::to_string(ProtocolLimits::kMaxDepth) + " levels");
+    return std::nullopt;
+  }
+  return std::move(block).value();
+}
+
+std::optional<Message> DecodeHello(FieldReader& r) {
+  Hello m;
+  if (auto v = r.ReadUInt("version", 0, kU32Max)) m.version = static_cast<std::uint32_t>(*v);
+  if (auto v = r.ReadHash("genesis")) m.genesis = *v;
+  if (auto v = r.ReadUInt("height", 0, kU64Max)) m.height = *v;
+  if (auto v = r.ReadHash("tip")) m.tip = *v;
+  if (const JsonValue* v = r.Find("work")) {
+    auto work = v->is_string() ? WorkFromHex(v->as_string()) : std::nullopt;
+    if (work) {
+      m.work = *work;
+    } else {
+      r.Fail(DecodeError::kBadField, "work", "must be a string of 1 to 64 hex digits");
+    }
+  }
+  if (const JsonValue* v = r.Find("port")) {
+    if (!v->is_null()) {
+      const auto port = v->AsU64();
+      if (port && *port >= 1 && *port <= kU16Max) {
+        m.port = static_cast<std::uint16_t>(*port);
+      } else {
+        r.Fail(DecodeError::kBadField, "port", "must be null or an integer from 1 to 65535");
+      }
+    }
+  }
+  if (auto v = r.ReadString("agent", ProtocolLimits::kMaxAgentLength)) m.agent = std::move(*v);
+  // Optional: absent means the peer has none.
+  if (const JsonValue* v = r.object().Find("nodeId")) {
+    const bool ok = v->is_string() && !v->as_string().empty() &&
+                    v->as_string().size() <= kMaxNodeIdLength &&
+                    std::all_of(v->as_string().begin(), v->as_string().end(), IsHexDigit);
+    if (ok) {
+      m.node_id = v->as_string();
+    } else {
+      r.Fail(DecodeError::kBadField, "nodeId", "must be a string of 1 to 64 hex digits");
+    }
+  }
+  if (r.failed()) return std::nullopt;
+  return m;
+}
+
+std::optional<Message> DecodeBlock(FieldReader& r) {
+  const JsonValue* v = r.Find("block");
+  if (v == nullptr) return std::nullopt;
+  auto block = ReadBlock(r, *v, "'block'");
+  if (!block) return std::nullopt;
+  return BlockMsg{std::move(*block)};
+}
+
+std::optional<Message> DecodeGetBlocks(FieldReader& r) {
+  GetBlocks m;
+  if (const auto* items = r.ReadArray("locator", 1, ProtocolLimits::kMaxLocator, "hashes")) {
+    m.locator.reserve(items->size());
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      const JsonValue& item = (*items)[i];
+      auto h = item.is_string() ? HexToHash32(item.as_string()) : std::nullopt;
+      if (!h) {
+        r.FailWith(DecodeError::kBadField,
+                   "'locator'[" + std::to_string(i) + "] must be a string of 64 hex digits");
+        return std::nullopt;
+      }
+      m.locator.push_back(*h);
+    }
+  }
+  if (auto v = r.ReadUInt("limit", 1, kU32Max)) m.limit = static_cast<std::uint32_t>(*v);
+  if (r.failed()) return std::nullopt;
+  return m;
+}
+
+std::optional<Message> DecodeBlocks(FieldReader& r) {
+  const auto* items = r.ReadArray("blocks", 0, ProtocolLimits::kMaxBlocksPerMessage, "blocks");
+  if (items == nullptr) return std::nullopt;
+  Blocks m;
+  m.blocks.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    auto block = ReadBlock(r, (*items)[i], "'blocks'[" + std::to_string(i) + "]");
+    if (!block) return std::nullopt;
+    m.blocks.push_back(std::move(*block));
+  }
+  return m;
+}
+
+std::optional<Message> DecodeGetPeers(FieldReader&) { return GetPeers{}; }
+
+std::optional<Message> DecodePeers(FieldReader& r) {
+  const auto* items = r.ReadArray("peers", 0, ProtocolLimits::kMaxPeersPerMessage, "peer URLs");
+  if (items == nullptr) return std::nullopt;
+  Peers m;
+  m.peers.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    const JsonValue& item = (*items)[i];
+    const std::string where = "'peers'[" + std::to_string(i) + "]";
+    if (!item.is_string()) {
+      r.FailWith(DecodeError::kBadField, where + " must be a string ws://host:port");
+      return std::nullopt;
+    }
+    const Result<PeerUrl> url = ParsePeerUrl(item.as_string());
+    if (!url) {
+      r.FailWith(DecodeError::kBadField, where + ": " + url.error());
+      return std::nullopt;
+    }
+    m.peers.push_back(url->ToString());
+  }
+  return m;
+}
+
+template <typename T>
+std::optional<Message> DecodeNonce(FieldReader& r) {
+  const auto nonce = r.ReadUInt("nonce", 0, kU64Max);
+  if (!nonce) return std::nullopt;
+  return T{*nonce};
+}
+
+std::optional<Message> DecodeErrorMsg(FieldReader& r) {
+  auto reason = r.ReadString("reason", ProtocolLimits::kMaxReasonLength);
+  if (!reason) return std::nullopt;
+  return ErrorMsg{std::move(*reason)};
+}
+
+struct MessageType {
+  std::string_view name;
+  std::optional<Message> (*decode)(FieldReader&);
+};
+
+// Indexed like the alternatives of Message.
+constexpr MessageType kTypes[] = {
+    {"hello", DecodeHello},      {"block", DecodeBlock},       {"getblocks", DecodeGetBlocks},
+    {"blocks", DecodeBlocks},    {"getpeers", DecodeGetPeers}, {"peers", DecodePeers},
+    {"ping", DecodeNonce<Ping>}, {"pong", DecodeNonce<Pong>},  {"error", DecodeErrorMsg},
+};
+static_assert(std::size(kTypes) == std::variant_size_v<Message>);
+
+// `type` as a short JSON string, for a failure message: escaped so that a
+// peer cannot put control characters into a log line.
+std::string QuoteType(std::string_view type) {
+  std::string out;
+  AppendString(out, type, kMaxQuotedType);
+  if (type.size() > kMaxQuotedType) out += "...";
+  return out;
+}
+
+std::variant<Message, DecodeFailure> DecodeUnchecked(std::string_view text) {
+  JsonLimits limits;
+  // The transport already limits the frame (TransportOptions::
+  // max_message_bytes, which may be configured above its 4 MiB default), so
+  // the reader does not limit the length again.
+  limits.max_bytes = std::numeric_limits<std::size_t>::max();
+  limits.max_depth = ProtocolLimits::kMaxDepth + kEnvelopeDepth;
+  const Result<JsonValue> parsed = ParseJson(text, limits);
+  if (!parsed) return DecodeFailure{DecodeError::kMalformedJson, parsed.error()};
+  const JsonValue& object = *parsed;
+  if (!object.is_object()) {
+    return DecodeFailure{DecodeError::kMalformedJson, "a message must be a JSON object"};
+  }
+  const JsonValue* type = object.Find("type");
+  if (type == nullptr) return DecodeFailure{DecodeError::kUnknownType, "message has no 'type'"};
+  if (!type->is_string()) {
+    return DecodeFailure{DecodeError::kUnknownType, "message 'type' must be a string"};
+  }
+  for (const MessageType& t : kTypes) {
+    if (t.name != type->as_string()) continue;
+    FieldReader reader(t.name, object);
+    std::optional<Message> message = t.decode(reader);
+    if (reader.failed() || !message) {
+      if (!reader.failed()) reader.FailWith(DecodeError::kBadField, "cannot be read");
+      return reader.TakeFailure();
+    }
+    return std::move(*message);
+  }
+  return DecodeFailure{DecodeError::kUnknownType,
+                       "unknown message type " + QuoteType(type->as_string())};
+}
+
+}  // namespace
+
+std::string_view TypeName(const Message& message) {
+  // A variant left valueless by a throwing assignment has no type.
+  if (message.valueless_by_exception()) return "";
+  return kTypes[message.index()].name;
+}
+
+std::string Encode(const Message& message) {
+  std::string out = "{\"type\":\"";
+  out += TypeName(message);
+  out += '"';
+  std::visit(Encoder{out}, message);
+  out += '}';
+  return out;
+}
+
+std::variant<Message, DecodeFailure> Decode(std::string_view text) {
+  // Nothing below throws on any input; only allocation can fail, and a
+  // message too large to hold in memory is a bad message too.
+  try {
+    return DecodeUnchecked(text);
+  } catch (const std::exception& e) {
+    return DecodeFailure{DecodeError::kMalformedJson,
+                         std::string("message cannot be decoded: ") + e.what()};
+  }
+}
+
+}  // namespace powchain::p2p

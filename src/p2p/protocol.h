@@ -1,0 +1,98 @@
+// The P2P message set (SPEC section 4, docs/protocol.md): one JSON object per
+// WebSocket text frame, with a "type" field. Pure encode/decode: no I/O.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "consensus/work.h"
+#include "primitives/block.h"
+#include "util/bytes.h"
+#include "util/result.h"
+
+namespace powchain::p2p {
+
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+// Limits on what a decoded message may hold. The transport separately
+// limits the whole frame (4 MiB by default).
+struct ProtocolLimits {
+  static constexpr std::size_t kMaxLocator = 128;  // hashes in a locator
+  static constexpr std::size_t kMaxBlocksPerMessage = 2000;
+  static constexpr std::size_t kMaxPeersPerMessage = 1000;
+  static constexpr std::size_t kMaxAgentLength = 256;
+  static constexpr std::size_t kMaxReasonLength = 1024;
+  static constexpr std::size_t kMaxDepth = 64;  // JSON nesting
+};
+
+struct Hello {
+  std::uint32_t version = kProtocolVersion;
+  Hash32 genesis{};
+  std::uint64_t height = 0;
+  Hash32 tip{};
+  Work work = 0;
+  std::optional<std::uint16_t> port;  // listening P2P port, or null
+  std::string agent;                  // e.g. "powchain/0.1.0"
+  // Random per node process (16 hex digits). Not in SPEC's core set: an
+  // optional field that lets a node see that it dialled itself or a peer it
+  // already has. Empty when the peer did not send one.
+  std::string node_id;
+};
+struct BlockMsg {
+  Block block;
+};
+struct GetBlocks {
+  std::vector<Hash32> locator;  // tip first, spaced back exponentially to genesis
+  std::uint32_t limit = 0;
+};
+struct Blocks {
+  std::vector<Block> blocks;  // genesis side first
+};
+struct GetPeers {};
+struct Peers {
+  std::vector<std::string> peers;  // ws://host:port, each checked by ParsePeerUrl
+};
+struct Ping {
+  std::uint64_t nonce = 0;
+};
+struct Pong {
+  std::uint64_t nonce = 0;
+};
+struct ErrorMsg {
+  std::string reason;
+};
+
+using Message =
+    std::variant<Hello, BlockMsg, GetBlocks, Blocks, GetPeers, Peers, Ping, Pong, ErrorMsg>;
+
+// The "type" string of a message: "hello", "block", "getblocks", ...
+std::string_view TypeName(const Message& message);
+
+// One JSON object, compact, with "type" first. Blocks are written in their
+// JSON form (BlockToJson); data as canonical bytes.
+std::string Encode(const Message& message);
+
+// Why a text could not be decoded; the peer policy treats every kind as a
+// protocol violation.
+enum class DecodeError {
+  kMalformedJson,  // not JSON, too deep, not an object
+  kUnknownType,    // "type" missing, not a string, or not one we know
+  kBadField,       // a field missing, of the wrong type or out of range
+  kTooMany,        // a list longer than its limit
+  kBadBlock,       // a block that cannot be read (BlockFromJson failed)
+};
+
+struct DecodeFailure {
+  DecodeError error;
+  std::string message;  // what and where, for logs and the "error" reply
+};
+
+// Decodes one message. Unknown extra fields are ignored. Never throws.
+std::variant<Message, DecodeFailure> Decode(std::string_view text);
+
+}  // namespace powchain::p2p
