@@ -41,6 +41,9 @@ using Strand = net::any_io_executor;
 // and the end of the TCP connection must follow within this time, else the
 // socket is closed without them.
 constexpr std::chrono::milliseconds kCloseTimeout{2000};
+// A read buffer grown beyond this by a big message is given back afterwards,
+// so that idle peers do not each hold up to max_message_bytes.
+constexpr std::size_t kKeptReadBuffer = std::size_t{64} * 1024;
 // After an accept error (e.g. out of file descriptors) the listener waits this
 // long before accepting again, rather than spinning.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
@@ -430,6 +433,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     std::string text = beast::buffers_to_string(buffer_.data());
     buffer_.clear();
+    if (buffer_.capacity() > kKeptReadBuffer) buffer_.shrink_to_fit();
     impl_->handler.OnMessage(id_, std::move(text));
     // Once closing, the close handshake reads what still comes.
     if (state_ == State::kOpen) Read();

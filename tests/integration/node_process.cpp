@@ -84,7 +84,7 @@ TempDir::~TempDir() {
 }
 
 NodeProcess::NodeProcess(std::vector<std::string> args, std::map<std::string, std::string> env,
-                         const std::filesystem::path& workdir) {
+                         const std::filesystem::path& workdir, const std::string& binary) {
   static int counter = 0;
   log_ = workdir / ("node-" + std::to_string(++counter) + ".log");
   // Remember the ports the node was told, where they are numbers (tests of
@@ -108,7 +108,7 @@ NodeProcess::NodeProcess(std::vector<std::string> args, std::map<std::string, st
   for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
     if (std::getenv(keep)) env_strings.push_back(std::string(keep) + "=" + std::getenv(keep));
   }
-  args.insert(args.begin(), POWCHAIN_BINARY);
+  args.insert(args.begin(), binary);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -63,7 +63,7 @@ class NodeProcess {
   // Starts `powchain <args...>` in `workdir` with exactly `env` as its
   // environment (plus PATH), stdout and stderr going to a log file there.
   NodeProcess(std::vector<std::string> args, std::map<std::string, std::string> env,
-              const std::filesystem::path& workdir);
+              const std::filesystem::path& workdir, const std::string& binary = POWCHAIN_BINARY);
   ~NodeProcess();  // SIGKILL if still running
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;

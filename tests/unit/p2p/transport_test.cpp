@@ -322,7 +322,9 @@ class RawClient {
 void ExpectClosedWith(WsClient& client, websocket::close_code code) {
   const error_code end = client.ReadUntilClosed();
   EXPECT_NE(end, beast::error::timeout);
-  if (end == websocket::error::closed) EXPECT_EQ(client.ws().reason().code, code);
+  if (end == websocket::error::closed) {
+    EXPECT_EQ(client.ws().reason().code, code);
+  }
 }
 
 // A port on which nothing listens (it was free a moment ago).
