@@ -82,6 +82,11 @@ int main(int argc, char** argv) {
       ->envname("MINER_THREADS")
       ->check(CLI::Range(1u, powchain::NodeOptions::kMaxMinerThreads))
       ->capture_default_str();
+  node->add_option("--ban-seconds", options.ban_seconds,
+                   "How long a misbehaving peer's address is refused (loopback never is)")
+      ->envname("BAN_SECONDS")
+      ->check(CLI::Range(0u, 7u * 24 * 3600))
+      ->capture_default_str();
   node->add_option("--log-level", options.log_level,
                    "trace, debug, info, warn, error, critical or off")
       ->envname("LOG_LEVEL")

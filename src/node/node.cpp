@@ -67,6 +67,7 @@ Status NodeContext::Start() {
   p2p::PeerManagerOptions peer_options;
   peer_options.agent = agent;
   peer_options.listen_port = options_.p2p_port;
+  peer_options.ban_duration = std::chrono::seconds(options_.ban_seconds);
   peers_ = std::make_unique<p2p::PeerManager>(*chain_, *clock_, io_, peer_options);
   p2p::TransportOptions transport_options;
   transport_options.bind_address = options_.p2p_bind;

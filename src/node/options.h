@@ -30,6 +30,8 @@ struct NodeOptions {
   bool mine = false;
   unsigned miner_threads = 1;
   std::string log_level = "info";
+  // How long a misbehaving peer's address is refused (loopback never is).
+  unsigned ban_seconds = 600;
   unsigned io_threads = kDefaultIoThreads;  // threads serving HTTP
 };
 

@@ -261,9 +261,10 @@ TEST(CliTest, HelpAndVersion) {
   r = RunCli({"node", "--help"});
   EXPECT_EQ(r.code, 0);
   for (const char* word :
-       {"--http-port", "HTTP_PORT", "--p2p-port", "P2P_PORT", "--peers", "PEERS", "--data-dir",
-        "DATA_DIR", "--network", "NETWORK", "--http-bind", "HTTP_BIND", "--mine", "MINE",
-        "--threads", "MINER_THREADS", "--log-level"}) {
+       {"--http-port", "HTTP_PORT",     "--p2p-port", "P2P_PORT",      "--peers",     "PEERS",
+        "--data-dir",  "DATA_DIR",      "--network",  "NETWORK",       "--http-bind", "HTTP_BIND",
+        "--mine",      "MINE",          "--threads",  "MINER_THREADS", "--log-level", "--p2p-bind",
+        "P2P_BIND",    "--ban-seconds", "BAN_SECONDS"}) {
     EXPECT_NE(r.output.find(word), std::string::npos) << word;
   }
   for (const char* where : {"", "node"}) {

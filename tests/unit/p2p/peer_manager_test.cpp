@@ -357,6 +357,23 @@ TEST_F(PeerManagerTest, TimesOutHandshakesAndPings) {
   EXPECT_EQ(link_.To<Pong>(3)[0].nonce, 42u);
 }
 
+TEST_F(PeerManagerTest, AStalledFetchMovesToAnotherPeer) {
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 3; ++i) theirs.AddSlow();
+  Connect(1, PeerHello(theirs.tip(), Work(1000), "0000000000000001"));
+  Connect(2, PeerHello(theirs.tip(), Work(900), "0000000000000002"));
+  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 1u);  // the one with the most work
+  EXPECT_TRUE(link_.To<GetBlocks>(2).empty());   // one fetch at a time
+  clock_.now += static_cast<std::uint64_t>(options_.sync_stall_timeout.count());
+  manager_->Tick();
+  EXPECT_EQ(link_.CloseReason(1), "sync stalled");
+  manager_->OnClose(1, "sync stalled");
+  ASSERT_EQ(link_.To<GetBlocks>(2).size(), 1u);  // the next peer that is ahead
+  Deliver(2, Blocks{theirs.WithoutGenesis()});
+  EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
+}
+
 TEST_F(PeerManagerTest, RedialsWithBackoff) {
   const PeerUrl peer{"127.0.0.1", 6001};
   StartManager({peer});

@@ -15,6 +15,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -288,6 +289,25 @@ class RawClient {
 
   error_code Write(const std::string& bytes) {
     return Run([&](auto handler) { net::async_write(socket_, net::buffer(bytes), handler); });
+  }
+
+  // Performs the WebSocket upgrade by hand; true on "101 Switching
+  // Protocols". (The key is RFC 6455's sample nonce.)
+  bool Upgrade(std::uint16_t port) {
+    const std::string request = "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                "Sec-WebSocket-Version: 13\r\n\r\n";
+    if (Write(request)) return false;
+    std::string response;
+    while (response.find("\r\n\r\n") == std::string::npos) {
+      char byte = 0;  // one at a time: nothing after the header is consumed
+      if (Run([&](auto handler) { net::async_read(socket_, net::buffer(&byte, 1), handler); })) {
+        return false;
+      }
+      response += byte;
+    }
+    return response.rfind("HTTP/1.1 101", 0) == 0;
   }
 
   // Reads and discards until the server ends the connection: true when it
@@ -700,6 +720,21 @@ TEST_F(TransportTest, CloseEndsWhenPeerNeverAnswers) {
   t.Close(ids[0], "going");
   EXPECT_EQ(h.WaitClosed(ids[0]), "going");
   EXPECT_EQ(t.InboundCount(), 0U);
+}
+
+TEST_F(TransportTest, PeerThatNeverEndsItsCloseIsDropped) {
+  RecordingHandler& h = NewHandler();
+  Transport& t = Listening(h);
+  RawClient client(t.port());
+  ASSERT_FALSE(client.error()) << client.error().message();
+  ASSERT_TRUE(client.Upgrade(t.port()));
+  const auto ids = h.WaitOpen(Direction::kInbound, 1);
+  ASSERT_EQ(ids.size(), 1U);
+  // A masked close frame (code 1000, mask 01 02 03 04); then the client
+  // neither reads the answer nor ends the TCP connection.
+  ASSERT_FALSE(client.Write(std::string("\x88\x82\x01\x02\x03\x04\x02\xea", 8)));
+  EXPECT_EQ(h.WaitClosed(ids[0]), "closed by peer");
+  EXPECT_FALSE(t.Send(ids[0], "after"));
 }
 
 TEST_F(TransportTest, InboundConnectionsAreCapped) {
