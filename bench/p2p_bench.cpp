@@ -5,6 +5,8 @@
 //   2. propagation along a line of 5 nodes: a block mined on the first
 //      reaches the last (10 runs).
 // Usage: p2p_bench [path/to/powchain]   (default: build/release/powchain)
+#include <signal.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -105,6 +107,21 @@ void Sync(const std::string& binary, int count) {
   const bool ok = Field(*b.process, "tip") == tip;
   std::printf("| %d | %.2f s (%.0f blocks/s) | %.2f s (%.0f blocks/s)%s |\n", count, load_s,
               count / load_s, sync_s, count / sync_s, ok ? "" : " DID NOT FINISH");
+
+  // Restarts of B with its store of `count` blocks: process start until
+  // GET /status answers with the whole chain loaded.
+  std::vector<double> restarts;
+  for (int i = 0; i < 3; ++i) {
+    b.process->Signal(SIGTERM);
+    b.process->WaitExit();
+    const auto t0 = Clock::now();
+    Start(b, dir, binary, "");
+    restarts.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    if (Field(*b.process, "tip") != tip) std::printf("restart lost the tip!\n");
+  }
+  std::sort(restarts.begin(), restarts.end());
+  std::printf("  restart with %d blocks: %.3f / %.3f / %.3f s (min / median / max)\n", count,
+              restarts[0], restarts[1], restarts[2]);
 }
 
 void Line(const std::string& binary, int runs) {

@@ -1,6 +1,7 @@
 // powchain: the command line. Parses flags (falling back to environment
 // variables) into options and hands them to the node; nothing else.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -10,6 +11,8 @@
 
 #include "node/node.h"
 #include "node/options.h"
+#include "node/verify.h"
+#include "util/hex.h"
 
 namespace {
 
@@ -35,6 +38,36 @@ powchain::Result<std::vector<powchain::PeerUrl>> ParsePeerList(std::string_view 
     out.push_back(*url);
   }
   return out;
+}
+
+int Fail(int code, const std::string& message);
+
+// `powchain verify`: a progress bar on stderr, a verdict on stdout.
+int RunVerify(const std::string& data_dir) {
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  auto progress = [&](std::uint64_t done, std::uint64_t total) {
+    constexpr int kWidth = 40;
+    const int filled = total == 0 ? kWidth : static_cast<int>(done * kWidth / total);
+    std::fprintf(stderr, "%sverifying [%s%s] %llu/%llu blocks%s", tty ? "\r" : "",
+                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                 tty ? "" : "\n");
+  };
+  auto report = powchain::VerifyStore(data_dir, progress);
+  if (tty) std::fprintf(stderr, "\n");
+  if (!report) return Fail(kExitRuntimeError, report.error());
+  if (!report->sound) {
+    std::printf("%s: NOT sound (%s network): first bad block at height %llu (%s): %s\n",
+                data_dir.c_str(), report->network.c_str(),
+                static_cast<unsigned long long>(report->bad_height),
+                powchain::HexEncode(report->bad_hash).c_str(), report->problem.c_str());
+    return kExitRuntimeError;
+  }
+  std::printf("%s: sound: %llu blocks of the %s network, tip at height %llu\n", data_dir.c_str(),
+              static_cast<unsigned long long>(report->blocks), report->network.c_str(),
+              static_cast<unsigned long long>(report->height));
+  return 0;
 }
 
 int Fail(int code, const std::string& message) {
@@ -92,6 +125,17 @@ int main(int argc, char** argv) {
       ->envname("LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
+  std::string verify_dir;
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Re-check every stored block of a data directory against the consensus rules");
+  verify->set_version_flag("--version", std::string("powchain ") + POWCHAIN_VERSION);
+  verify->add_option("--data-dir", verify_dir, "The node's data directory")
+      ->envname("DATA_DIR")
+      ->required();
+  verify->footer(
+      "Exit code 0: every block is sound. 1: a block is bad or the store cannot be read\n"
+      "(the first bad block is named). 2: usage error.\n");
+
   node->footer(
       "Flags win over environment variables, which win over defaults.\n"
       "Example: HTTP_PORT=3002 P2P_PORT=5002 PEERS=ws://localhost:5001 powchain node\n");
@@ -108,6 +152,7 @@ int main(int argc, char** argv) {
     return Fail(kExitUsage, std::string(e.what()) + " (see powchain --help)");
   }
 
+  if (verify->parsed()) return RunVerify(verify_dir);
   if (!node->parsed()) {
     std::cout << app.help();
     return 0;

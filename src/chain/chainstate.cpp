@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 #include <utility>
 
 #include "consensus/difficulty.h"
@@ -27,6 +28,7 @@ struct ChainState::Staged {
 
 ChainState::ChainState(Params params, BlockStore& store, ChainOptions options)
     : params_(std::move(params)),
+      options_(options),
       store_(store),
       orphans_(options.max_orphans, options.max_orphan_bytes) {}
 
@@ -82,6 +84,29 @@ Status ChainState::Load() {
     return Error{"the store's tip " + HexEncode(**tip) + " is not among its blocks"};
   }
   SetActiveTipLocked(tip_entry, nullptr);
+  return RecheckTopLocked();
+}
+
+Status ChainState::RecheckTopLocked() const {
+  // Stored blocks were valid when they arrived; future drift is a rule of
+  // arrival, so `now` is set where it cannot fail.
+  const std::uint64_t now = std::numeric_limits<std::uint64_t>::max() - params_.max_future_drift_ms;
+  const std::size_t top = active_.size() - 1;
+  for (std::size_t h = top; h > 0 && top - h < options_.recheck_depth; --h) {
+    const Entry& entry = *active_[h];
+    auto block = store_.ReadBlock(entry.hash);
+    if (!block) return Error{"cannot read block " + HexEncode(entry.hash) + ": " + block.error()};
+    if (!block->has_value() || (*block)->header != entry.header) {
+      return Error{"the store's block at height " + std::to_string(h) +
+                   " does not match its index entry; run powchain verify"};
+    }
+    const ValidationResult r = CheckBlock(**block, ContextForLocked(*entry.parent), now, params_);
+    if (!r.ok()) {
+      return Error{"the store's block at height " + std::to_string(h) + " (" +
+                   HexEncode(entry.hash) + ") fails " + std::string(BlockErrorName(r.error)) +
+                   ": " + r.message + "; run powchain verify"};
+    }
+  }
   return {};
 }
 

@@ -34,8 +34,13 @@
 namespace powchain {
 
 struct ChainOptions {
+  static constexpr std::size_t kDefaultRecheckDepth = 10;
+
   std::size_t max_orphans = OrphanPool::kDefaultMaxBlocks;
   std::size_t max_orphan_bytes = OrphanPool::kDefaultMaxBytes;
+  // Load() re-checks this many blocks at the top of the active chain in
+  // full (data read back, every consensus rule but future drift).
+  std::size_t recheck_depth = kDefaultRecheckDepth;
 };
 
 enum class AcceptStatus {
@@ -75,7 +80,9 @@ class ChainState {
   ChainState& operator=(const ChainState&) = delete;
 
   // Loads the tree from the store, or writes genesis into an empty store.
-  // Must be called once before anything else.
+  // Must be called once before anything else. Headers are trusted as
+  // stored (not re-hashed), except the top `recheck_depth` active blocks,
+  // which are read back and checked in full.
   Status Load();
 
   // Validates `block` and adds it to the tree, reorganizing when it makes a
@@ -151,7 +158,11 @@ class ChainState {
   Status CommitLocked(Staged& staged, BlockOrigin origin);
   void SetActiveTipLocked(const Entry* tip, TipChange* change);
 
+  // The top recheck_depth active blocks pass every rule; requires mutex_.
+  Status RecheckTopLocked() const;
+
   const Params params_;
+  const ChainOptions options_;
   BlockStore& store_;  // not owned
   mutable std::mutex mutex_;
   std::unordered_map<Hash32, std::unique_ptr<Entry>, Hash32Hasher> index_;

@@ -8,7 +8,8 @@
 #include <filesystem>
 #include <system_error>
 
-#include "storage/memory_store.h"
+#include "consensus/genesis.h"
+#include "node/verify.h"
 #include "util/hex.h"
 #include "util/system_clock.h"
 
@@ -48,10 +49,15 @@ Status NodeContext::Start() {
   std::filesystem::create_directories(data_dir_, ec);
   if (ec) return Error{"cannot create data directory " + data_dir_ + ": " + ec.message()};
 
+  auto lock = DataDirLock::Acquire(data_dir_);
+  if (!lock) return Error{lock.error()};
+  lock_ = std::move(lock).value();
+
   clock_ = std::make_unique<SystemClock>();
-  // Blocks are kept in memory until the SQLite store lands; the data
-  // directory is already reserved per node.
-  store_ = std::make_unique<MemoryBlockStore>();
+  auto store = SqliteBlockStore::Open(StoreFile(data_dir_), params_.network,
+                                      HexEncode(MakeGenesis(params_).hash));
+  if (!store) return Error{store.error()};
+  store_ = std::move(store).value();
   chain_ = std::make_unique<ChainState>(params_, *store_);
   if (Status s = chain_->Load(); !s) return Error{"cannot load the chain: " + s.error()};
   log_observer_ = std::make_unique<LogObserver>();
@@ -168,8 +174,9 @@ void NodeContext::Stop() {
     if (t.joinable()) t.join();
   }
   if (chain_ && log_observer_) chain_->RemoveObserver(log_observer_.get());
-  // The memory store has nothing to flush; the SQLite store will commit
-  // every block before it is acknowledged, so nothing is pending here.
+  // Nothing to flush: the store commits every block before it is
+  // acknowledged. The store closes (and the lock is released) when the
+  // context is destroyed, after everything that uses them.
   spdlog::info("stopped");
 }
 

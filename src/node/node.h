@@ -1,7 +1,8 @@
 // NodeContext: owns every subsystem of a running node and starts and stops
 // them in a fixed order (ARCHITECTURE.md, "One owner").
 //
-// Start order: data directory, store, chain (load or write genesis), miner,
+// Start order: data directory (created, then locked), store (SQLite,
+// <data-dir>/chain.sqlite), chain (load or write genesis), miner,
 // P2P transport and peer manager (dialling --peers), HTTP server. Stop order
 // is the reverse: stop accepting requests and close every connection (HTTP
 // and peers), stop the miner (its queued requests fail with "node is
@@ -28,6 +29,7 @@
 #include "p2p/peer_manager.h"
 #include "p2p/transport.h"
 #include "storage/block_store.h"
+#include "storage/sqlite_store.h"
 #include "util/clock.h"
 #include "util/result.h"
 
@@ -70,6 +72,7 @@ class NodeContext {
   const Params params_;
   std::string data_dir_;
   std::unique_ptr<Clock> clock_;
+  std::unique_ptr<DataDirLock> lock_;  // held while the node runs
   std::unique_ptr<BlockStore> store_;
   std::unique_ptr<ChainState> chain_;
   std::unique_ptr<LogObserver> log_observer_;

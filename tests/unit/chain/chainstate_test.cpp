@@ -419,6 +419,33 @@ TEST_F(ChainStateTest, TipChangeCarriesTheOrigin) {
   EXPECT_EQ(observer_.changes[1].origin, BlockOrigin::kPeer);
 }
 
+TEST(ChainStateLoadTest, RechecksTheTopBlocks) {
+  const Params params = TinyParams();
+  ChainBuilder b(params);
+  for (int i = 0; i < 20; ++i) b.AddSlow("{\"n\":" + std::to_string(i) + "}");
+  // A store whose block at height 15 was altered on disk (data changed
+  // under an unchanged hash): within the re-checked top ten, so Load fails.
+  for (const int bad_height : {15, 5}) {
+    MemoryBlockStore store;
+    WriteBatch batch;
+    std::vector<Block> blocks = b.blocks();
+    blocks[static_cast<std::size_t>(bad_height)].data = "\"altered\"";
+    for (const Block& blk : blocks) batch.blocks.push_back(&blk);
+    batch.tip = b.tip().hash;
+    ASSERT_TRUE(store.Commit(batch).ok());
+    ChainState chain(params, store);
+    const Status s = chain.Load();
+    if (bad_height == 15) {
+      ASSERT_FALSE(s.ok());
+      EXPECT_NE(s.error().find("height 15"), std::string::npos) << s.error();
+      EXPECT_NE(s.error().find("bad-data-hash"), std::string::npos) << s.error();
+    } else {
+      // Deeper blocks are not re-hashed at start-up (powchain verify does).
+      EXPECT_TRUE(s.ok()) << s.error();
+    }
+  }
+}
+
 TEST(ChainStateLoadTest, RefusesAnotherNetworksStore) {
   MemoryBlockStore store;
   {

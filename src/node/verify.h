@@ -1,0 +1,38 @@
+// `powchain verify`: re-checks every block of a data directory's store
+// against the consensus rules, reading the store read-only.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "util/bytes.h"
+#include "util/result.h"
+
+namespace powchain {
+
+struct VerifyReport {
+  std::string network;
+  std::uint64_t blocks = 0;  // blocks checked
+  std::uint64_t height = 0;  // of the stored tip
+  bool sound = false;
+  // When not sound: the first bad block in commit order and why.
+  std::uint64_t bad_height = 0;
+  Hash32 bad_hash{};
+  std::string problem;
+};
+
+// The store file of a data directory.
+std::filesystem::path StoreFile(const std::filesystem::path& data_dir);
+
+// Checks, in commit order: the first block is this network's genesis; every
+// other block passes every consensus rule against its stored parent (future
+// drift excepted: that is a rule of arrival); the stored tip is among the
+// blocks. `progress(done, total)` is called now and then. An error (not a
+// report) when the store cannot be opened or read at all.
+Result<VerifyReport> VerifyStore(
+    const std::filesystem::path& data_dir,
+    const std::function<void(std::uint64_t done, std::uint64_t total)>& progress);
+
+}  // namespace powchain

@@ -1,0 +1,617 @@
+#include "storage/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "util/hex.h"
+
+namespace powchain {
+namespace {
+
+// How long a statement waits for a lock held by another connection (the
+// sqlite3 shell, `powchain verify`) before failing with SQLITE_BUSY.
+constexpr int kBusyTimeoutMs = 5000;
+
+// Schema version 1 (docs/storage.md). The CHECKs keep a malformed row out
+// even if a future bug tried to write one.
+constexpr const char* kCreateSchema = R"sql(
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE blocks(
+  seq        INTEGER PRIMARY KEY,
+  hash       BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
+  height     INTEGER NOT NULL,
+  last_hash  BLOB NOT NULL CHECK (length(last_hash) = 32),
+  timestamp  INTEGER NOT NULL,
+  difficulty INTEGER NOT NULL,
+  header     BLOB NOT NULL CHECK (length(header) = 96),
+  data       TEXT NOT NULL
+);
+-- Covers ForEachHeader: the start-up scan reads about 160 bytes a block
+-- from this index and never the pages that hold the data.
+CREATE INDEX blocks_headers ON blocks(seq, hash, header);
+)sql";
+
+// ON CONFLICT(hash) DO NOTHING rather than INSERT OR IGNORE: only "already
+// stored" is skipped; any other constraint failure stays an error.
+constexpr const char* kInsertBlock =
+    "INSERT INTO blocks(hash, height, last_hash, timestamp, difficulty, header, data) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(hash) DO NOTHING";
+constexpr const char* kSelectBlock = "SELECT header, data FROM blocks WHERE hash = ?1";
+constexpr const char* kSetMeta =
+    "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+    "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+constexpr const char* kGetMeta = "SELECT value FROM meta WHERE key = ?1";
+
+// Resets a reused statement and drops its bindings when the scope ends, so
+// it holds no read snapshot and no pointer into the caller's buffers.
+class StatementUse {
+ public:
+  explicit StatementUse(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~StatementUse() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  StatementUse(const StatementUse&) = delete;
+  StatementUse& operator=(const StatementUse&) = delete;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+struct StatementDeleter {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+
+// Rolls back the connection's open transaction, if any, when the scope
+// ends: ends a read transaction, and undoes a write transaction that did not
+// reach COMMIT (or whose COMMIT failed).
+class RollbackIfOpen {
+ public:
+  explicit RollbackIfOpen(sqlite3* db) : db_(db) {}
+  ~RollbackIfOpen() {
+    if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  RollbackIfOpen(const RollbackIfOpen&) = delete;
+  RollbackIfOpen& operator=(const RollbackIfOpen&) = delete;
+
+ private:
+  sqlite3* db_;
+};
+
+bool IsDamage(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
+}
+
+int Exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
+
+// Runs a query whose result is one text value; `out` is nullopt when it
+// returns no row. Returns an SQLite result code.
+int QueryText(sqlite3* db, const char* sql, std::optional<std::string>* out) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  StatementPtr stmt(raw);
+  if (rc != SQLITE_OK) return rc;
+  out->reset();
+  rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+    const int n = sqlite3_column_bytes(stmt.get(), 0);
+    *out = text == nullptr ? std::string() : std::string(text, static_cast<std::size_t>(n));
+    rc = sqlite3_step(stmt.get());
+  }
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+// Reads meta[key] with the prepared get_meta statement.
+int GetMeta(sqlite3_stmt* get_meta, std::string_view key, std::optional<std::string>* out) {
+  StatementUse use(get_meta);
+  out->reset();
+  int rc = sqlite3_bind_text(get_meta, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(get_meta);
+  if (rc == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(get_meta, 0));
+    const int n = sqlite3_column_bytes(get_meta, 0);
+    *out = text == nullptr ? std::string() : std::string(text, static_cast<std::size_t>(n));
+    return SQLITE_OK;
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int SetMeta(sqlite3_stmt* set_meta, std::string_view key, std::string_view value) {
+  StatementUse use(set_meta);
+  int rc = sqlite3_bind_text(set_meta, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  if (rc == SQLITE_OK) {
+    rc =
+        sqlite3_bind_text(set_meta, 2, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  }
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(set_meta);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+std::optional<std::uint64_t> ParseU64(std::string_view s) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The inspection columns hold u64 header fields as INTEGER; a value above
+// INT64_MAX (never seen in practice) goes in as REAL, approximate but with
+// the right sign and order. The header blob keeps the exact value.
+int BindU64(sqlite3_stmt* stmt, int index, std::uint64_t v) {
+  if (v <= static_cast<std::uint64_t>(std::numeric_limits<sqlite3_int64>::max())) {
+    return sqlite3_bind_int64(stmt, index, static_cast<sqlite3_int64>(v));
+  }
+  return sqlite3_bind_double(stmt, index, static_cast<double>(v));
+}
+
+int BindBlob(sqlite3_stmt* stmt, int index, std::span<const std::uint8_t> bytes) {
+  return sqlite3_bind_blob(stmt, index, bytes.data(), static_cast<int>(bytes.size()),
+                           SQLITE_STATIC);
+}
+
+std::span<const std::uint8_t> ColumnBlob(sqlite3_stmt* stmt, int col) {
+  const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, col));
+  const int n = sqlite3_column_bytes(stmt, col);
+  if (p == nullptr || n <= 0) return {};
+  return {p, static_cast<std::size_t>(n)};
+}
+
+std::string ColumnString(sqlite3_stmt* stmt, int col) {
+  // column_blob returns the bytes as stored, whatever the storage class.
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, col));
+  const int n = sqlite3_column_bytes(stmt, col);
+  if (p == nullptr || n <= 0) return {};
+  return {p, static_cast<std::size_t>(n)};
+}
+
+std::string ErrnoText(int err) { return std::generic_category().message(err); }
+
+}  // namespace
+
+SqliteBlockStore::SqliteBlockStore(sqlite3* db, std::filesystem::path path)
+    : path_(std::move(path)), db_(db) {}
+
+SqliteBlockStore::~SqliteBlockStore() {
+  for (sqlite3_stmt* stmt : {insert_block_, select_block_, set_meta_, get_meta_}) {
+    sqlite3_finalize(stmt);
+  }
+  // The last connection to close checkpoints the WAL into the main file and
+  // deletes it; a failure there loses nothing (the WAL stays and is replayed
+  // on the next open).
+  sqlite3_close_v2(db_);
+}
+
+Error SqliteBlockStore::Fail(const std::string& what) const {
+  std::string message = path_.string() + ": " + what + ": " + sqlite3_errmsg(db_);
+  // For failures of the file system, what the OS said ("No space left on
+  // device", "Permission denied").
+  const int primary = sqlite3_errcode(db_) & 0xff;
+  const int err = sqlite3_system_errno(db_);
+  if ((primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR || primary == SQLITE_FULL) &&
+      err != 0) {
+    message += " (" + ErrnoText(err) + ")";
+  }
+  return Error{std::move(message)};
+}
+
+Status SqliteBlockStore::Prepare() {
+  const std::pair<const char*, sqlite3_stmt**> statements[] = {
+      {kInsertBlock, &insert_block_},
+      {kSelectBlock, &select_block_},
+      {kSetMeta, &set_meta_},
+      {kGetMeta, &get_meta_},
+  };
+  for (const auto& [sql, out] : statements) {
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, out, nullptr) != SQLITE_OK) {
+      return Fail("not a powchain database or damaged");
+    }
+  }
+  return {};
+}
+
+namespace {
+
+// Opens the connection and reads the list of tables, which is the first
+// read of the file: a file that is not a database or is damaged fails here.
+// On error the store (if any) is closed by the caller's unique_ptr.
+int OpenAndListTables(sqlite3** db, const std::filesystem::path& path, int flags,
+                      std::vector<std::string>* tables) {
+  int rc = sqlite3_open_v2(path.c_str(), db, flags, nullptr);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_extended_result_codes(*db, 1);
+  sqlite3_busy_timeout(*db, kBusyTimeoutMs);
+  // Refuse the features a crafted file could use against us (writable
+  // schema, triggers on shadow tables); powchain needs none of them.
+  sqlite3_db_config(*db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(*db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+
+  sqlite3_stmt* raw = nullptr;
+  rc = sqlite3_prepare_v2(*db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &raw,
+                          nullptr);
+  StatementPtr stmt(raw);
+  if (rc != SQLITE_OK) return rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    tables->push_back(ColumnString(stmt.get(), 0));
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::Open(const std::filesystem::path& path,
+                                                                 const std::string& network,
+                                                                 const std::string& genesis_hex) {
+  const std::string genesis = Lower(genesis_hex);
+  sqlite3* db = nullptr;
+  std::vector<std::string> tables;
+  const int rc = OpenAndListTables(
+      &db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, &tables);
+  // The store owns the handle from here on, even a failed one.
+  std::unique_ptr<SqliteBlockStore> store(new SqliteBlockStore(db, path));
+  if (rc != SQLITE_OK) {
+    return store->Fail(IsDamage(rc) ? "not a powchain database or damaged" : "cannot open");
+  }
+  store->network_ = network;
+
+  // The durability settings. synchronous first, so that switching a new file
+  // to WAL is itself durable. synchronous is per connection; the WAL mode is
+  // recorded in the file. journal_size_limit: after a checkpoint, a WAL that
+  // a big batch grew is cut back to 64 MiB.
+  const auto set_up = [&]() -> Status {
+    std::optional<std::string> mode;
+    std::optional<std::string> sync;
+    if (Exec(db, "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864") != SQLITE_OK ||
+        QueryText(db, "PRAGMA journal_mode=WAL", &mode) != SQLITE_OK ||
+        QueryText(db, "PRAGMA synchronous", &sync) != SQLITE_OK) {
+      return store->Fail(IsDamage(sqlite3_extended_errcode(db))
+                             ? "not a powchain database or damaged"
+                             : "cannot set up the database");
+    }
+    if (mode != "wal") {
+      return Error{path.string() + ": cannot use the WAL journal (journal mode is " +
+                   mode.value_or("unknown") + ")"};
+    }
+    if (sync != "2") {
+      return Error{path.string() + ": cannot set synchronous=FULL (it is " +
+                   sync.value_or("unknown") + ")"};
+    }
+    return {};
+  };
+
+  if (tables.empty()) {
+    // A new database: the schema and meta in one transaction.
+    if (Status s = set_up(); !s) return Error{s.error()};
+    if (Exec(db, "BEGIN IMMEDIATE") != SQLITE_OK) return store->Fail("cannot create the database");
+    RollbackIfOpen rollback_on_error(db);
+    if (Exec(db, kCreateSchema) != SQLITE_OK) return store->Fail("cannot create the database");
+    if (Status s = store->Prepare(); !s) return Error{s.error()};
+    const std::pair<const char*, std::string> meta[] = {
+        {"schema_version", std::to_string(kSchemaVersion)},
+        {"network", network},
+        {"genesis", genesis},
+        {"block_count", "0"},
+    };
+    for (const auto& [key, value] : meta) {
+      if (SetMeta(store->set_meta_, key, value) != SQLITE_OK) {
+        return store->Fail("cannot create the database");
+      }
+    }
+    if (Exec(db, "COMMIT") != SQLITE_OK) return store->Fail("cannot create the database");
+    return store;
+  }
+
+  if (Status s = store->CheckMeta(tables); !s) return Error{s.error()};
+  std::optional<std::string> stored_network;
+  std::optional<std::string> stored_genesis;
+  if (GetMeta(store->get_meta_, "network", &stored_network) != SQLITE_OK ||
+      GetMeta(store->get_meta_, "genesis", &stored_genesis) != SQLITE_OK) {
+    return store->Fail("cannot read the database");
+  }
+  if (stored_network != network) {
+    return Error{path.string() + ": holds the " + *stored_network + " chain (genesis " +
+                 *stored_genesis + "), not " + network};
+  }
+  if (Lower(*stored_genesis) != genesis) {
+    return Error{path.string() + ": holds a " + *stored_network + " chain with genesis " +
+                 *stored_genesis + ", not the genesis " + genesis + " of this powchain's " +
+                 network + " parameters"};
+  }
+
+  // Only now, knowing the file is ours (WAL is normally set already).
+  if (Status s = set_up(); !s) return Error{s.error()};
+  return store;
+}
+
+Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::OpenReadOnly(
+    const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Error{path.string() + ": " + (ec ? ec.message() : "no such file")};
+  }
+  sqlite3* db = nullptr;
+  std::vector<std::string> tables;
+  const int rc = OpenAndListTables(&db, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, &tables);
+  std::unique_ptr<SqliteBlockStore> store(new SqliteBlockStore(db, path));
+  if (rc != SQLITE_OK) {
+    return store->Fail(IsDamage(rc) ? "not a powchain database or damaged" : "cannot open");
+  }
+  if (Status s = store->CheckMeta(tables); !s) return Error{s.error()};
+  std::optional<std::string> network;
+  if (GetMeta(store->get_meta_, "network", &network) != SQLITE_OK) {
+    return store->Fail("cannot read the database");
+  }
+  store->network_ = *network;
+  return store;
+}
+
+Status SqliteBlockStore::CheckMeta(const std::vector<std::string>& tables) {
+  const std::string file = path_.string();
+  if (std::find(tables.begin(), tables.end(), "meta") == tables.end()) {
+    return Error{file + ": not a powchain database (it has no meta table)"};
+  }
+  // The version first, by itself: another version may have other tables.
+  std::optional<std::string> version;
+  if (QueryText(db_, "SELECT value FROM meta WHERE key = 'schema_version'", &version) !=
+      SQLITE_OK) {
+    return Fail(IsDamage(sqlite3_extended_errcode(db_)) ? "not a powchain database or damaged"
+                                                        : "cannot read the database");
+  }
+  if (!version) return Error{file + ": not a powchain database (no schema_version)"};
+  // SQLite notices a file missing whole pages (the page count in its
+  // header), but reads the missing end of a last page cut short as zeros.
+  // So a file whose size is not a whole number of pages is damaged, unless
+  // a WAL with frames is there: a checkpoint that failed (disk full, crash)
+  // may leave a partly written page whose content is still in the WAL and
+  // is read from there.
+  std::optional<std::string> page_size;
+  if (QueryText(db_, "PRAGMA page_size", &page_size) != SQLITE_OK) {
+    return Fail("cannot read the database");
+  }
+  std::error_code ec;
+  std::error_code wal_ec;
+  const std::uintmax_t size = std::filesystem::file_size(path_, ec);
+  const std::uintmax_t wal_size = std::filesystem::file_size(path_.string() + "-wal", wal_ec);
+  const auto page = ParseU64(page_size.value_or(""));
+  if (!ec && (wal_ec || wal_size == 0) && page && *page > 0 && size % *page != 0) {
+    return Error{file + ": not a powchain database or damaged: its size, " + std::to_string(size) +
+                 " bytes, is not a whole number of " + *page_size + "-byte pages"};
+  }
+  if (*version != std::to_string(kSchemaVersion)) {
+    return Error{file + ": schema version " + *version + ", this powchain reads version " +
+                 std::to_string(kSchemaVersion)};
+  }
+  if (Status s = Prepare(); !s) return s;
+  for (const char* key : {"network", "genesis", "block_count"}) {
+    std::optional<std::string> value;
+    if (GetMeta(get_meta_, key, &value) != SQLITE_OK) return Fail("cannot read the database");
+    if (!value) return Error{file + ": damaged: meta has no " + key};
+  }
+  auto count = ReadCountLocked();
+  if (!count) return Error{count.error()};
+  return {};
+}
+
+Result<std::uint64_t> SqliteBlockStore::ReadCountLocked() const {
+  std::optional<std::string> count;
+  if (GetMeta(get_meta_, "block_count", &count) != SQLITE_OK) {
+    return Fail("cannot read the block count");
+  }
+  if (!count) return Error{path_.string() + ": damaged: meta has no block_count"};
+  const auto n = ParseU64(*count);
+  if (!n) return Error{path_.string() + ": damaged: block_count is '" + *count + "'"};
+  return *n;
+}
+
+Status SqliteBlockStore::Commit(const WriteBatch& batch) {
+  std::lock_guard lock(mutex_);
+  if (batch.blocks.empty() && !batch.tip) return {};
+  if (Exec(db_, "BEGIN IMMEDIATE") != SQLITE_OK) return Fail("cannot commit");
+  // Rolls back unless COMMIT below succeeded; the error message is taken
+  // before that, since ROLLBACK would replace it.
+  RollbackIfOpen rollback_on_error(db_);
+
+  std::uint64_t inserted = 0;
+  for (const Block* block : batch.blocks) {
+    const BlockHeader::Bytes header = block->header.Serialize();
+    StatementUse use(insert_block_);
+    const int bind[] = {
+        BindBlob(insert_block_, 1, block->hash),
+        BindU64(insert_block_, 2, block->header.height),
+        BindBlob(insert_block_, 3, block->header.last_hash),
+        BindU64(insert_block_, 4, block->header.timestamp),
+        sqlite3_bind_int64(insert_block_, 5, block->header.difficulty),
+        BindBlob(insert_block_, 6, header),
+        sqlite3_bind_text(insert_block_, 7, block->data.data(),
+                          static_cast<int>(block->data.size()), SQLITE_STATIC),
+    };
+    for (int rc : bind) {
+      if (rc != SQLITE_OK) return Fail("cannot commit block " + HexEncode(block->hash));
+    }
+    if (sqlite3_step(insert_block_) != SQLITE_DONE) {
+      return Fail("cannot commit block " + HexEncode(block->hash));
+    }
+    inserted += static_cast<std::uint64_t>(sqlite3_changes(db_));
+  }
+  if (inserted > 0) {
+    auto count = ReadCountLocked();
+    if (!count) return Error{count.error()};
+    if (SetMeta(set_meta_, "block_count", std::to_string(*count + inserted)) != SQLITE_OK) {
+      return Fail("cannot commit");
+    }
+  }
+  if (batch.tip && SetMeta(set_meta_, "tip", HexEncode(*batch.tip)) != SQLITE_OK) {
+    return Fail("cannot commit");
+  }
+  if (Exec(db_, "COMMIT") != SQLITE_OK) return Fail("cannot commit");
+  return {};
+}
+
+Result<std::optional<Block>> SqliteBlockStore::ReadBlock(const Hash32& hash) const {
+  std::lock_guard lock(mutex_);
+  StatementUse use(select_block_);
+  if (BindBlob(select_block_, 1, hash) != SQLITE_OK) return Fail("cannot read a block");
+  const int rc = sqlite3_step(select_block_);
+  if (rc == SQLITE_DONE) return std::optional<Block>();
+  if (rc != SQLITE_ROW) return Fail("cannot read block " + HexEncode(hash));
+  const auto header = ColumnBlob(select_block_, 0);
+  if (header.size() != kHeaderSize) {
+    return Error{path_.string() + ": damaged: block " + HexEncode(hash) + " has a header of " +
+                 std::to_string(header.size()) + " bytes"};
+  }
+  Block block;
+  block.header = BlockHeader::Deserialize(header.first<kHeaderSize>());
+  block.hash = hash;
+  block.data = ColumnString(select_block_, 1);
+  return std::optional<Block>(std::move(block));
+}
+
+Result<std::optional<Hash32>> SqliteBlockStore::ReadTip() const {
+  std::lock_guard lock(mutex_);
+  std::optional<std::string> tip;
+  if (GetMeta(get_meta_, "tip", &tip) != SQLITE_OK) return Fail("cannot read the tip");
+  if (!tip) return std::optional<Hash32>();
+  const auto hash = HexToHash32(*tip);
+  if (!hash) return Error{path_.string() + ": damaged: the tip is '" + *tip + "'"};
+  return std::optional<Hash32>(*hash);
+}
+
+Status SqliteBlockStore::ScanLocked(bool with_data,
+                                    const std::function<bool(sqlite3_stmt*)>& row) const {
+  // One read transaction: the rows and block_count come from one snapshot.
+  if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the blocks");
+  RollbackIfOpen end(db_);
+  sqlite3_stmt* raw = nullptr;
+  const char* sql = with_data ? "SELECT seq, hash, header, data FROM blocks ORDER BY seq"
+                              : "SELECT seq, hash, header FROM blocks ORDER BY seq";
+  if (sqlite3_prepare_v2(db_, sql, -1, &raw, nullptr) != SQLITE_OK) {
+    return Fail("cannot read the blocks");
+  }
+  StatementPtr stmt(raw);
+  std::uint64_t seen = 0;
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    const auto hash = ColumnBlob(stmt.get(), 1);
+    const auto header = ColumnBlob(stmt.get(), 2);
+    if (hash.size() != Hash32().size() || header.size() != kHeaderSize) {
+      return Error{path_.string() + ": damaged: block row " +
+                   std::to_string(sqlite3_column_int64(stmt.get(), 0)) + " has a " +
+                   std::to_string(hash.size()) + "-byte hash and a " +
+                   std::to_string(header.size()) + "-byte header"};
+    }
+    ++seen;
+    if (!row(stmt.get())) return {};  // stopped by the caller: no count check
+  }
+  if (rc != SQLITE_DONE) return Fail("cannot read the blocks");
+  auto count = ReadCountLocked();
+  if (!count) return Error{count.error()};
+  if (*count != seen) {
+    return Error{path_.string() + ": damaged: " + std::to_string(*count) + " blocks recorded, " +
+                 std::to_string(seen) + " readable"};
+  }
+  return {};
+}
+
+Status SqliteBlockStore::ForEachHeader(
+    const std::function<void(const Hash32&, const BlockHeader&)>& fn) const {
+  std::lock_guard lock(mutex_);
+  return ScanLocked(false, [&](sqlite3_stmt* stmt) {
+    Hash32 hash;
+    const auto hash_bytes = ColumnBlob(stmt, 1);
+    std::copy(hash_bytes.begin(), hash_bytes.end(), hash.begin());
+    fn(hash, BlockHeader::Deserialize(ColumnBlob(stmt, 2).first<kHeaderSize>()));
+    return true;
+  });
+}
+
+Status SqliteBlockStore::ForEachBlock(const std::function<bool(const Block&)>& fn) const {
+  std::lock_guard lock(mutex_);
+  return ScanLocked(true, [&](sqlite3_stmt* stmt) {
+    Block block;
+    const auto hash_bytes = ColumnBlob(stmt, 1);
+    std::copy(hash_bytes.begin(), hash_bytes.end(), block.hash.begin());
+    block.header = BlockHeader::Deserialize(ColumnBlob(stmt, 2).first<kHeaderSize>());
+    block.data = ColumnString(stmt, 3);
+    return fn(block);
+  });
+}
+
+Result<std::uint64_t> SqliteBlockStore::BlockCount() const {
+  std::lock_guard lock(mutex_);
+  return ReadCountLocked();
+}
+
+void FaultInjectingStore::FailNextCommits(std::size_t n, std::string message) {
+  std::lock_guard lock(mutex_);
+  fail_ = n;
+  message_ = std::move(message);
+}
+
+Status FaultInjectingStore::Commit(const WriteBatch& batch) {
+  {
+    std::lock_guard lock(mutex_);
+    if (fail_ > 0) {
+      --fail_;
+      return Error{message_};
+    }
+  }
+  return inner_.Commit(batch);
+}
+
+Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::filesystem::path& dir) {
+  const std::filesystem::path file = dir / "LOCK";
+  int fd;
+  do {
+    fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return Error{file.string() + ": cannot open: " + ErrnoText(errno)};
+  // flock locks belong to the open file description, so a second Acquire
+  // in this process (a new open()) conflicts with the first, like another
+  // process would.
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return Error{"data directory " + dir.string() + " is in use by another powchain process"};
+    }
+    return Error{file.string() + ": cannot lock: " + ErrnoText(err)};
+  }
+  return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
+}
+
+DataDirLock::~DataDirLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace powchain

@@ -1,0 +1,133 @@
+// The durable BlockStore: one SQLite database file (docs/storage.md).
+//
+// WAL journal with synchronous=FULL: Commit() returns only after the batch
+// is on stable storage, so a block acknowledged by the node (answered,
+// served, relayed) survives kill -9 and power loss. A batch is one
+// transaction: all of it or none of it is there after a crash.
+//
+// Thread-safe: one connection, used under the store's own lock.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/block_store.h"
+#include "util/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace powchain {
+
+class SqliteBlockStore final : public BlockStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens (creating if absent) the database at `path` for the network whose
+  // genesis block hash is `genesis_hex` and name is `network`. Errors name
+  // the file and say what is wrong: not a database, damaged, another
+  // schema version, another network, or an I/O error.
+  static Result<std::unique_ptr<SqliteBlockStore>> Open(const std::filesystem::path& path,
+                                                        const std::string& network,
+                                                        const std::string& genesis_hex);
+
+  // Opens an existing database read-only, whatever its network (for
+  // `powchain verify`). `network()` then tells which one it holds.
+  static Result<std::unique_ptr<SqliteBlockStore>> OpenReadOnly(const std::filesystem::path& path);
+
+  ~SqliteBlockStore() override;
+  SqliteBlockStore(const SqliteBlockStore&) = delete;
+  SqliteBlockStore& operator=(const SqliteBlockStore&) = delete;
+
+  Status Commit(const WriteBatch& batch) override;
+  Result<std::optional<Block>> ReadBlock(const Hash32& hash) const override;
+  Result<std::optional<Hash32>> ReadTip() const override;
+  // Commit order (the blocks table's sequence). Also checks that it saw as
+  // many blocks as the store recorded committing, so a damaged or truncated
+  // file can never pass as a shorter chain. `fn` runs under the store's lock
+  // and must not call the store.
+  Status ForEachHeader(
+      const std::function<void(const Hash32&, const BlockHeader&)>& fn) const override;
+
+  // Every stored block with its data, in commit order (for verify). `fn`
+  // returns false to stop early (then the count is not checked). Runs under
+  // the store's lock: `fn` must not call the store.
+  Status ForEachBlock(const std::function<bool(const Block&)>& fn) const;
+  // Blocks recorded as committed.
+  Result<std::uint64_t> BlockCount() const;
+
+  const std::string& network() const { return network_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  SqliteBlockStore(sqlite3* db, std::filesystem::path path);
+  Status Prepare();
+  Error Fail(const std::string& what) const;  // "<file>: <what>: <sqlite message>"
+  // Checks an existing file: a meta table (in `tables`), schema version,
+  // the meta keys; prepares the statements.
+  Status CheckMeta(const std::vector<std::string>& tables);
+  // meta block_count. Requires mutex_ (or a store not yet shared).
+  Result<std::uint64_t> ReadCountLocked() const;
+  // Steps through the blocks in commit order in one read transaction,
+  // calling `row` (which returns false to stop) for each well-formed row;
+  // when it ran to the end, compares the rows seen with block_count.
+  // Requires mutex_.
+  Status ScanLocked(bool with_data, const std::function<bool(sqlite3_stmt*)>& row) const;
+
+  std::filesystem::path path_;
+  std::string network_;
+  mutable std::mutex mutex_;
+  sqlite3* db_;  // owned
+  // Prepared statements, reused; guarded by mutex_.
+  sqlite3_stmt* insert_block_ = nullptr;
+  sqlite3_stmt* select_block_ = nullptr;
+  sqlite3_stmt* set_meta_ = nullptr;
+  sqlite3_stmt* get_meta_ = nullptr;
+};
+
+// Wraps another store and fails its commits on demand, for tests of what the
+// node does when the disk is full or fails (the store stays as it was).
+class FaultInjectingStore final : public BlockStore {
+ public:
+  explicit FaultInjectingStore(BlockStore& inner) : inner_(inner) {}
+  // The next `n` commits fail with `message` and write nothing.
+  void FailNextCommits(std::size_t n, std::string message = "disk I/O error (injected)");
+
+  Status Commit(const WriteBatch& batch) override;
+  Result<std::optional<Block>> ReadBlock(const Hash32& hash) const override {
+    return inner_.ReadBlock(hash);
+  }
+  Result<std::optional<Hash32>> ReadTip() const override { return inner_.ReadTip(); }
+  Status ForEachHeader(
+      const std::function<void(const Hash32&, const BlockHeader&)>& fn) const override {
+    return inner_.ForEachHeader(fn);
+  }
+
+ private:
+  BlockStore& inner_;  // not owned
+  std::mutex mutex_;
+  std::size_t fail_ = 0;
+  std::string message_;
+};
+
+// An exclusive lock on a data directory (flock on <dir>/LOCK), held for the
+// life of the object, released by the kernel if the process dies.
+class DataDirLock {
+ public:
+  // Fails with "data directory <dir> is in use by another powchain process"
+  // when another process holds it.
+  static Result<std::unique_ptr<DataDirLock>> Acquire(const std::filesystem::path& dir);
+  ~DataDirLock();
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace powchain
