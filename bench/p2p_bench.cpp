@@ -63,8 +63,7 @@ void Sync(const std::string& binary, int count) {
   for (int i = 0; i < count; ++i) builder.Add(kRegtest.mine_rate_ms, std::to_string(i));
   const std::vector<Block>& chain = builder.blocks();
   const std::string tip = HexEncode(chain.back().hash);
-  std::map<Hash32, std::size_t> index;
-  for (std::size_t i = 0; i < chain.size(); ++i) index[chain[i].hash] = i;
+  const ChainFeed feed(chain);
 
   TempDir dir;
   Node a, b;
@@ -72,29 +71,12 @@ void Sync(const std::string& binary, int count) {
   TestPeer feeder;
   feeder.Connect(a.p2p);
   feeder.Await<p2p::Hello>();
-  p2p::Hello hello;
-  hello.genesis = chain.front().hash;
-  hello.height = chain.back().header.height;
-  hello.tip = chain.back().hash;
-  hello.work = Work(1) << 60;
-  hello.agent = "p2p_bench";
-  hello.node_id = "000000000000bead";
-  feeder.Send(hello);
+  feeder.Send(feed.Hello("000000000000bead"));
   const auto load_start = Clock::now();
   while (Field(*a.process, "tip") != tip) {
     auto ask = feeder.Await<p2p::GetBlocks>(std::chrono::seconds(60));
     if (!ask) break;
-    std::size_t start = 1;
-    for (const Hash32& h : ask->locator) {
-      if (auto it = index.find(h); it != index.end()) {
-        start = it->second + 1;
-        break;
-      }
-    }
-    p2p::Blocks answer;
-    for (std::size_t i = start; i < chain.size() && answer.blocks.size() < ask->limit; ++i) {
-      answer.blocks.push_back(chain[i]);
-    }
+    const p2p::Blocks answer = feed.Answer(*ask);
     feeder.Send(answer);
     if (answer.blocks.empty()) break;
   }

@@ -350,23 +350,12 @@ TEST_F(HostilePeerTest, BlocksBreakingEachRuleAreRefused) {
 // A test peer holding `chain` that answers getblocks from it, until `node`
 // reports `chain`'s tip.
 void ServeChain(TestPeer& peer, const std::vector<Block>& chain, const NodeProcess& node) {
-  std::map<Hash32, std::size_t> index;
-  for (std::size_t i = 0; i < chain.size(); ++i) index[chain[i].hash] = i;
+  const ChainFeed feed(chain);
   const std::string want = HexEncode(chain.back().hash);
   while (Tip(node) != want) {
     const auto ask = peer.Await<p2p::GetBlocks>(30s);
     ASSERT_TRUE(ask.has_value()) << node.Log();
-    std::size_t start = 1;
-    for (const Hash32& h : ask->locator) {
-      if (auto it = index.find(h); it != index.end()) {
-        start = it->second + 1;
-        break;
-      }
-    }
-    p2p::Blocks answer;
-    for (std::size_t i = start; i < chain.size() && answer.blocks.size() < ask->limit; ++i) {
-      answer.blocks.push_back(chain[i]);
-    }
+    const p2p::Blocks answer = feed.Answer(*ask);
     peer.Send(answer);
     if (answer.blocks.empty()) break;
   }
@@ -387,14 +376,7 @@ TEST(P2pSyncTest, TenThousandBlocksToAFreshNode) {
   TestPeer feeder;
   ASSERT_TRUE(feeder.Connect(pa.p2p));
   ASSERT_TRUE(feeder.Await<p2p::Hello>().has_value());
-  p2p::Hello hello;
-  hello.genesis = chain.front().hash;
-  hello.height = chain.back().header.height;
-  hello.tip = chain.back().hash;
-  hello.work = Work(1) << 40;  // more than A has: A fetches from us
-  hello.agent = "feeder";
-  hello.node_id = "00000000000feed0";
-  feeder.Send(hello);
+  feeder.Send(ChainFeed(chain).Hello("00000000000feed0"));  // more work: A fetches
   ServeChain(feeder, chain, *a);
   ASSERT_EQ(Height(*a), 10000u);
 

@@ -320,8 +320,7 @@ TEST(CrashTest, KilledWhileSyncingStaysSound) {
   test::ChainBuilder builder(kRegtest);
   for (int i = 0; i < 3000; ++i) builder.Add(kRegtest.mine_rate_ms, std::to_string(i));
   const std::vector<Block>& chain = builder.blocks();
-  std::map<Hash32, std::size_t> index;
-  for (std::size_t i = 0; i < chain.size(); ++i) index[chain[i].hash] = i;
+  const ChainFeed feed(chain);
 
   std::mt19937 rng(42);
   constexpr int kTrials = 8;
@@ -335,31 +334,13 @@ TEST(CrashTest, KilledWhileSyncingStaysSound) {
     TestPeer feeder;
     ASSERT_TRUE(feeder.Connect(n.p2p));
     ASSERT_TRUE(feeder.Await<p2p::Hello>().has_value());
-    p2p::Hello hello;
-    hello.genesis = chain.front().hash;
-    hello.height = chain.back().header.height;
-    hello.tip = chain.back().hash;
-    hello.work = Work(1) << 40;
-    hello.agent = "feeder";
-    hello.node_id = "00000000000feed1";
-    feeder.Send(hello);
+    feeder.Send(feed.Hello("00000000000feed1"));
     std::set<std::string> served;
     const int kill_after = std::uniform_int_distribution<int>(1, 5)(rng);
     for (int batch = 0; batch < kill_after; ++batch) {
       const auto ask = feeder.Await<p2p::GetBlocks>(30s);
       ASSERT_TRUE(ask.has_value());
-      std::size_t start = 1;
-      for (const Hash32& h : ask->locator) {
-        if (auto it = index.find(h); it != index.end()) {
-          start = it->second + 1;
-          break;
-        }
-      }
-      p2p::Blocks answer;
-      for (std::size_t i = start; i < chain.size() && answer.blocks.size() < ask->limit; ++i) {
-        answer.blocks.push_back(chain[i]);
-      }
-      feeder.Send(answer);
+      feeder.Send(feed.Answer(*ask));
       // What the node serves now, it has acknowledged.
       const HttpResponse tip = n.process->Get("/status");
       auto v = ParseJson(tip.body);

@@ -96,4 +96,34 @@ std::optional<p2p::Hello> TestPeer::Handshake(std::uint16_t port, const Hash32& 
   return theirs;
 }
 
+ChainFeed::ChainFeed(const std::vector<Block>& chain) : chain_(chain) {
+  for (std::size_t i = 0; i < chain_.size(); ++i) index_[chain_[i].hash] = i;
+}
+
+p2p::Hello ChainFeed::Hello(const std::string& node_id) const {
+  p2p::Hello hello;
+  hello.genesis = chain_.front().hash;
+  hello.height = chain_.back().header.height;
+  hello.tip = chain_.back().hash;
+  hello.work = Work(1) << 60;
+  hello.agent = "powchain-test-feed";
+  hello.node_id = node_id;
+  return hello;
+}
+
+p2p::Blocks ChainFeed::Answer(const p2p::GetBlocks& ask) const {
+  std::size_t start = 1;
+  for (const Hash32& h : ask.locator) {
+    if (auto it = index_.find(h); it != index_.end()) {
+      start = it->second + 1;
+      break;
+    }
+  }
+  p2p::Blocks answer;
+  for (std::size_t i = start; i < chain_.size() && answer.blocks.size() < ask.limit; ++i) {
+    answer.blocks.push_back(chain_[i]);
+  }
+  return answer;
+}
+
 }  // namespace powchain::itest

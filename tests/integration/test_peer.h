@@ -7,9 +7,11 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "p2p/protocol.h"
 
@@ -62,6 +64,22 @@ class TestPeer {
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   bool closed_ = false;
   bool timed_out_ = false;
+};
+
+// A fixed chain that a test peer hands out as a node would: it claims the
+// chain's tip (with more work than any test node has) and answers getblocks
+// by locator.
+class ChainFeed {
+ public:
+  explicit ChainFeed(const std::vector<Block>& chain);  // genesis first; not copied
+  // A hello announcing the chain's tip.
+  p2p::Hello Hello(const std::string& node_id) const;
+  // The blocks after the first locator hash the chain holds, at most `limit`.
+  p2p::Blocks Answer(const p2p::GetBlocks& ask) const;
+
+ private:
+  const std::vector<Block>& chain_;
+  std::map<Hash32, std::size_t> index_;
 };
 
 }  // namespace powchain::itest
