@@ -1,5 +1,7 @@
 #include "chain/chainstate.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cassert>
 #include <limits>
@@ -210,6 +212,10 @@ Status ChainState::CommitLocked(Staged& staged, BlockOrigin origin) {
       index_.erase((*it)->hash);
     }
     failed_ = true;
+    spdlog::critical(
+        "the block store failed to commit: {}; no further block is accepted, "
+        "mined or acknowledged (what was committed is intact)",
+        s.error());
     return s;
   }
   if (best != old_tip) {
