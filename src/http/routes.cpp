@@ -20,6 +20,7 @@
 #include "primitives/json.h"
 #include "util/hex.h"
 #include "util/url.h"
+#include "util/utf8.h"
 
 namespace powchain::http {
 namespace {
@@ -31,55 +32,6 @@ constexpr std::size_t kMaxEchoedPath = 200;
 // Longest decimal u64: 18446744073709551615.
 constexpr std::size_t kMaxHeightDigits = 20;
 constexpr std::size_t kHashHexDigits = 64;
-
-// The length of the UTF-8 sequence of `text` that starts at `i`, or 0 when
-// the bytes there are not a valid one (overlong forms, surrogates and values
-// above U+10FFFF are invalid). Requires i < text.size().
-std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // no overlong forms
-    if (b0 == 0xED) hi = 0x9F;  // no surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;  // no overlong forms
-    if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + len > text.size()) return 0;
-  const unsigned char b1 = byte(i + 1);
-  if (b1 < lo || b1 > hi) return 0;
-  for (std::size_t k = 2; k < len; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return len;
-}
-
-// `text` with every invalid UTF-8 byte replaced by U+FFFD.
-std::string ValidUtf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t len = Utf8SequenceLength(text, i);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(text.substr(i, len));
-      i += len;
-    }
-  }
-  return out;
-}
 
 std::optional<std::uint64_t> ParseU64(std::string_view text) {
   if (text.empty() || text.size() > kMaxHeightDigits) return std::nullopt;
@@ -147,7 +99,7 @@ Response JsonResponse(status code, std::string body) {
 
 Response ErrorResponse(status code, std::string_view message) {
   boost::json::object body;
-  body["error"] = ValidUtf8(message);
+  body["error"] = ToValidUtf8(message);
   return JsonResponse(code, boost::json::serialize(body));
 }
 
@@ -271,7 +223,7 @@ Response Router::GetStatus() const {
   mining["queued"] = static_cast<std::uint64_t>(s.mining.queued);
 
   boost::json::object body;
-  body["network"] = ValidUtf8(p.network);
+  body["network"] = ToValidUtf8(p.network);
   body["genesis"] = HexEncode(s.genesis);
   body["height"] = s.height;
   body["tip"] = HexEncode(s.tip);
@@ -281,7 +233,7 @@ Response Router::GetStatus() const {
   body["params"] = std::move(params);
   body["peers"] = static_cast<std::uint64_t>(s.peers);
   body["mining"] = std::move(mining);
-  body["agent"] = ValidUtf8(s.agent);
+  body["agent"] = ToValidUtf8(s.agent);
   return JsonResponse(status::ok, boost::json::serialize(body));
 }
 
@@ -289,12 +241,12 @@ Response Router::GetPeers() const {
   boost::json::array peers;
   for (const PeerInfo& peer : api_.Peers()) {
     boost::json::object o;
-    o["url"] = ValidUtf8(peer.url);
-    o["direction"] = ValidUtf8(peer.direction);
+    o["url"] = ToValidUtf8(peer.url);
+    o["direction"] = ToValidUtf8(peer.direction);
     o["height"] = peer.height;
-    o["agent"] = ValidUtf8(peer.agent);
+    o["agent"] = ToValidUtf8(peer.agent);
     o["connectedSince"] = peer.connected_since_ms;
-    o["state"] = ValidUtf8(peer.state);
+    o["state"] = ToValidUtf8(peer.state);
     peers.push_back(std::move(o));
   }
   return JsonResponse(status::ok, boost::json::serialize(peers));

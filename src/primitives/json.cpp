@@ -6,6 +6,8 @@
 #include <system_error>
 #include <utility>
 
+#include "util/utf8.h"
+
 namespace powchain {
 namespace {
 
@@ -19,45 +21,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Length (1..4) of the well-formed UTF-8 sequence starting at s[i] (RFC 3629
-// table: no overlongs, no UTF-8-encoded surrogates, nothing above U+10FFFF),
-// or 0 when the bytes there are not one. Requires i < s.size().
-std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 == 0xE0) {
-    n = 3;
-    lo = 0xA0;
-  } else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) {
-    n = 3;
-  } else if (b0 == 0xED) {
-    n = 3;
-    hi = 0x9F;
-  } else if (b0 == 0xF0) {
-    n = 4;
-    lo = 0x90;
-  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-    n = 4;
-  } else if (b0 == 0xF4) {
-    n = 4;
-    hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < n) return 0;
-  const auto b1 = static_cast<unsigned char>(s[i + 1]);
-  if (b1 < lo || b1 > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  return n;
 }
 
 // Appends the UTF-8 encoding of a Unicode scalar value.
