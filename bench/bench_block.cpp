@@ -1,5 +1,5 @@
 // Decoding a block from JSON, timed apart from checking it; canonical JSON
-// of block data; and the single-thread mining search.
+// of block data.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -70,37 +70,6 @@ void BM_CheckBlock(benchmark::State& state) {
 }
 BENCHMARK(BM_CheckBlock)->Arg(64)->Arg(64 << 10)->Arg(1000 << 10);
 
-// Attempts per second of one search thread at a difficulty it never meets.
-void BM_SearchAttempts(benchmark::State& state) {
-  Params params = Params::Regtest();
-  params.initial_difficulty = params.min_difficulty = 200;
-  const Block g = MakeGenesis(params);
-  const ParentContext parent{g.header, g.hash, g.header.timestamp};
-  const FixedClock clock(g.header.timestamp + 10);
-  std::uint64_t attempts = 0;
-  for (auto _ : state) {
-    // The clock raises the cancel flag on its second reading, so each
-    // iteration runs exactly two check intervals.
-    SearchOptions options;
-    options.check_interval = 1 << 16;
-    std::atomic<bool> stop_after_one{false};
-    struct StopClock final : public Clock {
-      const Clock& inner;
-      std::atomic<bool>& flag;
-      mutable int calls = 0;
-      StopClock(const Clock& c, std::atomic<bool>& f) : inner(c), flag(f) {}
-      std::uint64_t NowMs() const override {
-        if (++calls > 1) flag = true;
-        return inner.NowMs();
-      }
-    } stopper(clock, stop_after_one);
-    const SearchResult r = SearchBlock(parent, "null", params, stopper, stop_after_one, options);
-    attempts += r.attempts;
-  }
-  state.counters["hashes/s"] =
-      benchmark::Counter(static_cast<double>(attempts), benchmark::Counter::kIsRate);
-}
-BENCHMARK(BM_SearchAttempts)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace powchain
