@@ -29,8 +29,10 @@ debug: setup
 run: build
 	$(POWCHAIN) node $(ARGS)
 
+# Every Google Benchmark binary, then the node's own summary (powchain bench).
 bench: build
 	@set -e; for b in build/release/bench/bench_*; do echo "== $$b"; $$b $(BENCH_ARGS); done
+	$(POWCHAIN) bench
 
 format:
 	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i --style=file

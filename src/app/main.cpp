@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "node/bench.h"
 #include "node/node.h"
 #include "node/options.h"
 #include "node/verify.h"
@@ -67,6 +68,18 @@ int RunVerify(const std::string& data_dir) {
   std::printf("%s: sound: %llu blocks of the %s network, tip at height %llu\n", data_dir.c_str(),
               static_cast<unsigned long long>(report->blocks), report->network.c_str(),
               static_cast<unsigned long long>(report->height));
+  return 0;
+}
+
+// `powchain bench`: progress on stderr, the table or JSON on stdout.
+int RunBench(const powchain::BenchOptions& options, bool json) {
+  auto report = powchain::RunBench(options, [](const std::string& what) {
+    std::fprintf(stderr, "bench: %s...\n", what.c_str());
+  });
+  if (!report) return Fail(kExitRuntimeError, report.error());
+  const std::string text =
+      json ? powchain::FormatBenchJson(*report) : powchain::FormatBenchTable(*report);
+  std::fputs(text.c_str(), stdout);
   return 0;
 }
 
@@ -136,6 +149,35 @@ int main(int argc, char** argv) {
       "Exit code 0: every block is sound. 1: a block is bad or the store cannot be read\n"
       "(the first bad block is named). 2: usage error.\n");
 
+  powchain::BenchOptions bench_options;
+  bool bench_json = false;
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Measure mining, header validation and block ingest on this machine");
+  bench->set_version_flag("--version", std::string("powchain ") + POWCHAIN_VERSION);
+  bench
+      ->add_option("--seconds", bench_options.seconds, "Time per mining and validation measurement")
+      ->check(CLI::Range(0.01, powchain::BenchOptions::kMaxSeconds))
+      ->capture_default_str();
+  bench
+      ->add_option("--threads", bench_options.threads,
+                   "Mining thread counts to measure, e.g. 1,2,4")
+      ->delimiter(',')
+      ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
+  bench->add_option("--blocks", bench_options.blocks, "Blocks built for validation and ingest")
+      ->check(CLI::Range(std::uint64_t{1}, powchain::BenchOptions::kMaxBlocks))
+      ->capture_default_str();
+  bench->add_option("--data-bytes", bench_options.data_bytes, "Data bytes per block")
+      ->check(CLI::Range(std::size_t{2}, std::size_t{64 * 1024}))
+      ->capture_default_str();
+  bench->add_option("--batch", bench_options.batch, "Blocks per store commit during ingest")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10000}))
+      ->capture_default_str();
+  bench->add_flag("--json", bench_json, "Print one JSON object instead of the table");
+  bench->footer(
+      "Mining runs the real search loop at a difficulty it never meets, beside the plain\n"
+      "single-stream loops on SHA-NI and OpenSSL. Ingest writes to a temporary SQLite file.\n");
+
   node->footer(
       "Flags win over environment variables, which win over defaults.\n"
       "Example: HTTP_PORT=3002 P2P_PORT=5002 PEERS=ws://localhost:5001 powchain node\n");
@@ -153,6 +195,7 @@ int main(int argc, char** argv) {
   }
 
   if (verify->parsed()) return RunVerify(verify_dir);
+  if (bench->parsed()) return RunBench(bench_options, bench_json);
   if (!node->parsed()) {
     std::cout << app.help();
     return 0;

@@ -27,36 +27,38 @@ SearchResult SearchBlock(const ParentContext& parent, std::string canonical_data
   std::memcpy(tail.data(), serialized.data() + kHeaderMidstateBytes, tail.size());
   constexpr std::size_t kTs = kTimestampOffset - kHeaderMidstateBytes;
   constexpr std::size_t kDiff = kDifficultyOffset - kHeaderMidstateBytes;
-  constexpr std::size_t kNonce = kNonceOffset - kHeaderMidstateBytes;
+  // ScanCounter varies the tail's last 8 bytes: the nonce.
+  static_assert(kNonceOffset - kHeaderMidstateBytes == 24 && kHeaderSize == 96);
 
   SearchResult result;
   std::uint64_t nonce = options.nonce_start;
   const std::uint32_t interval = std::max<std::uint32_t>(1, options.check_interval);
+  const std::uint64_t stride = std::max<std::uint64_t>(1, options.nonce_stride);
   while (!cancel.load(std::memory_order_relaxed)) {
     const std::uint64_t timestamp = std::max(clock.NowMs(), parent.median_time_past + 1);
     const std::uint32_t difficulty = NextDifficulty(parent.header, timestamp, params);
     WriteLE64(tail.data() + kTs, timestamp);
     WriteLE32(tail.data() + kDiff, difficulty);
-    for (std::uint32_t i = 0; i < interval; ++i) {
-      WriteLE64(tail.data() + kNonce, nonce);
-      const Hash32 hash = midstate.Finish32(tail);
-      ++result.attempts;
-      if (LeadingZeroBits(hash) >= difficulty) {
-        if (options.progress != nullptr) {
-          options.progress->fetch_add(i + 1, std::memory_order_relaxed);
-        }
-        header.timestamp = timestamp;
-        header.difficulty = difficulty;
-        header.nonce = nonce;
-        Block block;
-        block.header = header;
-        block.hash = hash;
-        block.data = std::move(canonical_data);
-        result.block = std::move(block);
-        return result;
+    const auto hit =
+        ScanCounter(midstate, tail, nonce, stride, interval, difficulty, options.backend);
+    if (hit) {
+      const std::uint64_t tried = (hit->counter - nonce) / stride + 1;
+      result.attempts += tried;
+      if (options.progress != nullptr) {
+        options.progress->fetch_add(tried, std::memory_order_relaxed);
       }
-      nonce += options.nonce_stride;
+      header.timestamp = timestamp;
+      header.difficulty = difficulty;
+      header.nonce = hit->counter;
+      Block block;
+      block.header = header;
+      block.hash = hit->hash;
+      block.data = std::move(canonical_data);
+      result.block = std::move(block);
+      return result;
     }
+    result.attempts += interval;
+    nonce += stride * interval;
     if (options.progress != nullptr) {
       options.progress->fetch_add(interval, std::memory_order_relaxed);
     }

@@ -10,6 +10,7 @@
 
 #include "consensus/params.h"
 #include "consensus/validation.h"
+#include "crypto/sha256.h"
 #include "primitives/block.h"
 #include "util/clock.h"
 
@@ -25,6 +26,9 @@ struct SearchOptions {
   // When set, attempts are added here as the search goes (once per check
   // interval, relaxed), so a hash rate can be read while it runs.
   std::atomic<std::uint64_t>* progress = nullptr;
+  // The hashing code; the default is the best one that passed its
+  // self-test. Benchmarks set it to compare backends.
+  Sha256Backend backend = ActiveSha256Backend();
 };
 
 struct SearchResult {
@@ -36,13 +40,12 @@ struct SearchResult {
 // Searches for a block with `canonical_data` on top of `parent`.
 //
 // The first 64 header bytes (version, height, lastHash, most of dataHash)
-// are hashed once; each attempt then costs one SHA-256 compression and
-// allocates nothing. Every check_interval attempts the search reads the
-// clock and re-derives the timestamp (max(now, median time past + 1)) and
-// the difficulty (NextDifficulty), so a search that runs past mineRate goes
-// on at the lowered difficulty; it also reads `cancel` and returns an empty
-// result once it is set. The block returned passes CheckBlock against
-// `parent` at the time it was found.
+// are hashed once; each attempt then costs at most one SHA-256 compression
+// (less with SHA-NI, see ScanCounter) and allocates nothing. Every check_interval attempts the
+// search reads the clock and re-derives the timestamp (max(now, median time past + 1)) and the
+// difficulty (NextDifficulty), so a search that runs past mineRate goes on at the lowered
+// difficulty; it also reads `cancel` and returns an empty result once it is set. The block returned
+// passes CheckBlock against `parent` at the time it was found.
 SearchResult SearchBlock(const ParentContext& parent, std::string canonical_data,
                          const Params& params, const Clock& clock, const std::atomic<bool>& cancel,
                          const SearchOptions& options = {});

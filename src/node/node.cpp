@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "consensus/genesis.h"
+#include "crypto/sha256.h"
 #include "node/verify.h"
 #include "util/hex.h"
 #include "util/system_clock.h"
@@ -116,6 +117,9 @@ Status NodeContext::Start() {
   const ChainTip tip = chain_->Tip();
   spdlog::info("powchain node on network {} (genesis {}), height {}, data dir {}", params_.network,
                HexEncode(chain_->GenesisHash()).substr(0, 16), tip.height(), data_dir_);
+  // The first use runs the SHA-NI self-test; the miner and every block check
+  // then use the backend it chose.
+  spdlog::info("sha256: {}", DescribeSha256Backend());
   spdlog::info("P2P on ws://{}:{}, {} peer(s) to dial", options_.p2p_bind, transport_->port(),
                options_.peers.size());
   spdlog::info("HTTP API on http://{}:{}{}", options_.http_bind, http_->port(),

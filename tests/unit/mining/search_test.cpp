@@ -53,6 +53,35 @@ TEST(SearchTest, MinesAValidBlockWithTheData) {
   EXPECT_GE(r.attempts, 1u);
 }
 
+// Both hashing backends find the same first nonce, so the block does not
+// depend on the CPU that mined it.
+TEST(SearchTest, BackendsFindTheSameBlock) {
+  if (!Sha256BackendAvailable(Sha256Backend::kShaNi)) GTEST_SKIP() << "no SHA-NI on this cpu";
+  Params params = Params::Regtest();
+  params.initial_difficulty = 14;
+  const ParentContext parent = GenesisContext(params);
+  std::atomic<bool> cancel{false};
+  const std::string data = *CanonicalizeJsonText("[1,2,3]");
+  for (const std::uint64_t stride : {1, 3}) {
+    SearchOptions options;
+    options.nonce_start = 7;
+    options.nonce_stride = stride;
+    options.check_interval = 1000;  // hits fall inside an interval, not at its start
+    SteppingClock clock_a(parent.header.timestamp + 100, 0);
+    options.backend = Sha256Backend::kShaNi;
+    const SearchResult a = SearchBlock(parent, data, params, clock_a, cancel, options);
+    SteppingClock clock_b(parent.header.timestamp + 100, 0);
+    options.backend = Sha256Backend::kOpenSsl;
+    const SearchResult b = SearchBlock(parent, data, params, clock_b, cancel, options);
+    ASSERT_FALSE(a.cancelled());
+    ASSERT_FALSE(b.cancelled());
+    EXPECT_EQ(*a.block, *b.block);
+    EXPECT_EQ(a.attempts, b.attempts);
+    EXPECT_GT(a.attempts, 1u);
+    EXPECT_TRUE(CheckBlock(*a.block, parent, parent.header.timestamp + 100, params).ok());
+  }
+}
+
 TEST(SearchTest, ReturnsCancelledWhenTheFlagIsSet) {
   Params params = Params::Regtest();
   params.min_difficulty = 250;  // unreachable: the search only ends by cancel
