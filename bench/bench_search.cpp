@@ -3,9 +3,11 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <string>
 
 #include "consensus/genesis.h"
 #include "consensus/params.h"
+#include "crypto/sha256.h"
 #include "mining/search.h"
 
 namespace powchain {
@@ -21,7 +23,11 @@ class FixedClock final : public Clock {
 };
 
 // Attempts per second of one search thread at a difficulty it never meets.
+// Argument 0: the OpenSSL backend; 1: SHA-NI (skipped where unavailable).
 void BM_SearchAttempts(benchmark::State& state) {
+  const auto backend = state.range(0) == 0 ? Sha256Backend::kOpenSsl : Sha256Backend::kShaNi;
+  if (!Sha256BackendAvailable(backend)) return state.SkipWithError("backend unavailable");
+  state.SetLabel(std::string(Sha256BackendName(backend)));
   Params params = Params::Regtest();
   params.initial_difficulty = params.min_difficulty = 200;
   const Block g = MakeGenesis(params);
@@ -33,6 +39,7 @@ void BM_SearchAttempts(benchmark::State& state) {
     // iteration runs exactly two check intervals.
     SearchOptions options;
     options.check_interval = 1 << 16;
+    options.backend = backend;
     std::atomic<bool> stop_after_one{false};
     struct StopClock final : public Clock {
       const Clock& inner;
@@ -50,7 +57,7 @@ void BM_SearchAttempts(benchmark::State& state) {
   state.counters["hashes/s"] =
       benchmark::Counter(static_cast<double>(attempts), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_SearchAttempts)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SearchAttempts)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace powchain
