@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -87,19 +86,27 @@ bool AppendString(std::string_view s, std::string* out) {
   out->push_back('"');
   std::size_t i = 0;
   while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      const std::size_t start = i;
-      std::uint32_t cp = 0;
-      if (!DecodeUtf8(s, &i, &cp)) return false;
-      out->append(s.substr(start, i - start));
-      continue;
+    // The run of bytes written as they are (printable ASCII other than the
+    // quote and backslash, and well-formed multi-byte sequences), appended
+    // at once; then the one byte that needs an escape.
+    const std::size_t run = i;
+    while (i < s.size()) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x80) {
+        std::uint32_t cp = 0;
+        if (!DecodeUtf8(s, &i, &cp)) return false;
+      } else if (c >= 0x20 && c != '"' && c != '\\') {
+        ++i;
+      } else {
+        break;
+      }
     }
+    out->append(s.substr(run, i - run));
+    if (i == s.size()) break;
+    const auto c = static_cast<unsigned char>(s[i]);
     ++i;
     if (c == '"' || c == '\\') {
       out->push_back('\\');
-      out->push_back(static_cast<char>(c));
-    } else if (c >= 0x20) {
       out->push_back(static_cast<char>(c));
     } else if (const std::size_t k = kShortControls.find(static_cast<char>(c));
                k != std::string_view::npos) {
@@ -113,6 +120,44 @@ bool AppendString(std::string_view s, std::string* out) {
   }
   out->push_back('"');
   return true;
+}
+
+// True when `text` is exactly one JSON number (RFC 8259 section 6):
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, nothing before or after.
+bool IsJsonNumber(std::string_view text) {
+  std::size_t i = 0;
+  const auto skip_digits = [&] {
+    const std::size_t start = i;
+    while (i < text.size() && IsDigit(text[i])) ++i;
+    return i > start;
+  };
+  if (i < text.size() && text[i] == '-') ++i;
+  if (i < text.size() && text[i] == '0') {
+    ++i;
+  } else if (!skip_digits()) {
+    return false;
+  }
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!skip_digits()) return false;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (!skip_digits()) return false;
+  }
+  return i == text.size();
+}
+
+// True for a JSON number text that is an integer of at most 15 digits, with
+// no fraction or exponent. Such a value is an exact double (below 2^53) and
+// ECMAScript writes it with the same digits (an integer below 10^21 has no
+// exponent form), so its canonical form is the text itself, "-0" aside.
+// Requires IsJsonNumber(text).
+bool IsShortInteger(std::string_view text) {
+  const std::size_t digits = text.size() - (text[0] == '-' ? 1 : 0);
+  return digits <= 15 &&
+         std::all_of(text.end() - static_cast<std::ptrdiff_t>(digits), text.end(), IsDigit);
 }
 
 // A decimal value as sign, significant digits (no leading or trailing zeros)
@@ -303,6 +348,24 @@ class Writer {
   // Member indices sorted by the UTF-16 code units of the keys (RFC 8785
   // section 3.2.3). Fails on a key that is not UTF-8 or on duplicate keys.
   bool SortedOrder(const std::vector<JsonValue::Member>& members, std::vector<std::size_t>* order) {
+    order->resize(members.size());
+    for (std::size_t i = 0; i < order->size(); ++i) (*order)[i] = i;
+    // ASCII keys (the usual case): UTF-16 code unit order is byte order, so
+    // they sort as they are, with no conversion.
+    const bool ascii = std::all_of(members.begin(), members.end(), [](const JsonValue::Member& m) {
+      return std::all_of(m.first.begin(), m.first.end(),
+                         [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    });
+    if (ascii) {
+      std::sort(order->begin(), order->end(),
+                [&](std::size_t a, std::size_t b) { return members[a].first < members[b].first; });
+      for (std::size_t i = 1; i < order->size(); ++i) {
+        if (members[(*order)[i]].first == members[(*order)[i - 1]].first) {
+          return Fail("duplicate object key \"" + Abbreviate(members[(*order)[i]].first) + "\"");
+        }
+      }
+      return true;
+    }
     std::vector<std::u16string> keys;
     keys.reserve(members.size());
     for (const JsonValue::Member& m : members) {
@@ -310,8 +373,6 @@ class Writer {
       if (!key) return Fail("object key is not valid UTF-8");
       keys.push_back(std::move(*key));
     }
-    order->resize(members.size());
-    for (std::size_t i = 0; i < order->size(); ++i) (*order)[i] = i;
     std::sort(order->begin(), order->end(),
               [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
     for (std::size_t i = 1; i < order->size(); ++i) {
@@ -330,13 +391,11 @@ class Writer {
 }  // namespace
 
 Result<std::string> CanonicalNumber(std::string_view number_text) {
-  // The parser checks the grammar; the text must be the number alone.
-  JsonLimits limits;
-  limits.max_bytes = std::numeric_limits<std::size_t>::max();
-  limits.max_depth = 0;
-  const Result<JsonValue> parsed = ParseJson(number_text, limits);
-  if (!parsed.ok() || !parsed->is_number() || parsed->number_text().size() != number_text.size()) {
+  if (!IsJsonNumber(number_text)) {
     return Error{"not a JSON number: \"" + Abbreviate(number_text) + "\""};
+  }
+  if (IsShortInteger(number_text)) {
+    return number_text == "-0" ? std::string("0") : std::string(number_text);
   }
   double value = 0;
   const char* end = number_text.data() + number_text.size();

@@ -15,6 +15,10 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 bool IsWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+// Objects with at most this many members are checked for duplicate keys by
+// comparing every pair (no allocation); larger ones by sorting.
+constexpr std::size_t kSmallObjectMembers = 16;
+
 // Value of a hex digit (either case), or -1.
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -195,18 +199,30 @@ bool Parser::CloseFrame(Frame* frame, JsonValue* out) {
     *out = JsonValue::Array(std::move(frame->items));
     return true;
   }
-  // Sort member indices by key; equal neighbours are duplicates. Report the
-  // earliest second occurrence.
+  // Report the earliest second occurrence of a key: the first member whose
+  // key an earlier member has.
   const std::vector<JsonValue::Member>& members = frame->members;
-  std::vector<std::size_t> order(members.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return members[a].first < members[b].first;
-  });
   std::size_t duplicate = members.size();
-  for (std::size_t i = 1; i < order.size(); ++i) {
-    if (members[order[i]].first == members[order[i - 1]].first) {
-      duplicate = std::min(duplicate, order[i]);
+  if (members.size() <= kSmallObjectMembers) {
+    for (std::size_t j = 1; j < members.size() && duplicate == members.size(); ++j) {
+      for (std::size_t i = 0; i < j; ++i) {
+        if (members[i].first == members[j].first) {
+          duplicate = j;
+          break;
+        }
+      }
+    }
+  } else {
+    // Sort member indices by key; equal neighbours are duplicates.
+    std::vector<std::size_t> order(members.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return members[a].first < members[b].first;
+    });
+    for (std::size_t i = 1; i < order.size(); ++i) {
+      if (members[order[i]].first == members[order[i - 1]].first) {
+        duplicate = std::min(duplicate, order[i]);
+      }
     }
   }
   if (duplicate != members.size()) {

@@ -84,6 +84,15 @@ TEST(MedianTimePastTest, TakesTheMiddleOfTheSortedWindow) {
   EXPECT_EQ(MedianTimePast(even), 3u);  // upper middle
   const std::vector<std::uint64_t> dup = {2, 2, 2, 9, 9};
   EXPECT_EQ(MedianTimePast(dup), 2u);
+  // Windows up to 64 are ordered on the stack, larger ones on the heap: the
+  // same answer either way, and the input is left as it was.
+  for (const std::size_t n : {63u, 64u, 65u, 200u}) {
+    std::vector<std::uint64_t> window(n);
+    for (std::size_t i = 0; i < n; ++i) window[i] = (i * 37) % n;  // a permutation of 0..n-1
+    const std::vector<std::uint64_t> before = window;
+    EXPECT_EQ(MedianTimePast(window), n / 2) << n;
+    EXPECT_EQ(window, before) << n;
+  }
 }
 
 TEST(ProofOfWorkTest, CountsLeadingZeroBits) {

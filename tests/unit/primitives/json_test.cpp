@@ -431,6 +431,31 @@ TEST(JsonParseTest, RejectsDuplicateKeys) {
   }
 }
 
+TEST(JsonParseTest, RejectsDuplicateKeysInLargeObjects) {
+  // Objects of up to 16 members compare every pair; larger ones sort. Both
+  // must name the same member: the first whose key an earlier one has.
+  for (const std::size_t size : {15u, 16u, 17u, 40u}) {
+    std::string text = "{";
+    std::size_t expected = 0;
+    for (std::size_t i = 0; i < size; ++i) {
+      if (i > 0) text += ',';
+      // Two late members repeat earlier keys; the first of them is reported.
+      std::size_t key = i;
+      if (i == size - 3) key = 5;
+      if (i == size - 1) key = 1;
+      if (i == size - 3) expected = text.size();
+      text += "\"k" + std::to_string(key) + "\":" + std::to_string(i);
+    }
+    text += "}";
+    EXPECT_EQ(ErrorOf(text),
+              "invalid JSON at byte " + std::to_string(expected) + ": duplicate object key")
+        << text;
+  }
+  std::string distinct = "{";
+  for (int i = 0; i < 40; ++i) distinct += (i > 0 ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+  EXPECT_TRUE(ParseJson(distinct + "}").ok());
+}
+
 TEST(JsonParseTest, NumbersKeepSourceText) {
   for (const std::string text :
        {"0", "-0", "-0.0", "1.50", "1E+05", "1e-0", "123456789012345678901234567890",
