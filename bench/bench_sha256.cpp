@@ -10,7 +10,6 @@
 #include <string>
 
 #include "crypto/sha256.h"
-#include "primitives/block.h"
 
 namespace powchain {
 namespace {
@@ -111,19 +110,6 @@ void BM_Sha256EvpContextCopy(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Sha256EvpContextCopy);
-
-void BM_HeaderHash(benchmark::State& state) {
-  BlockHeader header;
-  header.height = 12345;
-  header.timestamp = 1735689600000;
-  header.difficulty = 16;
-  for (auto _ : state) {
-    ++header.nonce;
-    benchmark::DoNotOptimize(header.ComputeHash());
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_HeaderHash);
 
 }  // namespace
 }  // namespace powchain
