@@ -4,8 +4,11 @@
 // nothing is acknowledged, served or relayed before it is on disk.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <limits>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "primitives/block.h"
@@ -33,6 +36,29 @@ class BlockStore {
   // nullopt when the block is not stored. An error means the store could not
   // be read, not that the block is unknown.
   virtual Result<std::optional<Block>> ReadBlock(const Hash32& hash) const = 0;
+
+  // The blocks with these hashes, in order, stopping before the first one
+  // that is not stored, and after the one whose data brings the total data
+  // read to `max_data_bytes` or more (the first block is always read); so
+  // the result may be shorter than `hashes` (the caller compares the
+  // sizes). An error means the store could not be read. Meant for runs of
+  // blocks (a chain streamed over HTTP, a batch for a peer), which a store
+  // may read together more cheaply; this default reads them one by one.
+  virtual Result<std::vector<Block>> ReadBlocks(
+      std::span<const Hash32> hashes,
+      std::size_t max_data_bytes = std::numeric_limits<std::size_t>::max()) const {
+    std::vector<Block> out;
+    std::size_t bytes = 0;
+    for (const Hash32& hash : hashes) {
+      if (!out.empty() && bytes >= max_data_bytes) break;
+      auto block = ReadBlock(hash);
+      if (!block) return Error{block.error()};
+      if (!block->has_value()) break;
+      bytes += (*block)->data.size();
+      out.push_back(std::move(**block));
+    }
+    return out;
+  }
 
   // The tip of the last commit that set one; nullopt for an empty store.
   virtual Result<std::optional<Hash32>> ReadTip() const = 0;

@@ -53,7 +53,16 @@ CREATE INDEX blocks_headers ON blocks(seq, hash, header);
 constexpr const char* kInsertBlock =
     "INSERT INTO blocks(hash, height, last_hash, timestamp, difficulty, header, data) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(hash) DO NOTHING";
-constexpr const char* kSelectBlock = "SELECT header, data FROM blocks WHERE hash = ?1";
+// Columns as in kScanBlocksFrom, for BlockFromRow.
+constexpr const char* kSelectBlock = "SELECT hash, header, data FROM blocks WHERE hash = ?1";
+// The blocks committed from the one with hash ?1 on, in commit order: a
+// range of row ids, read sequentially (see ReadBlocks).
+constexpr const char* kScanBlocksFrom =
+    "SELECT hash, header, data FROM blocks "
+    "WHERE seq >= (SELECT seq FROM blocks WHERE hash = ?1) ORDER BY seq";
+// How many rows of other branches ReadBlocks skips in a scan before it
+// looks the rest of the blocks up by hash.
+constexpr std::size_t kMaxSkippedRows = 256;
 constexpr const char* kSetMeta =
     "INSERT INTO meta(key, value) VALUES (?1, ?2) "
     "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
@@ -196,11 +205,11 @@ std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 }  // namespace
 
-SqliteBlockStore::SqliteBlockStore(sqlite3* db, std::filesystem::path path)
-    : path_(std::move(path)), db_(db) {}
+SqliteBlockStore::SqliteBlockStore(sqlite3* db, std::filesystem::path path, std::size_t cache_bytes)
+    : path_(std::move(path)), db_(db), cache_(cache_bytes) {}
 
 SqliteBlockStore::~SqliteBlockStore() {
-  for (sqlite3_stmt* stmt : {insert_block_, select_block_, set_meta_, get_meta_}) {
+  for (sqlite3_stmt* stmt : {insert_block_, select_block_, scan_blocks_, set_meta_, get_meta_}) {
     sqlite3_finalize(stmt);
   }
   // The last connection to close checkpoints the WAL into the main file and
@@ -224,9 +233,8 @@ Error SqliteBlockStore::Fail(const std::string& what) const {
 
 Status SqliteBlockStore::Prepare() {
   const std::pair<const char*, sqlite3_stmt**> statements[] = {
-      {kInsertBlock, &insert_block_},
-      {kSelectBlock, &select_block_},
-      {kSetMeta, &set_meta_},
+      {kInsertBlock, &insert_block_},   {kSelectBlock, &select_block_},
+      {kScanBlocksFrom, &scan_blocks_}, {kSetMeta, &set_meta_},
       {kGetMeta, &get_meta_},
   };
   for (const auto& [sql, out] : statements) {
@@ -268,14 +276,15 @@ int OpenAndListTables(sqlite3** db, const std::filesystem::path& path, int flags
 
 Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::Open(const std::filesystem::path& path,
                                                                  const std::string& network,
-                                                                 const std::string& genesis_hex) {
+                                                                 const std::string& genesis_hex,
+                                                                 std::size_t cache_bytes) {
   const std::string genesis = Lower(genesis_hex);
   sqlite3* db = nullptr;
   std::vector<std::string> tables;
   const int rc = OpenAndListTables(
       &db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, &tables);
   // The store owns the handle from here on, even a failed one.
-  std::unique_ptr<SqliteBlockStore> store(new SqliteBlockStore(db, path));
+  std::unique_ptr<SqliteBlockStore> store(new SqliteBlockStore(db, path, cache_bytes));
   if (rc != SQLITE_OK) {
     return store->Fail(IsDamage(rc) ? "not a powchain database or damaged" : "cannot open");
   }
@@ -359,7 +368,7 @@ Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::OpenReadOnly(
   sqlite3* db = nullptr;
   std::vector<std::string> tables;
   const int rc = OpenAndListTables(&db, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, &tables);
-  std::unique_ptr<SqliteBlockStore> store(new SqliteBlockStore(db, path));
+  std::unique_ptr<SqliteBlockStore> store(new SqliteBlockStore(db, path, 0));
   if (rc != SQLITE_OK) {
     return store->Fail(IsDamage(rc) ? "not a powchain database or damaged" : "cannot open");
   }
@@ -471,17 +480,75 @@ Status SqliteBlockStore::Commit(const WriteBatch& batch) {
     return Fail("cannot commit");
   }
   if (Exec(db_, "COMMIT") != SQLITE_OK) return Fail("cannot commit");
+  // The newest block is the one most likely read next (relayed to peers,
+  // asked for as the tip).
+  if (!batch.blocks.empty()) cache_.Put(*batch.blocks.back());
   return {};
 }
 
 Result<std::optional<Block>> SqliteBlockStore::ReadBlock(const Hash32& hash) const {
+  if (auto cached = cache_.Get(hash)) return cached;
   std::lock_guard lock(mutex_);
-  StatementUse use(select_block_);
-  if (BindBlob(select_block_, 1, hash) != SQLITE_OK) return Fail("cannot read a block");
-  const int rc = sqlite3_step(select_block_);
-  if (rc == SQLITE_DONE) return std::optional<Block>();
-  if (rc != SQLITE_ROW) return Fail("cannot read block " + HexEncode(hash));
-  const auto header = ColumnBlob(select_block_, 0);
+  auto block = ReadLocked(hash);
+  if (block && block->has_value()) cache_.Put(**block);
+  return block;
+}
+
+Result<std::vector<Block>> SqliteBlockStore::ReadBlocks(std::span<const Hash32> hashes,
+                                                        std::size_t max_data_bytes) const {
+  std::vector<Block> out;
+  if (hashes.empty()) return out;
+  std::size_t bytes = 0;
+  const auto add = [&](Block block) {
+    bytes += block.data.size();
+    out.push_back(std::move(block));
+  };
+  const auto more = [&] {
+    return out.size() < hashes.size() && (out.empty() || bytes < max_data_bytes);
+  };
+  std::lock_guard lock(mutex_);
+  // One read transaction: one snapshot, and the file locks taken once.
+  if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the blocks");
+  RollbackIfOpen end(db_);
+  {
+    // A run of blocks of one chain was committed in order (a parent before
+    // its child), mostly with no other rows between them: scan the rows
+    // from the first block's on, in commit order, taking the ones asked
+    // for and skipping those of other branches. A lookup by hash costs a
+    // walk down the hash index to a random page; the scan reads pages in
+    // order.
+    StatementUse use(scan_blocks_);
+    if (BindBlob(scan_blocks_, 1, hashes.front()) != SQLITE_OK) {
+      return Fail("cannot read the blocks");
+    }
+    std::size_t skipped = 0;
+    while (more() && skipped <= kMaxSkippedRows) {
+      const int rc = sqlite3_step(scan_blocks_);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return Fail("cannot read the blocks");
+      const Hash32& want = hashes[out.size()];
+      const auto hash = ColumnBlob(scan_blocks_, 0);
+      if (!std::equal(hash.begin(), hash.end(), want.begin(), want.end())) {
+        ++skipped;
+        continue;
+      }
+      auto block = BlockFromRow(scan_blocks_, want);
+      if (!block) return Error{block.error()};
+      add(std::move(*block));
+    }
+  }
+  // What the scan did not reach, by hash.
+  while (more()) {
+    auto read = ReadLocked(hashes[out.size()]);
+    if (!read) return Error{read.error()};
+    if (!read->has_value()) break;
+    add(std::move(**read));
+  }
+  return out;
+}
+
+Result<Block> SqliteBlockStore::BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash) const {
+  const auto header = ColumnBlob(stmt, 1);
   if (header.size() != kHeaderSize) {
     return Error{path_.string() + ": damaged: block " + HexEncode(hash) + " has a header of " +
                  std::to_string(header.size()) + " bytes"};
@@ -489,8 +556,19 @@ Result<std::optional<Block>> SqliteBlockStore::ReadBlock(const Hash32& hash) con
   Block block;
   block.header = BlockHeader::Deserialize(header.first<kHeaderSize>());
   block.hash = hash;
-  block.data = ColumnString(select_block_, 1);
-  return std::optional<Block>(std::move(block));
+  block.data = ColumnString(stmt, 2);
+  return block;
+}
+
+Result<std::optional<Block>> SqliteBlockStore::ReadLocked(const Hash32& hash) const {
+  StatementUse use(select_block_);
+  if (BindBlob(select_block_, 1, hash) != SQLITE_OK) return Fail("cannot read a block");
+  const int rc = sqlite3_step(select_block_);
+  if (rc == SQLITE_DONE) return std::optional<Block>();
+  if (rc != SQLITE_ROW) return Fail("cannot read block " + HexEncode(hash));
+  auto block = BlockFromRow(select_block_, hash);
+  if (!block) return Error{block.error()};
+  return std::optional<Block>(std::move(*block));
 }
 
 Result<std::optional<Hash32>> SqliteBlockStore::ReadTip() const {

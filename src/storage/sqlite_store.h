@@ -5,16 +5,25 @@
 // served, relayed) survives kill -9 and power loss. A batch is one
 // transaction: all of it or none of it is there after a crash.
 //
+// Blocks read one at a time (a block served by hash or height, a tip
+// relayed to peers) go through a small cache of whole blocks (BlockCache),
+// which also gets the newest block of each commit. Runs of blocks
+// (ReadBlocks: a chain streamed over HTTP, a batch for a peer) are read in
+// one read transaction, scanning rows in commit order, and bypass the
+// cache, so a stream of the whole chain does not empty it.
+//
 // Thread-safe: one connection, used under the store's own lock.
 #pragma once
 
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "storage/block_cache.h"
 #include "storage/block_store.h"
 #include "util/result.h"
 
@@ -26,14 +35,16 @@ namespace powchain {
 class SqliteBlockStore final : public BlockStore {
  public:
   static constexpr int kSchemaVersion = 1;
+  static constexpr std::size_t kDefaultCacheBytes = std::size_t{8} * 1024 * 1024;
 
   // Opens (creating if absent) the database at `path` for the network whose
   // genesis block hash is `genesis_hex` and name is `network`. Errors name
   // the file and say what is wrong: not a database, damaged, another
   // schema version, another network, or an I/O error.
-  static Result<std::unique_ptr<SqliteBlockStore>> Open(const std::filesystem::path& path,
-                                                        const std::string& network,
-                                                        const std::string& genesis_hex);
+  // `cache_bytes` bounds the block cache (0: none).
+  static Result<std::unique_ptr<SqliteBlockStore>> Open(
+      const std::filesystem::path& path, const std::string& network, const std::string& genesis_hex,
+      std::size_t cache_bytes = kDefaultCacheBytes);
 
   // Opens an existing database read-only, whatever its network (for
   // `powchain verify`). `network()` then tells which one it holds.
@@ -45,6 +56,13 @@ class SqliteBlockStore final : public BlockStore {
 
   Status Commit(const WriteBatch& batch) override;
   Result<std::optional<Block>> ReadBlock(const Hash32& hash) const override;
+  // One read transaction (one snapshot, one round of file locking); the
+  // blocks are found by scanning the rows in commit order from the first
+  // one's, falling back to lookups by hash when the rows between them are
+  // mostly other branches'.
+  Result<std::vector<Block>> ReadBlocks(
+      std::span<const Hash32> hashes,
+      std::size_t max_data_bytes = std::numeric_limits<std::size_t>::max()) const override;
   Result<std::optional<Hash32>> ReadTip() const override;
   // Commit order (the blocks table's sequence). Also checks that it saw as
   // many blocks as the store recorded committing, so a damaged or truncated
@@ -64,8 +82,13 @@ class SqliteBlockStore final : public BlockStore {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  SqliteBlockStore(sqlite3* db, std::filesystem::path path);
+  SqliteBlockStore(sqlite3* db, std::filesystem::path path, std::size_t cache_bytes);
   Status Prepare();
+  // One block from the file. Requires mutex_.
+  Result<std::optional<Block>> ReadLocked(const Hash32& hash) const;
+  // The block in the current row of `stmt` (columns hash, header, data),
+  // whose hash is `hash`; an error if the header is malformed.
+  Result<Block> BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash) const;
   Error Fail(const std::string& what) const;  // "<file>: <what>: <sqlite message>"
   // Checks an existing file: a meta table (in `tables`), schema version,
   // the meta keys; prepares the statements.
@@ -85,8 +108,10 @@ class SqliteBlockStore final : public BlockStore {
   // Prepared statements, reused; guarded by mutex_.
   sqlite3_stmt* insert_block_ = nullptr;
   sqlite3_stmt* select_block_ = nullptr;
+  sqlite3_stmt* scan_blocks_ = nullptr;
   sqlite3_stmt* set_meta_ = nullptr;
   sqlite3_stmt* get_meta_ = nullptr;
+  mutable BlockCache cache_;  // its own lock
 };
 
 // Wraps another store and fails its commits on demand, for tests of what the
@@ -100,6 +125,11 @@ class FaultInjectingStore final : public BlockStore {
   Status Commit(const WriteBatch& batch) override;
   Result<std::optional<Block>> ReadBlock(const Hash32& hash) const override {
     return inner_.ReadBlock(hash);
+  }
+  Result<std::vector<Block>> ReadBlocks(
+      std::span<const Hash32> hashes,
+      std::size_t max_data_bytes = std::numeric_limits<std::size_t>::max()) const override {
+    return inner_.ReadBlocks(hashes, max_data_bytes);
   }
   Result<std::optional<Hash32>> ReadTip() const override { return inner_.ReadTip(); }
   Status ForEachHeader(

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <vector>
 
 #include "consensus/genesis.h"
@@ -52,6 +53,31 @@ TEST(MemoryStoreTest, InjectedFailureWritesNothing) {
   store.SetFailReads(true);
   EXPECT_FALSE(store.ReadBlock(chain.tip().hash).ok());
   EXPECT_FALSE(store.ReadTip().ok());
+}
+
+// The interface's ReadBlocks, as every store but SQLite reads runs: one by
+// one, stopping before a block not stored and after the data budget.
+TEST(MemoryStoreTest, ReadsRunsOfBlocks) {
+  test::ChainBuilder chain(test::TinyParams());
+  for (int i = 0; i < 4; ++i) chain.AddSlow("\"abcd\"");
+  MemoryBlockStore store;
+  WriteBatch batch;
+  for (const Block& b : chain.blocks()) batch.blocks.push_back(&b);
+  ASSERT_TRUE(store.Commit(batch).ok());
+  std::vector<Hash32> hashes;
+  for (const Block& b : chain.blocks()) hashes.push_back(b.hash);
+  auto all = store.ReadBlocks(hashes);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, chain.blocks());
+  std::vector<Hash32> gap{hashes[1], Hash32{}, hashes[2]};
+  auto stopped = store.ReadBlocks(gap);
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_EQ(*stopped, std::vector<Block>{chain.blocks()[1]});
+  auto budget = store.ReadBlocks(std::span(hashes).subspan(1), 2 * chain.tip().data.size());
+  ASSERT_TRUE(budget.ok());
+  EXPECT_EQ(budget->size(), 2u);
+  store.SetFailReads(true);
+  EXPECT_FALSE(store.ReadBlocks(hashes).ok());
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -736,6 +737,97 @@ TEST_F(SqliteStoreTest, ChainStateRoundTrip) {
     chain.AcceptBlock(side.blocks()[i], kFarFuture);
   }
   EXPECT_EQ(chain.Tip().hash(), side.tip().hash);
+}
+
+// ReadBlocks: runs of one chain, found by scanning rows in commit order past
+// other branches' rows, or by hash when too many are in the way; it stops
+// at a block not stored and after its data budget.
+TEST_F(SqliteStoreTest, ReadsRunsOfBlocksPastOtherBranches) {
+  auto store = OpenStore();
+  // Two chains committed interleaved, one block of each a batch, then 300
+  // rows of a third branch, then the first chain goes on.
+  Hash32 other_root{};
+  other_root[0] = 0xee;
+  const auto ours = SyntheticChain(30, 1, genesis_.hash, "\"ours\"");
+  const auto theirs = SyntheticChain(20, 1, other_root, "\"theirs\"");
+  const auto between = SyntheticChain(300, 1, theirs.back().hash);
+  const auto more = SyntheticChain(5, 31, ours.back().hash, "\"more\"");
+  ASSERT_TRUE(store->Commit(BatchOf({genesis_})).ok());
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    ASSERT_TRUE(store->Commit(BatchOf({ours[i]})).ok());
+    if (i < theirs.size()) {
+      ASSERT_TRUE(store->Commit(BatchOf({theirs[i]})).ok());
+    }
+  }
+  ASSERT_TRUE(store->Commit(BatchOf(between)).ok());
+  ASSERT_TRUE(store->Commit(BatchOf(more)).ok());
+
+  std::vector<Block> chain{genesis_};
+  chain.insert(chain.end(), ours.begin(), ours.end());
+  chain.insert(chain.end(), more.begin(), more.end());
+  const std::vector<Hash32> hashes = HashesOf(chain);
+  auto all = store->ReadBlocks(hashes);
+  ASSERT_TRUE(all.ok()) << all.error();
+  EXPECT_EQ(*all, chain);
+  // Any run, from anywhere.
+  auto part = store->ReadBlocks(std::span(hashes).subspan(7, 10));
+  ASSERT_TRUE(part.ok()) << part.error();
+  EXPECT_EQ(*part, std::vector<Block>(chain.begin() + 7, chain.begin() + 17));
+  auto across = store->ReadBlocks(std::span(hashes).subspan(29));
+  ASSERT_TRUE(across.ok()) << across.error();
+  EXPECT_EQ(*across, std::vector<Block>(chain.begin() + 29, chain.end()));
+  // Out of commit order, still right (by hash).
+  const std::vector<Hash32> backwards{hashes[5], hashes[3], hashes[4]};
+  auto back = store->ReadBlocks(backwards);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(*back, (std::vector<Block>{chain[5], chain[3], chain[4]}));
+
+  // It stops before a block that is not stored.
+  std::vector<Hash32> gap(hashes.begin(), hashes.begin() + 4);
+  gap.push_back(Hash32{});
+  gap.push_back(hashes[4]);
+  auto stopped = store->ReadBlocks(gap);
+  ASSERT_TRUE(stopped.ok()) << stopped.error();
+  EXPECT_EQ(*stopped, std::vector<Block>(chain.begin(), chain.begin() + 4));
+  const std::vector<Hash32> unknown{Hash32{}};
+  auto none = store->ReadBlocks(unknown);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+
+  // And after the block that reaches the data budget, reading at least one.
+  const std::size_t per_block = ours[0].data.size();
+  auto budget = store->ReadBlocks(std::span(hashes).subspan(1), 3 * per_block);
+  ASSERT_TRUE(budget.ok());
+  EXPECT_EQ(*budget, std::vector<Block>(chain.begin() + 1, chain.begin() + 4));
+  auto one = store->ReadBlocks(std::span(hashes).subspan(1), 0);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->size(), 1u);
+}
+
+// A block read by hash is cached; what is read back equals what was stored
+// whether it comes from the cache or the file.
+TEST_F(SqliteStoreTest, ReadsThroughItsCache) {
+  const auto blocks = MakeStore(5);
+  auto store = OpenStore();
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const Block& b : blocks) {
+      auto read = store->ReadBlock(b.hash);
+      ASSERT_TRUE(read.ok() && read->has_value());
+      EXPECT_EQ(**read, b);
+    }
+  }
+  auto all = store->ReadBlocks(HashesOf(blocks));
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, blocks);
+  // Without a cache, the same.
+  store.reset();
+  auto uncached = SqliteBlockStore::Open(file_, params_.network, genesis_hex_, 0);
+  ASSERT_TRUE(uncached.ok()) << uncached.error();
+  for (const Block& b : blocks) {
+    auto read = (*uncached)->ReadBlock(b.hash);
+    ASSERT_TRUE(read.ok() && read->has_value());
+    EXPECT_EQ(**read, b);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+// A bounded cache of whole blocks by hash, least recently used out first,
+// for a store whose reads are dear (SqliteBlockStore). Blocks never change
+// once stored, so a cached block is never stale and nothing is invalidated.
+//
+// Thread-safe, with its own lock, so a hit never waits for the store (a
+// commit holds the store's lock through its fsync).
+#pragma once
+
+#include <cstddef>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "primitives/block.h"
+#include "util/bytes.h"
+#include "util/hash_map.h"
+
+namespace powchain {
+
+class BlockCache {
+ public:
+  // What a cached block is charged beyond its data: the Block itself and
+  // the list and map nodes that hold it.
+  static constexpr std::size_t kOverheadBytes = sizeof(Block) + 96;
+
+  // Holds at most `max_bytes` (data plus kOverheadBytes a block). A block
+  // that would take more than an eighth of that is not cached, so that one
+  // large block cannot empty the cache. 0 disables the cache.
+  explicit BlockCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+  BlockCache(const BlockCache&) = delete;
+  BlockCache& operator=(const BlockCache&) = delete;
+
+  // A copy of the cached block, which becomes the most recently used.
+  std::optional<Block> Get(const Hash32& hash);
+  // Adds `block` as the most recently used (or refreshes it), evicting the
+  // least recently used blocks to stay within the bound.
+  void Put(const Block& block);
+
+  std::size_t size() const;   // blocks held
+  std::size_t bytes() const;  // bytes charged
+  std::size_t max_bytes() const { return max_bytes_; }
+
+ private:
+  static std::size_t Charge(const Block& block) { return block.data.size() + kOverheadBytes; }
+
+  const std::size_t max_bytes_;
+  mutable std::mutex mutex_;
+  std::list<Block> lru_;  // most recently used first; guarded by mutex_
+  std::unordered_map<Hash32, std::list<Block>::iterator, Hash32Hasher> map_;  // guarded by mutex_
+  std::size_t bytes_ = 0;                                                     // guarded by mutex_
+};
+
+}  // namespace powchain
