@@ -21,6 +21,22 @@ bool IsBetter(const ChainState::Entry& a, const ChainState::Entry& b) {
   return a.sequence < b.sequence;
 }
 
+// A locator of the chain whose tip is at `tip_height`: the tip, the nine
+// blocks below it, then hashes spaced back exponentially, genesis last.
+// `hash_at(h)` gives the chain's hash at height h.
+template <typename HashAt>
+std::vector<Hash32> MakeLocator(std::uint64_t tip_height, HashAt hash_at) {
+  std::vector<Hash32> out;
+  std::uint64_t step = 1;
+  for (std::uint64_t h = tip_height;; h -= step) {
+    out.push_back(hash_at(h));
+    if (out.size() >= 10) step *= 2;
+    if (h == 0) break;
+    if (h < step) step = h;  // end exactly at genesis
+  }
+  return out;
+}
+
 }  // namespace
 
 struct ChainState::Staged {
@@ -51,10 +67,7 @@ Status ChainState::Load() {
                      ", expected " + HexEncode(genesis.hash) + " for " + params_.network + ")";
         return;
       }
-      Block b;
-      b.header = header;
-      b.hash = hash;
-      InsertEntryLocked(b, nullptr);
+      InsertEntryLocked(hash, header, nullptr);
       return;
     }
     const Entry* parent = FindLocked(header.last_hash);
@@ -62,10 +75,7 @@ Status ChainState::Load() {
       load_error = "the store is inconsistent: block " + HexEncode(hash) + " has no parent";
       return;
     }
-    Block b;
-    b.header = header;
-    b.hash = hash;
-    InsertEntryLocked(b, parent);
+    InsertEntryLocked(hash, header, parent);
   });
   if (!read) return Error{"cannot read the block index: " + read.error()};
   if (!load_error.empty()) return Error{load_error};
@@ -76,7 +86,7 @@ Status ChainState::Load() {
     batch.tip = genesis.hash;
     Status s = store_.Commit(batch);
     if (!s) return Error{"cannot store the genesis block: " + s.error()};
-    SetActiveTipLocked(InsertEntryLocked(genesis, nullptr), nullptr);
+    SetActiveTipLocked(InsertEntryLocked(genesis.hash, genesis.header, nullptr), nullptr);
     return {};
   }
 
@@ -114,20 +124,32 @@ Status ChainState::RecheckTopLocked() const {
 
 const ChainState::Entry* ChainState::FindLocked(const Hash32& hash) const {
   auto it = index_.find(hash);
-  return it == index_.end() ? nullptr : it->second.get();
+  return it == index_.end() ? nullptr : *it;
 }
 
-const ChainState::Entry* ChainState::InsertEntryLocked(const Block& block, const Entry* parent) {
-  auto entry = std::make_unique<Entry>();
-  entry->hash = block.hash;
-  entry->header = block.header;
-  const Work own = BlockWork(std::min(block.header.difficulty, params_.max_difficulty));
-  entry->chain_work = parent != nullptr ? AddWork(parent->chain_work, own) : own;
-  entry->parent = parent;
-  entry->sequence = next_sequence_++;
-  const Entry* raw = entry.get();
-  index_.emplace(block.hash, std::move(entry));
-  return raw;
+const ChainState::Entry* ChainState::InsertEntryLocked(const Hash32& hash,
+                                                       const BlockHeader& header,
+                                                       const Entry* parent) {
+  if (entry_count_ == entry_chunks_.size() * kEntriesPerChunk) {
+    entry_chunks_.push_back(std::make_unique<Entry[]>(kEntriesPerChunk));
+  }
+  Entry& entry = entry_chunks_[entry_count_ / kEntriesPerChunk][entry_count_ % kEntriesPerChunk];
+  ++entry_count_;
+  entry.hash = hash;
+  entry.header = header;
+  const Work own = BlockWork(std::min(header.difficulty, params_.max_difficulty));
+  entry.chain_work = parent != nullptr ? AddWork(parent->chain_work, own) : own;
+  entry.parent = parent;
+  entry.sequence = next_sequence_++;
+  index_.insert(&entry);
+  return &entry;
+}
+
+void ChainState::RemoveNewestEntryLocked(const Entry* entry) {
+  assert(entry_count_ > 0 && entry == &entry_chunks_[(entry_count_ - 1) / kEntriesPerChunk]
+                                                    [(entry_count_ - 1) % kEntriesPerChunk]);
+  index_.erase(entry->hash);
+  --entry_count_;
 }
 
 ParentContext ChainState::ContextForLocked(const Entry& entry) const {
@@ -146,8 +168,11 @@ ChainTip ChainState::TipOfLocked(const Entry& entry) const {
 
 AcceptResult ChainState::StageLocked(Block block, std::uint64_t now_ms, Staged& staged) {
   AcceptResult result;
-  if (block.header.ComputeHash() == block.hash &&
-      (FindLocked(block.hash) != nullptr || orphans_.Contains(block.hash))) {
+  // A duplicate is a known hash that matches its header. The lookups come
+  // first: the hash is recomputed only for a known one, since a new block
+  // pays for that in CheckBlockContextFree below.
+  if ((FindLocked(block.hash) != nullptr || orphans_.Contains(block.hash)) &&
+      block.header.ComputeHash() == block.hash) {
     result.status = AcceptStatus::kDuplicate;
     return result;
   }
@@ -181,7 +206,7 @@ AcceptResult ChainState::StageLocked(Block block, std::uint64_t now_ms, Staged& 
     if (i > 0 && !CheckBlockContextual(b.header, ContextForLocked(*p), now_ms, params_).ok()) {
       continue;
     }
-    const Entry* entry = InsertEntryLocked(b, p);
+    const Entry* entry = InsertEntryLocked(b.hash, b.header, p);
     std::vector<Block> children = orphans_.TakeChildren(entry->hash);
     staged.entries.push_back(entry);
     staged.blocks.push_back(std::move(b));
@@ -207,9 +232,10 @@ Status ChainState::CommitLocked(Staged& staged, BlockOrigin origin) {
 
   Status s = store_.Commit(batch);
   if (!s) {
-    // Nothing refers to the staged entries yet: drop them, newest first.
+    // Nothing refers to the staged entries yet, and they are the newest:
+    // drop them, newest first.
     for (auto it = staged.entries.rbegin(); it != staged.entries.rend(); ++it) {
-      index_.erase((*it)->hash);
+      RemoveNewestEntryLocked(*it);
     }
     failed_ = true;
     spdlog::critical(
@@ -326,15 +352,17 @@ std::vector<Hash32> ChainState::ActiveHashes(std::uint64_t from, std::size_t lim
 
 std::vector<Hash32> ChainState::Locator() const {
   std::lock_guard lock(mutex_);
-  std::vector<Hash32> out;
-  std::uint64_t step = 1;
-  for (std::uint64_t h = active_.size() - 1;; h -= step) {
-    out.push_back(active_[h]->hash);
-    if (out.size() >= 10) step *= 2;
-    if (h == 0) break;
-    if (h < step) step = h;  // end exactly at genesis
-  }
-  return out;
+  return MakeLocator(active_.size() - 1, [this](std::uint64_t h) { return active_[h]->hash; });
+}
+
+std::optional<std::vector<Hash32>> ChainState::LocatorWith(const Hash32& parent,
+                                                           std::span<const Hash32> appended) const {
+  std::lock_guard lock(mutex_);
+  if (active_.back()->hash != parent) return std::nullopt;
+  const std::uint64_t base = active_.size();  // the height of appended[0]
+  return MakeLocator(base + appended.size() - 1, [&](std::uint64_t h) {
+    return h >= base ? appended[h - base] : active_[h]->hash;
+  });
 }
 
 std::vector<Hash32> ChainState::LocateAfter(const std::vector<Hash32>& locator,

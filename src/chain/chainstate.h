@@ -11,14 +11,15 @@
 // Thread-safe: every public method takes the chain's lock.
 #pragma once
 
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "chain/notifications.h"
@@ -66,7 +67,10 @@ struct AcceptResult {
 
 class ChainState {
  public:
-  // One node of the block tree. Entries live as long as the ChainState.
+  // One node of the block tree, about 200 bytes: the whole per-block cost
+  // of the index, with a pointer-sized slot in the hash set and one in the
+  // active chain (block data stays in the store). Entries live as long as
+  // the ChainState and never move.
   struct Entry {
     Hash32 hash;
     BlockHeader header;
@@ -107,6 +111,14 @@ class ChainState {
   std::optional<Hash32> HashAtHeight(std::uint64_t height) const;
   Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) const;
   Result<std::optional<Block>> BlockByHash(const Hash32& hash) const;
+  // Blocks read from the store by hash, in order, as BlockStore::ReadBlocks
+  // (which may stop early: compare the sizes): for runs of hashes got from
+  // this tree (HashesInChain, LocateAfter), read more cheaply than one by one.
+  Result<std::vector<Block>> ReadBlocks(
+      std::span<const Hash32> hashes,
+      std::size_t max_data_bytes = std::numeric_limits<std::size_t>::max()) const {
+    return store_.ReadBlocks(hashes, max_data_bytes);
+  }
   // Hashes of up to `limit` active blocks starting at `from`.
   std::vector<Hash32> ActiveHashes(std::uint64_t from, std::size_t limit) const;
   // Hashes of up to `limit` blocks at heights from, from+1, ... of the chain
@@ -119,6 +131,13 @@ class ChainState {
   // then hashes spaced back exponentially, and always genesis last. At most
   // about 10 + log2(height) hashes.
   std::vector<Hash32> Locator() const;
+  // The locator Locator() will return once `appended` (hashes of a run of
+  // blocks, the first a child of `parent`, each the next's parent) has
+  // joined the active chain; nullopt unless `parent` is the active tip. For
+  // asking a peer for the blocks after a batch while the batch is still
+  // being checked.
+  std::optional<std::vector<Hash32>> LocatorWith(const Hash32& parent,
+                                                 std::span<const Hash32> appended) const;
 
   // For a peer's locator: hashes of up to `limit` active blocks after the
   // last block the locator and the active chain share (the first locator
@@ -153,7 +172,10 @@ class ChainState {
   }
   // Validates and stages one block plus any orphans it releases.
   AcceptResult StageLocked(Block block, std::uint64_t now_ms, Staged& staged);
-  const Entry* InsertEntryLocked(const Block& block, const Entry* parent);
+  const Entry* InsertEntryLocked(const Hash32& hash, const BlockHeader& header,
+                                 const Entry* parent);
+  // Removes `entry` from the tree; it must be the newest entry.
+  void RemoveNewestEntryLocked(const Entry* entry);
   // Commits what `staged` holds and moves the tip; on failure undoes it.
   Status CommitLocked(Staged& staged, BlockOrigin origin);
   void SetActiveTipLocked(const Entry* tip, TipChange* change);
@@ -161,11 +183,33 @@ class ChainState {
   // The top recheck_depth active blocks pass every rule; requires mutex_.
   Status RecheckTopLocked() const;
 
+  // The index finds entries by block hash while holding only pointers to
+  // them: hashing and equality look through the pointer, and lookups take
+  // a bare Hash32.
+  struct EntryHash {
+    using is_transparent = void;
+    std::size_t operator()(const Entry* e) const noexcept { return Hash32Hasher{}(e->hash); }
+    std::size_t operator()(const Hash32& h) const noexcept { return Hash32Hasher{}(h); }
+  };
+  struct EntryEq {
+    using is_transparent = void;
+    bool operator()(const Entry* a, const Entry* b) const noexcept { return a->hash == b->hash; }
+    bool operator()(const Hash32& a, const Entry* b) const noexcept { return a == b->hash; }
+    bool operator()(const Entry* a, const Hash32& b) const noexcept { return a->hash == b; }
+  };
+  // Entries are allocated this many at a time, in order of insertion.
+  static constexpr std::size_t kEntriesPerChunk = 2048;
+
   const Params params_;
   const ChainOptions options_;
   BlockStore& store_;  // not owned
   mutable std::mutex mutex_;
-  std::unordered_map<Hash32, std::unique_ptr<Entry>, Hash32Hasher> index_;
+  // Every entry, in insertion order: entry i is entry_chunks_[i / k][i % k]
+  // (k = kEntriesPerChunk). Only the newest entries are ever removed (a
+  // failed commit), so the storage never moves and never has holes.
+  std::vector<std::unique_ptr<Entry[]>> entry_chunks_;
+  std::size_t entry_count_ = 0;
+  boost::unordered_flat_set<const Entry*, EntryHash, EntryEq> index_;
   std::vector<const Entry*> active_;  // active_[h] is the active block at height h
   OrphanPool orphans_;
   std::uint64_t next_sequence_ = 0;

@@ -33,15 +33,9 @@ Result<std::vector<Block>> NodeApiImpl::BlocksInChain(const Hash32& tip, std::ui
                                                       std::size_t limit) {
   const auto hashes = chain_.HashesInChain(tip, from, limit);
   if (!hashes) return Error{"unknown chain tip"};
-  std::vector<Block> out;
-  out.reserve(hashes->size());
-  for (const Hash32& h : *hashes) {
-    auto block = chain_.BlockByHash(h);
-    if (!block) return Error{block.error()};
-    if (!block->has_value()) return Error{"block missing from the store"};
-    out.push_back(std::move(**block));
-  }
-  return out;
+  auto blocks = chain_.ReadBlocks(*hashes);
+  if (blocks && blocks->size() != hashes->size()) return Error{"block missing from the store"};
+  return blocks;
 }
 
 Result<std::optional<Block>> NodeApiImpl::BlockAtHeight(std::uint64_t height) {

@@ -389,6 +389,47 @@ TEST_F(ChainStateTest, LocatorIsDenseThenExponentialAndEndsAtGenesis) {
   EXPECT_EQ(heights, want);
 }
 
+TEST_F(ChainStateTest, LocatorWithIsTheLocatorOnceTheBlocksAreIn) {
+  ChainBuilder b(params_);
+  for (int i = 0; i < 40; ++i) b.AddSlow();
+  const std::vector<Block> all = b.WithoutGenesis();
+  for (std::size_t i = 0; i < 25; ++i) ASSERT_TRUE(Accept(all[i]).ok());
+  std::vector<Hash32> next;
+  for (std::size_t i = 25; i < all.size(); ++i) next.push_back(all[i].hash);
+  const auto predicted = chain_.LocatorWith(all[24].hash, next);
+  ASSERT_TRUE(predicted.has_value());
+  const auto none_added = chain_.LocatorWith(all[24].hash, {});
+  ASSERT_TRUE(none_added.has_value());
+  EXPECT_EQ(*none_added, chain_.Locator());
+  // Not on the tip: nothing to predict.
+  EXPECT_FALSE(chain_.LocatorWith(all[20].hash, next).has_value());
+  for (std::size_t i = 25; i < all.size(); ++i) ASSERT_TRUE(Accept(all[i]).ok());
+  EXPECT_EQ(*predicted, chain_.Locator());
+}
+
+// The index allocates entries in chunks; a failed batch that spans two of
+// them is dropped whole, and what came before is untouched.
+TEST_F(ChainStateTest, IndexDropsAFailedBatchAcrossItsChunks) {
+  ChainBuilder b(params_);
+  for (int i = 0; i < 2100; ++i) b.AddSlow();
+  const std::vector<Block> first(b.blocks().begin() + 1, b.blocks().begin() + 2040);
+  for (const AcceptResult& r : chain_.AcceptBlocks(first, kFarFuture)) {
+    ASSERT_EQ(r.status, AcceptStatus::kNewTip);
+  }
+  store_.FailNextCommits(1);
+  const std::vector<Block> second(b.blocks().begin() + 2040, b.blocks().end());
+  for (const AcceptResult& r : chain_.AcceptBlocks(second, kFarFuture)) {
+    EXPECT_EQ(r.status, AcceptStatus::kStoreFailed);
+  }
+  EXPECT_EQ(chain_.BlockCount(), 2040u);
+  EXPECT_EQ(chain_.Tip().hash(), b.blocks()[2039].hash);
+  for (std::size_t h = 0; h < 2040; ++h) {
+    ASSERT_EQ(chain_.HashAtHeight(h), b.blocks()[h].hash);
+    ASSERT_TRUE(chain_.IsActive(b.blocks()[h].hash));
+  }
+  for (const Block& gone : second) EXPECT_FALSE(chain_.Contains(gone.hash));
+}
+
 TEST_F(ChainStateTest, LocateAfterFindsTheForkPoint) {
   ChainBuilder a(params_);
   for (int i = 0; i < 6; ++i) a.AddSlow("\"a\"");
