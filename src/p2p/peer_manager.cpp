@@ -550,17 +550,23 @@ void PeerManager::HandleBlock(PeerId id, Block block) {
 void PeerManager::HandleGetBlocks(PeerId id, const GetBlocks& m) {
   const std::size_t limit = std::min<std::size_t>(m.limit, options_.max_blocks_per_answer);
   Blocks reply;
-  std::size_t bytes = 0;
-  for (const Hash32& hash : chain_.LocateAfter(m.locator, limit)) {
-    auto block = chain_.BlockByHash(hash);
-    if (!block.ok() || !block->has_value()) {
-      spdlog::error("cannot read block {} to serve a peer: {}", Short(hash),
-                    block.ok() ? "missing" : block.error());
-      break;
+  const std::vector<Hash32> hashes = chain_.LocateAfter(m.locator, limit);
+  // One read for the whole answer, its data bounded like the answer's.
+  auto blocks = chain_.ReadBlocks(hashes, options_.max_answer_bytes);
+  if (!blocks.ok()) {
+    spdlog::error("cannot read blocks to serve a peer: {}", blocks.error());
+  } else {
+    std::size_t data = 0;
+    for (const Block& b : *blocks) data += b.data.size();
+    if (blocks->size() < hashes.size() && data < options_.max_answer_bytes) {
+      spdlog::error("cannot read block {} to serve a peer: missing", Short(hashes[blocks->size()]));
     }
-    bytes += (*block)->data.size() + 400;
-    if (!reply.blocks.empty() && bytes > options_.max_answer_bytes) break;
-    reply.blocks.push_back(std::move(**block));
+    std::size_t bytes = 0;
+    for (Block& block : *blocks) {
+      bytes += block.data.size() + 400;
+      if (!reply.blocks.empty() && bytes > options_.max_answer_bytes) break;
+      reply.blocks.push_back(std::move(block));
+    }
   }
   Actions a;
   {
@@ -576,6 +582,37 @@ void PeerManager::HandleGetBlocks(PeerId id, const GetBlocks& m) {
 void PeerManager::HandleBlocks(PeerId id, std::vector<Block> blocks) {
   const std::size_t count = blocks.size();
   const std::uint64_t last_height = count > 0 ? blocks.back().header.height : 0;
+  // A full batch in answer to our getblocks, extending our tip: the peer
+  // probably has more. Ask for the next batch now, before this one is
+  // checked and committed, so that the peer reads and sends it meanwhile
+  // (sync overlaps the two nodes' work). The request is the one that would
+  // follow the commit: its locator is our chain's once this batch is in.
+  // If the batch fails, the peer is dropped or the answer to the early
+  // request is handled like any other.
+  bool pipelined = false;
+  if (count > 0 && count >= options_.sync_batch) {
+    std::vector<Hash32> hashes;
+    hashes.reserve(count);
+    for (const Block& b : blocks) hashes.push_back(b.hash);
+    if (auto next = chain_.LocatorWith(blocks.front().header.last_hash, hashes)) {
+      Actions a;
+      {
+        std::lock_guard lock(mu_);
+        auto it = peers_.find(id);
+        if (it != peers_.end() && !it->second.closing && it->second.getblocks_outstanding &&
+            it->second.last_batch_progressed && !stopped_) {
+          Peer& peer = it->second;
+          GetBlocks request;
+          request.locator = std::move(*next);
+          request.limit = options_.sync_batch;
+          peer.getblocks_sent_ms = clock_.NowMs();
+          SendLocked(a, id, request);
+          pipelined = true;  // getblocks_outstanding now stands for this request
+        }
+      }
+      Run(a);
+    }
+  }
   bool orphan = false;
   bool progressed = false;
   if (count > 0 && !AcceptFromPeer(id, std::move(blocks), &orphan, &progressed)) return;
@@ -586,9 +623,15 @@ void PeerManager::HandleBlocks(PeerId id, std::vector<Block> blocks) {
     auto it = peers_.find(id);
     if (it == peers_.end()) return;
     Peer& peer = it->second;
+    peer.best_height = std::max(peer.best_height, last_height);
+    if (pipelined) {
+      // The next batch is on its way; its answer carries the fetch on.
+      peer.last_batch_progressed = progressed;
+      return;
+    }
     const bool asked = peer.getblocks_outstanding;
     peer.getblocks_outstanding = false;
-    peer.best_height = std::max(peer.best_height, last_height);
+    if (asked) peer.last_batch_progressed = progressed;
     const std::uint64_t now = clock_.NowMs();
     // A full batch that moved us on means there is more: ask again. A short
     // or useless one ends this fetch; another peer may still be ahead.

@@ -123,6 +123,9 @@ class PeerManager final : public TransportHandler, public ChainObserver {
     std::uint64_t ping_nonce = 0;  // outstanding ping, 0 if none
     bool getblocks_outstanding = false;
     std::uint64_t getblocks_sent_ms = 0;
+    // Whether the last batch it sent us in answer moved our chain on; only
+    // then is the next batch asked for before the current one is checked.
+    bool last_batch_progressed = true;
     std::deque<Hash32> known;  // blocks it sent or we sent it (bounded)
     std::unordered_set<Hash32, Hash32Hasher> known_set;
   };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -191,7 +192,11 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
       });
       return false;
     }
-    if (kick) Post("send", [](Session& s) { s.DoWrite(); });
+    // On the session's own strand (a message handler answering its peer)
+    // the write starts at once, not after the handler returns: a handler
+    // that goes on working (a sync batch being committed) does not hold
+    // back what it sent.
+    if (kick) Dispatch("send", [](Session& s) { s.DoWrite(); });
     return true;
   }
 
@@ -226,6 +231,13 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   template <typename F>
   void Post(const char* where, F f) {
     net::post(strand_, [self = shared_from_this(), where, f = std::move(f)]() mutable {
+      self->Guarded(where, [&] { f(*self); });
+    });
+  }
+  // Like Post, but runs `f` at once when called on the strand.
+  template <typename F>
+  void Dispatch(const char* where, F f) {
+    net::dispatch(strand_, [self = shared_from_this(), where, f = std::move(f)]() mutable {
       self->Guarded(where, [&] { f(*self); });
     });
   }

@@ -225,6 +225,60 @@ TEST_F(PeerManagerTest, FetchesFromAPeerWithMoreWorkInBatches) {
   EXPECT_FALSE(link_.WasClosed(1));
 }
 
+// The next getblocks goes out before a full batch is committed (here the
+// commit fails, and the request was sent all the same), with the locator
+// the chain will have once the batch is in.
+TEST_F(PeerManagerTest, AsksForTheNextBatchBeforeCommittingAFullOne) {
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 12; ++i) theirs.AddSlow("{\"i\":" + std::to_string(i) + "}");
+  const std::vector<Block> blocks = theirs.WithoutGenesis();
+  Connect(1, PeerHello(theirs.tip(), Work(1000)));
+  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 1u);
+  const std::vector<Block> first(blocks.begin(), blocks.begin() + 4);
+  Deliver(1, Blocks{first});
+  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 2u);
+  EXPECT_EQ(link_.To<GetBlocks>(1).back().locator, chain_.Locator());
+
+  const std::vector<Block> second(blocks.begin() + 4, blocks.begin() + 8);
+  std::vector<Hash32> hashes;
+  for (const Block& b : second) hashes.push_back(b.hash);
+  const auto expected = chain_.LocatorWith(first.back().hash, hashes);
+  ASSERT_TRUE(expected.has_value());
+  store_.FailNextCommits(1);
+  Deliver(1, Blocks{second});
+  const std::vector<GetBlocks> asks = link_.To<GetBlocks>(1);
+  ASSERT_EQ(asks.size(), 3u);
+  EXPECT_EQ(asks.back().locator, *expected);
+  EXPECT_EQ(asks.back().limit, 4u);
+  EXPECT_EQ(chain_.Tip().hash(), first.back().hash);  // the commit failed
+  EXPECT_FALSE(link_.WasClosed(1));                   // not the peer's fault
+}
+
+// A full batch that moves nothing on (blocks too far in the future: refused,
+// not punished) is not followed by an early request for the next one.
+TEST_F(PeerManagerTest, NoEarlyRequestAfterABatchThatBroughtNothing) {
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 12; ++i) theirs.AddSlow("{\"i\":" + std::to_string(i) + "}");
+  const std::vector<Block> blocks = theirs.WithoutGenesis();
+  Connect(1, PeerHello(theirs.tip(), Work(1000)));
+  const std::vector<Block> first(blocks.begin(), blocks.begin() + 4);
+  const std::uint64_t now = clock_.now;
+  clock_.now = first.front().header.timestamp - params_.max_future_drift_ms - 1;
+  Deliver(1, Blocks{first});  // asked early for the next, then refused them all
+  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 2u);
+  EXPECT_EQ(chain_.Tip().height(), 0u);
+  clock_.now = now;
+  // The answer to that request comes (here: the same blocks again, now in
+  // time); they are taken, and only then is the next batch asked for.
+  Deliver(1, Blocks{first});
+  EXPECT_EQ(chain_.Tip().hash(), first.back().hash);
+  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 3u);
+  EXPECT_EQ(link_.To<GetBlocks>(1).back().locator, chain_.Locator());
+  EXPECT_FALSE(link_.WasClosed(1));
+}
+
 TEST_F(PeerManagerTest, ServesBlocksAfterTheLocator) {
   test::ChainBuilder ours(params_);
   for (int i = 0; i < 10; ++i) ours.AddSlow();
