@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
+  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev wrk
   clang-14 libclang-rt-14-dev clang-format clang-tidy
 )
 
