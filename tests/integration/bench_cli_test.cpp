@@ -28,8 +28,8 @@ BenchRun Bench(const TempDir& dir, std::vector<std::string> args) {
 
 TEST(BenchCliTest, JsonHasEveryFigure) {
   TempDir dir;
-  const BenchRun r = Bench(dir, {"--seconds", "0.05", "--threads", "1,2", "--blocks", "600", "--batch",
-                            "100", "--json"});
+  const BenchRun r = Bench(dir, {"--seconds", "0.05", "--threads", "1,2", "--blocks", "600",
+                                 "--batch", "100", "--json"});
   ASSERT_EQ(r.code, 0) << r.output;
   std::istringstream lines(r.output);
   std::string line, json;
