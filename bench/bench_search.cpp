@@ -13,15 +13,6 @@
 namespace powchain {
 namespace {
 
-class FixedClock final : public Clock {
- public:
-  explicit FixedClock(std::uint64_t t) : t_(t) {}
-  std::uint64_t NowMs() const override { return t_; }
-
- private:
-  std::uint64_t t_;
-};
-
 // Attempts per second of one search thread at a difficulty it never meets.
 // Argument 0: the OpenSSL backend; 1: SHA-NI (skipped where unavailable).
 void BM_SearchAttempts(benchmark::State& state) {

@@ -55,8 +55,9 @@ void BM_Sha256Midstate(benchmark::State& state) {
 }
 BENCHMARK(BM_Sha256Midstate)->Arg(0)->Arg(1);
 
-// The miner's kernel: 65,536 counters per call at a difficulty none meets.
-void BM_ScanCounter(benchmark::State& state) {
+// 65,536 counters per call at a difficulty none meets, through `scan`.
+template <typename Scan>
+void RunScan(benchmark::State& state, Scan scan) {
   const Sha256Backend backend = BackendArg(state);
   if (!Sha256BackendAvailable(backend)) return state.SkipWithError("backend unavailable");
   const auto h = Header();
@@ -65,28 +66,22 @@ void BM_ScanCounter(benchmark::State& state) {
   constexpr std::uint64_t kCount = 1 << 16;
   std::uint64_t start = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(ScanCounter(mid, tail, start, 1, kCount, 250, backend));
+    benchmark::DoNotOptimize(scan(mid, tail, start, 1, kCount, 250, backend));
     start += kCount;
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kCount));
+}
+
+// The miner's kernel (with OpenSSL it is the plain loop below).
+void BM_ScanCounter(benchmark::State& state) {
+  RunScan(state, [](auto&&... args) { return ScanCounter(args...); });
 }
 BENCHMARK(BM_ScanCounter)->Arg(0)->Arg(1);
 
 // The reference: the same scan as a plain loop, one full compression per
 // counter, one counter at a time.
 void BM_ScanCounterSingleStream(benchmark::State& state) {
-  const Sha256Backend backend = BackendArg(state);
-  if (!Sha256BackendAvailable(backend)) return state.SkipWithError("backend unavailable");
-  const auto h = Header();
-  const Sha256Midstate mid(std::span<const std::uint8_t, 64>(h.data(), 64));
-  const std::span<const std::uint8_t, 32> tail(h.data() + 64, 32);
-  constexpr std::uint64_t kCount = 1 << 16;
-  std::uint64_t start = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(ScanCounterSingleStream(mid, tail, start, 1, kCount, 250, backend));
-    start += kCount;
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kCount));
+  RunScan(state, [](auto&&... args) { return ScanCounterSingleStream(args...); });
 }
 BENCHMARK(BM_ScanCounterSingleStream)->Arg(0)->Arg(1);
 

@@ -30,15 +30,6 @@ double SecondsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
-class FixedClock final : public Clock {
- public:
-  explicit FixedClock(std::uint64_t t) : t_(t) {}
-  std::uint64_t NowMs() const override { return t_; }
-
- private:
-  std::uint64_t t_;
-};
-
 // Runs `loop(thread_index, stop)` on `threads` threads for `seconds`; each
 // returns how many hashes it did. The rate is the sum of each thread's
 // hashes over its own running time.

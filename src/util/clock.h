@@ -13,4 +13,15 @@ class Clock {
   virtual std::uint64_t NowMs() const = 0;
 };
 
+// A clock stopped at one instant: for building blocks at chosen times
+// (benchmarks, tests).
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(std::uint64_t now_ms) : now_ms_(now_ms) {}
+  std::uint64_t NowMs() const override { return now_ms_; }
+
+ private:
+  std::uint64_t now_ms_;
+};
+
 }  // namespace powchain
