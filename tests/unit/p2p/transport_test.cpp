@@ -620,9 +620,10 @@ TEST_F(TransportTest, FragmentedMessageWithinLimitIsDelivered) {
   ASSERT_TRUE(h.Wait([&](const Record& r) { return r.peers.at(ids[0]).messages.size() == 1; }));
   EXPECT_EQ(h.Snapshot().peers.at(ids[0]).messages[0], text);
 
-  // Fragments adding up to more than the limit close the connection.
-  ASSERT_FALSE(client.Write(text + text));
-  ExpectClosedWith(client, websocket::close_code::too_big);
+  // Fragments adding up to more than the limit close the connection. The
+  // node may close before the client has written the last fragments, so
+  // the write itself may fail; either way the node closes for that reason.
+  if (!client.Write(text + text)) ExpectClosedWith(client, websocket::close_code::too_big);
   EXPECT_EQ(h.WaitClosed(ids[0]), "message too large");
 }
 
