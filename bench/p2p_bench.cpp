@@ -101,6 +101,9 @@ void Sync(const std::string& binary, int count, std::size_t data_bytes) {
     feeder.Send(answer);
     if (answer.blocks.empty()) break;
   }
+  // A may still be committing the last batch (it asked for the next one
+  // first).
+  WaitUntil([&] { return Field(*a.process, "tip") == tip; }, std::chrono::seconds(60));
   const double load_s = std::chrono::duration<double>(Clock::now() - load_start).count();
 
   const auto start = Clock::now();

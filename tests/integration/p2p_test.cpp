@@ -359,6 +359,10 @@ void ServeChain(TestPeer& peer, const std::vector<Block>& chain, const NodeProce
     peer.Send(answer);
     if (answer.blocks.empty()) break;
   }
+  // A node asks for the next batch before committing the one it has (the
+  // request after the last batch is answered empty above), so it may still
+  // be committing the last batch here.
+  ASSERT_TRUE(WaitUntil([&] { return Tip(node) == want; }, 60s)) << node.Log();
 }
 
 TEST(P2pSyncTest, TenThousandBlocksToAFreshNode) {
