@@ -123,6 +123,10 @@ int main(int argc, char** argv) {
   node->add_option("--http-bind", options.http_bind, "Address the HTTP API listens on")
       ->envname("HTTP_BIND")
       ->capture_default_str();
+  node->add_option("--api-token", options.api_token,
+                   "Bearer token for POST /mine and POST /peers [default: none on loopback, "
+                   "else the one in <data-dir>/api.token, made if absent]")
+      ->envname("API_TOKEN");
   node->add_flag("--mine", options.mine, "Mine continuously")->envname("MINE");
   node->add_option("--threads", options.miner_threads, "Miner threads")
       ->envname("MINER_THREADS")

@@ -162,6 +162,7 @@ RouteResult Router::Route(const Request& request) const {
   }
   if (path == "/mine") {
     if (method != bhttp::verb::post) return MethodNotAllowed(request, path, "POST");
+    if (auto denied = CheckWriteToken(request)) return std::move(*denied);
     return Mine(request);
   }
   if (path == "/status") {
@@ -170,7 +171,10 @@ RouteResult Router::Route(const Request& request) const {
   }
   if (path == "/peers") {
     if (method == bhttp::verb::get) return GetPeers();
-    if (method == bhttp::verb::post) return AddPeer(request);
+    if (method == bhttp::verb::post) {
+      if (auto denied = CheckWriteToken(request)) return std::move(*denied);
+      return AddPeer(request);
+    }
     return MethodNotAllowed(request, path, AllowedMethods(path));
   }
   std::string shown(path.substr(0, kMaxEchoedPath));
@@ -250,6 +254,32 @@ Response Router::GetPeers() const {
     peers.push_back(std::move(o));
   }
   return JsonResponse(status::ok, boost::json::serialize(peers));
+}
+
+std::optional<Response> Router::CheckWriteToken(const Request& request) const {
+  const std::string& token = options_.write_token;
+  if (token.empty()) return std::nullopt;
+  const auto field = request.find(bhttp::field::authorization);
+  const std::string_view given =
+      field == request.end() ? std::string_view() : std::string_view(field->value());
+  constexpr std::string_view kScheme = "Bearer ";
+  bool ok =
+      given.size() == kScheme.size() + token.size() && given.substr(0, kScheme.size()) == kScheme;
+  // Every byte is compared whatever the first difference, so the time taken
+  // does not tell how much of a guess was right.
+  unsigned char diff = ok ? 0 : 1;
+  const std::string_view guess = ok ? given.substr(kScheme.size()) : std::string_view(token);
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    diff |= static_cast<unsigned char>(guess[i] ^ token[i]);
+  }
+  ok = diff == 0;
+  if (ok) return std::nullopt;
+  Response r = ErrorResponse(status::unauthorized,
+                             field == request.end()
+                                 ? "this node needs a bearer token to change it (see docs/api.md)"
+                                 : "wrong bearer token");
+  r.set(bhttp::field::www_authenticate, "Bearer realm=\"powchain\"");
+  return r;
 }
 
 Response Router::AddPeer(const Request& request) const {

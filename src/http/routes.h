@@ -63,6 +63,10 @@ struct RouterOptions {
   // default nesting limit (JsonLimits::kDefaultMaxDepth). The server's body
   // limit refuses larger bodies before they get here.
   std::size_t max_body_bytes = std::size_t{1024} * 1024;
+  // When not empty, POST /mine and POST /peers (the routes that change the
+  // node) need "Authorization: Bearer <write_token>"; without it, or with
+  // another token, they are answered 401. Reads stay open.
+  std::string write_token{};
 };
 
 class Router {
@@ -76,6 +80,10 @@ class Router {
   // nothing of its own; an exception from NodeApi or an allocation passes
   // through, and the server answers it with 500.
   RouteResult Route(const Request& request) const;
+
+  // The 401 answer for a request to a route that changes the node, or
+  // nullopt when it may go on (no token set, or the right one given).
+  std::optional<Response> CheckWriteToken(const Request& request) const;
 
  private:
   Response BlockById(std::string_view id) const;

@@ -79,7 +79,9 @@ class HttpSession;
 // shared_ptr so that handlers still queued after ~HttpServer stay valid.
 struct HttpServer::State {
   State(HttpOptions opts, NodeApi& node)
-      : options(std::move(opts)), api(node), router(node, RouterOptions{options.body_limit}) {}
+      : options(std::move(opts)),
+        api(node),
+        router(node, RouterOptions{options.body_limit, options.write_token}) {}
 
   // Called once by every admitted session when it closes. Thread-safe.
   void Unregister(HttpSession* session, bool counted);

@@ -37,6 +37,9 @@ struct HttpOptions {
   std::string bind_address = kDefaultBindAddress;
   // 0 picks a free port; HttpServer::port() tells which.
   std::uint16_t port = kDefaultPort;
+  // See RouterOptions::write_token: empty leaves POST /mine and POST /peers
+  // open.
+  std::string write_token{};
   // Largest request body; a larger one is answered 413.
   std::size_t body_limit = kDefaultBodyLimit;
   // Largest request line plus header fields; a larger one is answered 431.

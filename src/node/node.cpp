@@ -10,6 +10,7 @@
 
 #include "consensus/genesis.h"
 #include "crypto/sha256.h"
+#include "node/api_token.h"
 #include "node/verify.h"
 #include "util/hex.h"
 #include "util/system_clock.h"
@@ -91,6 +92,22 @@ Status NodeContext::Start() {
   http::HttpOptions http_options;
   http_options.bind_address = options_.http_bind;
   http_options.port = options_.http_port;
+  // Reads stay open; what changes the node needs the token once the API is
+  // reachable from other hosts, or whenever one is given.
+  std::string token_source;
+  if (!options_.api_token.empty()) {
+    http_options.write_token = options_.api_token;
+    token_source = "--api-token";
+  } else if (!IsLoopbackAddress(options_.http_bind)) {
+    const auto file = ApiTokenFile(data_dir_);
+    auto token = LoadOrCreateApiToken(file);
+    if (!token) {
+      Stop();
+      return Error{token.error()};
+    }
+    http_options.write_token = std::move(token).value();
+    token_source = file.string();
+  }
   http_ = std::make_unique<http::HttpServer>(io_, http_options, *api_);
   if (Status s = http_->Start(); !s) {
     Stop();
@@ -122,6 +139,10 @@ Status NodeContext::Start() {
   spdlog::info("sha256: {}", DescribeSha256Backend());
   spdlog::info("P2P on ws://{}:{}, {} peer(s) to dial", options_.p2p_bind, transport_->port(),
                options_.peers.size());
+  if (!token_source.empty()) {
+    spdlog::info("POST /mine and POST /peers need \"Authorization: Bearer <token>\" (token: {})",
+                 token_source);
+  }
   spdlog::info("HTTP API on http://{}:{}{}", options_.http_bind, http_->port(),
                options_.mine
                    ? ", mining with " + std::to_string(options_.miner_threads) + " thread(s)"

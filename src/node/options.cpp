@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "consensus/params.h"
+#include "node/api_token.h"
 
 namespace powchain {
 
@@ -31,6 +32,9 @@ Status ValidateOptions(const NodeOptions& options) {
     return Error{"--threads must be from 1 to " + std::to_string(NodeOptions::kMaxMinerThreads)};
   }
   if (options.io_threads < 1) return Error{"at least one I/O thread is needed"};
+  if (!options.api_token.empty() && !IsValidApiToken(options.api_token)) {
+    return Error{"--api-token must be 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + / ="};
+  }
   if (spdlog::level::from_str(options.log_level) == spdlog::level::off &&
       options.log_level != "off") {
     return Error{"unknown log level '" + options.log_level +

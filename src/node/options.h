@@ -33,6 +33,9 @@ struct NodeOptions {
   // How long a misbehaving peer's address is refused (loopback never is).
   unsigned ban_seconds = 600;
   unsigned io_threads = kDefaultIoThreads;  // threads serving HTTP
+  // Bearer token for POST /mine and POST /peers. Empty: none on loopback;
+  // on any other address, the one in <data-dir>/api.token (made if absent).
+  std::string api_token;
 };
 
 // ./data/<network>/<p2p-port>

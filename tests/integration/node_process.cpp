@@ -31,7 +31,8 @@ using tcp = net::ip::tcp;
 
 HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
                          const std::string& body, const std::string& content_type,
-                         std::chrono::seconds timeout) {
+                         std::chrono::seconds timeout,
+                         const std::map<std::string, std::string>& headers) {
   net::io_context io;
   beast::tcp_stream stream(io);
   stream.expires_after(timeout);
@@ -40,6 +41,7 @@ HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const st
                                                      11);
   req.set(beast::http::field::host, "127.0.0.1");
   req.set(beast::http::field::connection, "close");
+  for (const auto& [name, value] : headers) req.set(name, value);
   if (!body.empty() || method == "POST") {
     if (!content_type.empty()) req.set(beast::http::field::content_type, content_type);
     req.body() = body;

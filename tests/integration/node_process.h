@@ -30,7 +30,8 @@ struct HttpResponse {
 HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
                          const std::string& body = "",
                          const std::string& content_type = "application/json",
-                         std::chrono::seconds timeout = std::chrono::seconds(30));
+                         std::chrono::seconds timeout = std::chrono::seconds(30),
+                         const std::map<std::string, std::string>& headers = {});
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 std::uint16_t FreePort();

@@ -373,6 +373,57 @@ TEST_F(RoutesTest, BlockWithWrongMethodIs405) {
   EXPECT_EQ(res[bhttp::field::allow], "GET");
 }
 
+// --- The bearer token -----------------------------------------------------------
+
+class TokenRoutesTest : public RoutesTest {
+ protected:
+  static constexpr const char* kToken = "0123456789abcdef0123";
+  Router guarded_{api_, RouterOptions{kBodyLimit, kToken}};
+
+  Response Send(Request req, const std::string& authorization) {
+    if (!authorization.empty()) req.set(bhttp::field::authorization, authorization);
+    return ResponseOf(guarded_.Route(req));
+  }
+};
+
+// Without the token, or with anything but exactly "Bearer <token>", the
+// routes that change the node answer 401 and change nothing.
+TEST_F(TokenRoutesTest, WritesNeedTheExactToken) {
+  const std::string right = std::string("Bearer ") + kToken;
+  for (const std::string& auth :
+       {std::string(), std::string("Bearer"), std::string("Bearer "), std::string(kToken),
+        std::string("bearer ") + kToken, std::string("Basic ") + kToken, right + "x",
+        right.substr(0, right.size() - 1), std::string("Bearer  ") + kToken,
+        std::string("Bearer 0123456789abcdef0124")}) {
+    const Response mine = Send(Post("/mine", R"({"data":1})"), auth);
+    EXPECT_EQ(mine.result(), status::unauthorized) << auth;
+    EXPECT_EQ(mine[bhttp::field::www_authenticate], "Bearer realm=\"powchain\"") << auth;
+    EXPECT_FALSE(ErrorOf(mine).empty());
+    const Response peer = Send(Post("/peers", R"({"url":"ws://localhost:5002"})"), auth);
+    EXPECT_EQ(peer.result(), status::unauthorized) << auth;
+  }
+  EXPECT_TRUE(api_.added_peers().empty());
+}
+
+TEST_F(TokenRoutesTest, TheRightTokenPasses) {
+  const std::string right = std::string("Bearer ") + kToken;
+  Request mine = Post("/mine", R"({"data":1})");
+  mine.set(bhttp::field::authorization, right);
+  EXPECT_TRUE(std::holds_alternative<MineRequest>(guarded_.Route(mine)));
+  EXPECT_EQ(Send(Post("/peers", R"({"url":"ws://localhost:5002"})"), right).result(),
+            status::accepted);
+  EXPECT_EQ(api_.added_peers(), std::vector<std::string>{"ws://localhost:5002"});
+}
+
+// Reads stay open, and without a token (the default) writes are open too.
+TEST_F(TokenRoutesTest, ReadsStayOpen) {
+  EXPECT_EQ(Send(Get("/status"), "").result(), status::ok);
+  EXPECT_EQ(Send(Get("/blocks/1"), "").result(), status::ok);
+  EXPECT_EQ(Send(Get("/peers"), "").result(), status::ok);
+  EXPECT_TRUE(std::holds_alternative<BlocksQuery>(guarded_.Route(Get("/blocks"))));
+  EXPECT_TRUE(std::holds_alternative<MineRequest>(Route(Post("/mine", R"({"data":1})"))));
+}
+
 // --- POST /mine ----------------------------------------------------------------
 
 TEST_F(RoutesTest, MineCanonicalizesData) {
