@@ -88,9 +88,8 @@ Result<std::string> LoadOrCreateApiToken(const std::filesystem::path& file) {
   text.resize(static_cast<std::size_t>(n));
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (!IsValidApiToken(text)) {
-    return Error{file.string() +
-                 " does not hold a valid API token (16 to 256 of A-Z a-z 0-9 - . _ ~ + / =); "
-                 "delete it to have a new one made"};
+    return Error{file.string() + " does not hold a valid API token (" + std::string(kApiTokenRule) +
+                 "); delete it to have a new one made"};
   }
   return text;
 }

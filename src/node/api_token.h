@@ -14,6 +14,10 @@ namespace powchain {
 // The token's file in a data directory.
 std::filesystem::path ApiTokenFile(const std::filesystem::path& data_dir);
 
+// What IsValidApiToken accepts, for error messages.
+inline constexpr std::string_view kApiTokenRule =
+    "16 to 256 characters of A-Z a-z 0-9 - . _ ~ + / =";
+
 // True for 16 to 256 characters, each a letter, digit or one of -._~+/=
 // (the token68 alphabet of RFC 7235), so it fits an Authorization header.
 bool IsValidApiToken(std::string_view token);

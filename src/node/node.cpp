@@ -55,6 +55,22 @@ Status NodeContext::Start() {
   if (!lock) return Error{lock.error()};
   lock_ = std::move(lock).value();
 
+  // Reads stay open; what changes the node needs the token once the API is
+  // reachable from other hosts, or whenever one is given. Resolved before
+  // anything starts, so a bad token file stops the node before it mines.
+  std::string write_token;
+  std::string token_source;
+  if (!options_.api_token.empty()) {
+    write_token = options_.api_token;
+    token_source = "--api-token";
+  } else if (!IsLoopbackAddress(options_.http_bind)) {
+    const auto file = ApiTokenFile(data_dir_);
+    auto token = LoadOrCreateApiToken(file);
+    if (!token) return Error{token.error()};
+    write_token = std::move(token).value();
+    token_source = file.string();
+  }
+
   clock_ = std::make_unique<SystemClock>();
   auto store = SqliteBlockStore::Open(StoreFile(data_dir_), params_.network,
                                       HexEncode(MakeGenesis(params_).hash));
@@ -92,22 +108,7 @@ Status NodeContext::Start() {
   http::HttpOptions http_options;
   http_options.bind_address = options_.http_bind;
   http_options.port = options_.http_port;
-  // Reads stay open; what changes the node needs the token once the API is
-  // reachable from other hosts, or whenever one is given.
-  std::string token_source;
-  if (!options_.api_token.empty()) {
-    http_options.write_token = options_.api_token;
-    token_source = "--api-token";
-  } else if (!IsLoopbackAddress(options_.http_bind)) {
-    const auto file = ApiTokenFile(data_dir_);
-    auto token = LoadOrCreateApiToken(file);
-    if (!token) {
-      Stop();
-      return Error{token.error()};
-    }
-    http_options.write_token = std::move(token).value();
-    token_source = file.string();
-  }
+  http_options.write_token = std::move(write_token);
   http_ = std::make_unique<http::HttpServer>(io_, http_options, *api_);
   if (Status s = http_->Start(); !s) {
     Stop();

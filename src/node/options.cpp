@@ -33,7 +33,7 @@ Status ValidateOptions(const NodeOptions& options) {
   }
   if (options.io_threads < 1) return Error{"at least one I/O thread is needed"};
   if (!options.api_token.empty() && !IsValidApiToken(options.api_token)) {
-    return Error{"--api-token must be 16 to 256 characters of A-Z a-z 0-9 - . _ ~ + / ="};
+    return Error{"--api-token must be " + std::string(kApiTokenRule)};
   }
   if (spdlog::level::from_str(options.log_level) == spdlog::level::off &&
       options.log_level != "off") {
