@@ -133,9 +133,23 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, powchain::NodeOptions::kMaxMinerThreads))
       ->capture_default_str();
   node->add_option("--ban-seconds", options.ban_seconds,
-                   "How long a misbehaving peer's address is refused (loopback never is)")
+                   "How long a misbehaving peer's address is refused")
       ->envname("BAN_SECONDS")
       ->check(CLI::Range(0u, 7u * 24 * 3600))
+      ->capture_default_str();
+  node->add_flag("--ban-loopback", options.ban_loopback,
+                 "Refuse misbehaving loopback peers too (by default they are only dropped)")
+      ->envname("BAN_LOOPBACK");
+  node->add_option("--peer-msg-rate", options.peer_message_rate,
+                   "Messages a second one peer may send (twice that at once); a peer over "
+                   "it is dropped and refused")
+      ->envname("PEER_MSG_RATE")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  node->add_option("--peer-getblocks-rate", options.peer_getblocks_rate,
+                   "getblocks requests a second one peer may send (twice that at once)")
+      ->envname("PEER_GETBLOCKS_RATE")
+      ->check(CLI::Range(1u, 1000000u))
       ->capture_default_str();
   node->add_option("--log-level", options.log_level,
                    "trace, debug, info, warn, error, critical or off")

@@ -6,6 +6,7 @@
 #include <boost/asio/strand.hpp>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <system_error>
 
 #include "consensus/genesis.h"
@@ -92,6 +93,11 @@ Status NodeContext::Start() {
   peer_options.agent = agent;
   peer_options.listen_port = options_.p2p_port;
   peer_options.ban_duration = std::chrono::seconds(options_.ban_seconds);
+  peer_options.ban_loopback = options_.ban_loopback;
+  peer_options.message_rate = options_.peer_message_rate;
+  peer_options.message_burst = 2.0 * options_.peer_message_rate;
+  peer_options.getblocks_rate = options_.peer_getblocks_rate;
+  peer_options.getblocks_burst = 2.0 * options_.peer_getblocks_rate;
   peers_ = std::make_unique<p2p::PeerManager>(*chain_, *clock_, io_, peer_options);
   p2p::TransportOptions transport_options;
   transport_options.bind_address = options_.p2p_bind;
@@ -109,7 +115,7 @@ Status NodeContext::Start() {
   http_options.bind_address = options_.http_bind;
   http_options.port = options_.http_port;
   http_options.write_token = std::move(write_token);
-  http_ = std::make_unique<http::HttpServer>(io_, http_options, *api_);
+  http_ = std::make_unique<http::HttpServer>(http_io_, http_options, *api_);
   if (Status s = http_->Start(); !s) {
     Stop();
     return s;
@@ -124,13 +130,15 @@ Status NodeContext::Start() {
   // On its own strand: the timer is touched by its handler and by Stop().
   tick_timer_ = std::make_unique<boost::asio::steady_timer>(boost::asio::make_strand(io_));
   ScheduleTick();
-  for (unsigned i = 0; i < options_.io_threads; ++i) {
-    io_threads_.emplace_back([this] {
-      io_.run();
-      std::lock_guard lock(stop_mutex_);
-      ++io_threads_done_;
-      stop_cv_.notify_all();
-    });
+  auto run = [this](boost::asio::io_context& io) {
+    io.run();
+    std::lock_guard lock(stop_mutex_);
+    ++io_threads_done_;
+    stop_cv_.notify_all();
+  };
+  for (unsigned i = 0; i < options_.io_threads; ++i) io_threads_.emplace_back(run, std::ref(io_));
+  for (unsigned i = 0; i < options_.http_threads; ++i) {
+    io_threads_.emplace_back(run, std::ref(http_io_));
   }
   const ChainTip tip = chain_->Tip();
   spdlog::info("powchain node on network {} (genesis {}), height {}, data dir {}", params_.network,
@@ -196,6 +204,7 @@ void NodeContext::Stop() {
                       [this] { return io_threads_done_ == io_threads_.size(); });
   }
   io_.stop();
+  http_io_.stop();
   for (std::thread& t : io_threads_) {
     if (t.joinable()) t.join();
   }

@@ -77,7 +77,10 @@ class NodeContext {
   std::unique_ptr<ChainState> chain_;
   std::unique_ptr<LogObserver> log_observer_;
   std::unique_ptr<Miner> miner_;
+  // Peers, timers and signals run on io_; the HTTP API on http_io_, with
+  // threads of its own, so no flood of peer messages can stall it.
   boost::asio::io_context io_;
+  boost::asio::io_context http_io_;
   std::unique_ptr<p2p::PeerManager> peers_;
   std::unique_ptr<p2p::Transport> transport_;
   std::unique_ptr<p2p::TransportLink> link_;
@@ -85,7 +88,7 @@ class NodeContext {
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<boost::asio::steady_timer> tick_timer_;
   std::unique_ptr<boost::asio::signal_set> signals_;
-  std::vector<std::thread> io_threads_;
+  std::vector<std::thread> io_threads_;  // both kinds
   std::atomic<bool> stopped_{false};
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;

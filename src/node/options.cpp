@@ -31,7 +31,9 @@ Status ValidateOptions(const NodeOptions& options) {
   if (options.miner_threads < 1 || options.miner_threads > NodeOptions::kMaxMinerThreads) {
     return Error{"--threads must be from 1 to " + std::to_string(NodeOptions::kMaxMinerThreads)};
   }
-  if (options.io_threads < 1) return Error{"at least one I/O thread is needed"};
+  if (options.io_threads < 1 || options.http_threads < 1) {
+    return Error{"at least one I/O thread is needed for peers and one for HTTP"};
+  }
   if (!options.api_token.empty() && !IsValidApiToken(options.api_token)) {
     return Error{"--api-token must be " + std::string(kApiTokenRule)};
   }

@@ -30,9 +30,16 @@ struct NodeOptions {
   bool mine = false;
   unsigned miner_threads = 1;
   std::string log_level = "info";
-  // How long a misbehaving peer's address is refused (loopback never is).
+  // How long a misbehaving peer's address is refused (loopback only with
+  // ban_loopback).
   unsigned ban_seconds = 600;
-  unsigned io_threads = kDefaultIoThreads;  // threads serving HTTP
+  bool ban_loopback = false;
+  // Per-peer limits, a second; twice as many may come at once. Over either,
+  // the peer is dropped and refused for ban_seconds.
+  unsigned peer_message_rate = 1000;
+  unsigned peer_getblocks_rate = 250;
+  unsigned io_threads = kDefaultIoThreads;    // threads serving peers
+  unsigned http_threads = kDefaultIoThreads;  // threads serving HTTP
   // Bearer token for POST /mine and POST /peers. Empty: none on loopback;
   // on any other address, the one in <data-dir>/api.token (made if absent).
   std::string api_token;

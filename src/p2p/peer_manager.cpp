@@ -35,6 +35,11 @@ std::string RandomNodeId() {
 
 std::string Short(const Hash32& h) { return HexEncode(h).substr(0, 16); }
 
+// "over 1000 messages a second (2000 at once)"
+std::string OverRate(std::string_view what, double rate, double burst) {
+  return fmt::format("over {:g} {} a second ({:g} at once)", rate, what, burst);
+}
+
 }  // namespace
 
 PeerManager::PeerManager(ChainState& chain, const Clock& clock, boost::asio::io_context& io,
@@ -96,11 +101,12 @@ void PeerManager::CloseLocked(Actions& a, Peer& peer, const std::string& reason)
 
 void PeerManager::PunishLocked(Actions& a, Peer& peer, const std::string& reason) {
   if (peer.closing) return;
+  const bool ban = options_.ban_loopback || !IsLoopback(peer.address);
   spdlog::warn("peer {} ({}) misbehaved: {}; disconnecting{}", peer.id, peer.address, reason,
-               IsLoopback(peer.address) ? "" : " and refusing its address for a while");
+               ban ? " and refusing its address for a while" : "");
   SendLocked(a, peer.id, ErrorMsg{reason});
   CloseLocked(a, peer, reason);
-  if (!IsLoopback(peer.address)) {
+  if (ban) {
     banned_[peer.address] =
         clock_.NowMs() + static_cast<std::uint64_t>(options_.ban_duration.count());
   }
@@ -219,6 +225,8 @@ void PeerManager::OnOpen(PeerId id, Direction direction, const std::string& remo
     peer.remote_port = remote_port;
     peer.dialed = dialed;
     peer.opened_ms = now;
+    peer.messages = TokenBucket(options_.message_rate, options_.message_burst, now);
+    peer.getblocks = TokenBucket(options_.getblocks_rate, options_.getblocks_burst, now);
     if (dialed) {
       auto it = targets_.find(dialed->ToString());
       if (it != targets_.end()) {
@@ -297,6 +305,24 @@ void PeerManager::OnDialFailed(const PeerUrl& url, const std::string& reason) {
 }
 
 void PeerManager::OnMessage(PeerId id, std::string text) {
+  {
+    // The rate limit comes before decoding, so a flood costs little.
+    Actions a;
+    {
+      std::lock_guard lock(mu_);
+      auto it = peers_.find(id);
+      if (it == peers_.end() || it->second.closing) return;
+      if (!it->second.messages.Take(clock_.NowMs())) {
+        PunishLocked(a, it->second,
+                     "message flood: " +
+                         OverRate("messages", options_.message_rate, options_.message_burst));
+      }
+    }
+    if (!a.closes.empty()) {
+      Run(a);
+      return;
+    }
+  }
   auto decoded = Decode(text);
   if (auto* failure = std::get_if<DecodeFailure>(&decoded)) {
     Actions a;
@@ -323,6 +349,12 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
         PunishLocked(
             a, it->second,
             is_hello ? "hello sent twice" : std::string(TypeName(message)) + " before hello");
+        violation = true;
+      } else if (std::holds_alternative<GetBlocks>(message) &&
+                 !it->second.getblocks.Take(clock_.NowMs())) {
+        PunishLocked(a, it->second,
+                     "getblocks flood: " +
+                         OverRate("getblocks", options_.getblocks_rate, options_.getblocks_burst));
         violation = true;
       }
     }

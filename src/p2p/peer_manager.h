@@ -31,6 +31,7 @@
 #include "p2p/transport.h"
 #include "util/clock.h"
 #include "util/hash_map.h"
+#include "util/token_bucket.h"
 #include "util/url.h"
 
 namespace powchain::p2p {
@@ -48,8 +49,19 @@ struct PeerManagerOptions {
   std::chrono::milliseconds ping_timeout = std::chrono::seconds(30);
   // A getblocks unanswered this long drops the peer; another one is used.
   std::chrono::milliseconds sync_stall_timeout = std::chrono::seconds(30);
-  // How long a misbehaving peer's address is refused (not for loopback).
+  // How long a misbehaving peer's address is refused.
   std::chrono::milliseconds ban_duration = std::chrono::minutes(10);
+  // Loopback addresses are never refused unless this is set (several nodes
+  // on one machine, or a local proxy in front of many clients).
+  bool ban_loopback = false;
+  // Per-peer rate limits (token buckets: `rate` a second sustained, `burst`
+  // at once). A peer over either is flooding: it is dropped and its address
+  // refused like any misbehaving peer. A node syncing from us at full speed
+  // sends about 130 getblocks a second (docs/security.md).
+  double message_rate = 1000;
+  double message_burst = 2000;
+  double getblocks_rate = 250;
+  double getblocks_burst = 500;
   std::chrono::milliseconds dial_backoff_min = std::chrono::milliseconds(500);
   std::chrono::milliseconds dial_backoff_max = std::chrono::seconds(60);
   std::size_t max_known_addresses = 1000;  // learned peer addresses kept
@@ -126,6 +138,8 @@ class PeerManager final : public TransportHandler, public ChainObserver {
     // Whether the last batch it sent us in answer moved our chain on; only
     // then is the next batch asked for before the current one is checked.
     bool last_batch_progressed = true;
+    TokenBucket messages;      // every message it sends
+    TokenBucket getblocks;     // its getblocks requests
     std::deque<Hash32> known;  // blocks it sent or we sent it (bounded)
     std::unordered_set<Hash32, Hash32Hasher> known_set;
   };
@@ -148,7 +162,7 @@ class PeerManager final : public TransportHandler, public ChainObserver {
 
   void Run(Actions& actions);
   void SendLocked(Actions& a, PeerId id, const Message& m);
-  // error + close (+ ban unless loopback). Requires mu_.
+  // error + close + ban (not loopback unless ban_loopback). Requires mu_.
   void PunishLocked(Actions& a, Peer& peer, const std::string& reason);
   void CloseLocked(Actions& a, Peer& peer, const std::string& reason);
   void RememberLocked(Peer& peer, const Hash32& hash);

@@ -331,7 +331,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
     no_timeouts.idle_timeout = websocket::stream_base::none();
     no_timeouts.keep_alive_pings = false;
     ws_.set_option(no_timeouts);
-    ws_.read_message_max(options().max_message_bytes);
+    ws_.read_message_max(std::min(options().max_first_message_bytes, options().max_message_bytes));
     ws_.auto_fragment(false);  // one message, one frame
     if (direction_ == Direction::kInbound) {
       error_code ec;
@@ -446,6 +446,10 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
     std::string text = beast::buffers_to_string(buffer_.data());
     buffer_.clear();
     if (buffer_.capacity() > kKeptReadBuffer) buffer_.shrink_to_fit();
+    if (!first_message_read_) {
+      first_message_read_ = true;
+      ws_.read_message_max(options().max_message_bytes);
+    }
     impl_->handler.OnMessage(id_, std::move(text));
     // Once closing, the close handshake reads what still comes.
     if (state_ == State::kOpen) Read();
@@ -587,8 +591,9 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   std::uint16_t remote_port_ = 0;
   std::uint64_t timer_generation_ = 0;
   std::string timer_reason_;
-  beast::flat_buffer buffer_;  // the message being read
-  std::string current_;        // the frame being written
+  beast::flat_buffer buffer_;        // the message being read
+  bool first_message_read_ = false;  // until then, max_first_message_bytes applies
+  std::string current_;              // the frame being written
   bool writing_ = false;       // also read under qmu_ in StopAccepting, which runs on the strand
   bool peer_closing_ = false;  // the peer's close frame has arrived while open
   bool close_sent_ = false;    // our close frame is on its way

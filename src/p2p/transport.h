@@ -29,6 +29,10 @@ struct TransportOptions {
   std::uint16_t port = 5001;             // 0 picks a free port
   // A frame (message) larger than this closes the connection.
   std::size_t max_message_bytes = kDefaultMaxMessageBytes;
+  // The same for a connection's first message, which the protocol requires
+  // to be a small hello: connections that have not finished the handshake
+  // (up to max_inbound_connections) each hold at most this much.
+  std::size_t max_first_message_bytes = std::size_t{64} * 1024;
   // Bytes queued for sending to one peer beyond which the peer is dropped
   // (it reads too slowly), and the same in messages.
   std::size_t max_queue_bytes = std::size_t{16} * 1024 * 1024;

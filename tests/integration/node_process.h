@@ -83,6 +83,7 @@ class NodeProcess {
   std::string Log() const;
   std::uint16_t http_port() const { return http_port_; }
   std::uint16_t p2p_port() const { return p2p_port_; }
+  pid_t pid() const { return pid_; }
 
   HttpResponse Get(const std::string& target) const {
     return HttpRequest(http_port_, "GET", target);

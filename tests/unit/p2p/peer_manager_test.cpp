@@ -183,6 +183,74 @@ TEST_F(PeerManagerTest, ViolationsDisconnectAndBanExceptLoopback) {
   EXPECT_FALSE(link_.WasClosed(5));
 }
 
+TEST_F(PeerManagerTest, BanLoopbackRefusesLoopbackToo) {
+  options_.ban_loopback = true;
+  StartManager();
+  manager_->OnOpen(1, Direction::kInbound, "127.0.0.1", 40000, std::nullopt);
+  Deliver(1, Ping{7});  // before hello
+  EXPECT_TRUE(link_.WasClosed(1));
+  manager_->OnOpen(2, Direction::kInbound, "127.0.0.1", 40001, std::nullopt);
+  EXPECT_TRUE(link_.WasClosed(2));
+  EXPECT_EQ(link_.CloseReason(2), "banned address");
+}
+
+TEST_F(PeerManagerTest, AMessageFloodDropsAndRefusesThePeer) {
+  options_.message_rate = 10;
+  options_.message_burst = 20;
+  StartManager();
+  const Hello h = PeerHello(MakeGenesis(params_), chain_.Tip().work);
+  manager_->OnOpen(1, Direction::kInbound, "10.0.0.9", 40000, std::nullopt);
+  Deliver(1, h);  // the first of the 20
+  // Within the burst, and then at the sustained rate, nothing happens.
+  for (int i = 0; i < 19; ++i) Deliver(1, Ping{static_cast<std::uint64_t>(i + 1)});
+  for (int i = 0; i < 30; ++i) {
+    clock_.now += 100;  // one token a tenth of a second
+    Deliver(1, Ping{100});
+  }
+  EXPECT_FALSE(link_.WasClosed(1));
+  EXPECT_EQ(link_.To<Pong>(1).size(), 49u);
+  // Two at once when only one token is there: the second is a flood.
+  clock_.now += 100;
+  Deliver(1, Ping{200});
+  Deliver(1, Ping{201});
+  EXPECT_TRUE(link_.WasClosed(1));
+  EXPECT_EQ(link_.To<Pong>(1).size(), 50u);  // the one over the limit is not answered
+  ASSERT_EQ(link_.To<ErrorMsg>(1).size(), 1u);
+  EXPECT_EQ(link_.To<ErrorMsg>(1)[0].reason,
+            "message flood: over 10 messages a second (20 at once)");
+  // Refused for a while.
+  manager_->OnOpen(2, Direction::kInbound, "10.0.0.9", 40001, std::nullopt);
+  EXPECT_TRUE(link_.WasClosed(2));
+  // Other peers are not affected.
+  Connect(3, PeerHello(MakeGenesis(params_), chain_.Tip().work, "00000000000000cd"), "10.0.0.10");
+  Deliver(3, Ping{5});
+  EXPECT_FALSE(link_.WasClosed(3));
+  EXPECT_EQ(link_.To<Pong>(3).size(), 1u);
+}
+
+TEST_F(PeerManagerTest, AGetblocksFloodDropsThePeer) {
+  options_.getblocks_rate = 2;
+  options_.getblocks_burst = 3;
+  StartManager();
+  Connect(1, PeerHello(MakeGenesis(params_), chain_.Tip().work), "10.0.0.9");
+  GetBlocks ask;
+  ask.locator = {chain_.GenesisHash()};
+  ask.limit = 10;
+  for (int i = 0; i < 3; ++i) Deliver(1, ask);
+  clock_.now += 500;  // one more
+  Deliver(1, ask);
+  EXPECT_FALSE(link_.WasClosed(1));
+  EXPECT_EQ(link_.To<Blocks>(1).size(), 4u);
+  // Pings do not spend getblocks tokens.
+  for (int i = 0; i < 10; ++i) Deliver(1, Ping{9});
+  EXPECT_FALSE(link_.WasClosed(1));
+  Deliver(1, ask);
+  EXPECT_TRUE(link_.WasClosed(1));
+  EXPECT_EQ(link_.To<Blocks>(1).size(), 4u);
+  ASSERT_EQ(link_.To<ErrorMsg>(1).size(), 1u);
+  EXPECT_NE(link_.To<ErrorMsg>(1)[0].reason.find("getblocks flood"), std::string::npos);
+}
+
 TEST_F(PeerManagerTest, HelloTwiceIsAViolation) {
   StartManager();
   const Hello h = PeerHello(MakeGenesis(params_), chain_.Tip().work);

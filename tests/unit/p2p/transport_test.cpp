@@ -603,6 +603,32 @@ TEST_F(TransportTest, MessageLargerThanMaxClosesConnection) {
   EXPECT_EQ(t.InboundCount(), 0U);
 }
 
+TEST_F(TransportTest, FirstMessageHasASmallerLimit) {
+  RecordingHandler& h = NewHandler();
+  TransportOptions options = Loopback();
+  options.max_first_message_bytes = 100;
+  options.max_message_bytes = 1024;
+  Transport& t = Listening(h, options);
+  // A first message over its limit closes the connection...
+  WsClient big_first(t.port());
+  ASSERT_FALSE(big_first.error()) << big_first.error().message();
+  if (!big_first.Write(std::string(101, 'a'))) {
+    ExpectClosedWith(big_first, websocket::close_code::too_big);
+  }
+  const auto first_ids = h.WaitOpen(Direction::kInbound, 1);
+  ASSERT_EQ(first_ids.size(), 1U);
+  EXPECT_EQ(h.WaitClosed(first_ids[0]), "message too large");
+  // ...while after a small first message the full limit applies.
+  WsClient client(t.port());
+  ASSERT_FALSE(client.error()) << client.error().message();
+  ASSERT_FALSE(client.Write(std::string(100, 'b')));
+  ASSERT_FALSE(client.Write(std::string(1024, 'c')));
+  const auto ids = h.WaitOpen(Direction::kInbound, 2);
+  ASSERT_EQ(ids.size(), 2U);
+  ASSERT_TRUE(h.Wait([&](const Record& r) { return r.peers.at(ids[1]).messages.size() == 2; }));
+  EXPECT_EQ(h.Snapshot().peers.at(ids[1]).messages[1], std::string(1024, 'c'));
+}
+
 TEST_F(TransportTest, FragmentedMessageWithinLimitIsDelivered) {
   RecordingHandler& h = NewHandler();
   TransportOptions options = Loopback();
