@@ -194,8 +194,17 @@ bool Parser::ParseKey(Frame* frame) {
   return true;
 }
 
+// Gives back what growing a large container left unused, so a finished
+// value holds little more than its elements.
+template <typename T>
+void Fit(std::vector<T>& v) {
+  const std::size_t spare = v.capacity() - v.size();
+  if (spare > 16 && spare > v.size() / 4) v.shrink_to_fit();
+}
+
 bool Parser::CloseFrame(Frame* frame, JsonValue* out) {
   if (!frame->is_object) {
+    Fit(frame->items);
     *out = JsonValue::Array(std::move(frame->items));
     return true;
   }
@@ -228,6 +237,7 @@ bool Parser::CloseFrame(Frame* frame, JsonValue* out) {
   if (duplicate != members.size()) {
     return Fail(frame->key_offsets[duplicate], "duplicate object key");
   }
+  Fit(frame->members);
   *out = JsonValue::Object(std::move(frame->members));
   return true;
 }
@@ -367,79 +377,77 @@ bool Parser::ParseEscape(std::string* out) {
 
 JsonValue JsonValue::Bool(bool b) {
   JsonValue v;
-  v.kind_ = Kind::kBool;
-  v.bool_ = b;
+  v.value_ = b;
   return v;
 }
 
 JsonValue JsonValue::Number(std::string text) {
   JsonValue v;
-  v.kind_ = Kind::kNumber;
-  v.text_ = std::move(text);
+  v.value_ = NumberText{std::move(text)};
   return v;
 }
 
 JsonValue JsonValue::String(std::string utf8) {
   JsonValue v;
-  v.kind_ = Kind::kString;
-  v.text_ = std::move(utf8);
+  v.value_ = std::move(utf8);
   return v;
 }
 
 JsonValue JsonValue::Array(std::vector<JsonValue> items) {
   JsonValue v;
-  v.kind_ = Kind::kArray;
-  v.items_ = std::move(items);
+  v.value_ = std::move(items);
   return v;
 }
 
 JsonValue JsonValue::Object(std::vector<Member> members) {
   JsonValue v;
-  v.kind_ = Kind::kObject;
-  v.members_ = std::move(members);
+  v.value_ = std::move(members);
   return v;
 }
 
 bool JsonValue::as_bool() const {
   assert(is_bool());
-  return bool_;
+  return std::get<bool>(value_);
 }
 
 const std::string& JsonValue::number_text() const {
   assert(is_number());
-  return text_;
+  return std::get<NumberText>(value_).text;
 }
 
 const std::string& JsonValue::as_string() const {
   assert(is_string());
-  return text_;
+  return std::get<std::string>(value_);
 }
 
 const std::vector<JsonValue>& JsonValue::items() const {
   assert(is_array());
-  return items_;
+  return std::get<std::vector<JsonValue>>(value_);
 }
 
 const std::vector<JsonValue::Member>& JsonValue::members() const {
   assert(is_object());
-  return members_;
+  return std::get<std::vector<Member>>(value_);
 }
 
 const JsonValue* JsonValue::Find(std::string_view key) const {
-  if (!is_object()) return nullptr;
-  for (const Member& m : members_) {
+  const auto* members = std::get_if<std::vector<Member>>(&value_);
+  if (members == nullptr) return nullptr;
+  for (const Member& m : *members) {
     if (m.first == key) return &m.second;
   }
   return nullptr;
 }
 
 std::optional<std::uint64_t> JsonValue::AsU64() const {
-  if (!is_number() || text_.empty()) return std::nullopt;
-  if (text_.size() > 1 && text_[0] == '0') return std::nullopt;
-  if (!std::all_of(text_.begin(), text_.end(), IsDigit)) return std::nullopt;
+  const auto* number = std::get_if<NumberText>(&value_);
+  if (number == nullptr || number->text.empty()) return std::nullopt;
+  const std::string& text = number->text;
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;
+  if (!std::all_of(text.begin(), text.end(), IsDigit)) return std::nullopt;
   std::uint64_t v = 0;
-  const char* end = text_.data() + text_.size();
-  const auto [ptr, ec] = std::from_chars(text_.data(), end, v);
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
   if (ec != std::errc() || ptr != end) return std::nullopt;
   return v;
 }
