@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/role.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/error.hpp>
@@ -20,9 +22,11 @@
 #include <chrono>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -48,6 +52,48 @@ constexpr std::size_t kKeptReadBuffer = std::size_t{64} * 1024;
 // After an accept error (e.g. out of file descriptors) the listener waits this
 // long before accepting again, rather than spinning.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+// The TCP stream under each WebSocket. It differs from beast::tcp_stream
+// only in how the connection ends after a WebSocket close (the teardown):
+// Beast's own teardown waits for the peer to end the TCP connection without
+// a time limit, and when Beast fails a connection itself (a bad frame) it
+// does so inside our read, where the session's timer does not reach. So a
+// peer that sent a bad frame and then kept its socket open would hold its
+// slot until the keepalive dropped it (45 s).
+class PeerStream : public beast::tcp_stream {
+ public:
+  using beast::tcp_stream::tcp_stream;
+};
+
+// Found by Beast through argument-dependent lookup. Stops sending, reads and
+// discards what the peer still sends until it ends the connection or
+// kCloseTimeout passes, then closes the socket. The result is always
+// success: the close handshake is over either way.
+template <typename Handler>
+void async_teardown(beast::role_type /*role*/, PeerStream& stream, Handler&& handler) {
+  struct Drain {
+    PeerStream& stream;
+    std::decay_t<Handler> handler;
+    std::array<char, 512> buffer{};
+    void Next(std::unique_ptr<Drain> self) {
+      Drain& me = *self;
+      me.stream.async_read_some(net::buffer(me.buffer),
+                                [self = std::move(self)](error_code ec, std::size_t) mutable {
+                                  if (!ec) return self->Next(std::move(self));
+                                  error_code ignored;
+                                  self->stream.socket().close(ignored);
+                                  auto h = std::move(self->handler);
+                                  self.reset();
+                                  std::move(h)(error_code{});
+                                });
+    }
+  };
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(kCloseTimeout);
+  auto drain = std::make_unique<Drain>(Drain{stream, std::forward<Handler>(handler)});
+  drain->Next(std::move(drain));
+}
 
 std::string EndpointText(const std::string& host, std::uint16_t port) {
   const bool v6 = host.find(':') != std::string::npos;
@@ -571,7 +617,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   const Direction direction_;
   const std::optional<PeerUrl> url_;  // outbound only
   const Strand strand_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<PeerStream> ws_;
   net::steady_timer timer_;
   std::optional<tcp::resolver> resolver_;  // outbound only
 
