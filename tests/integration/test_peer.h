@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -53,6 +55,9 @@ class TestPeer {
   bool WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   bool closed() const { return closed_; }
   bool timed_out() const { return timed_out_; }
+  // The code of the close frame the node sent, once the connection ended
+  // with one (1000 normal, 1002 protocol error, 1003 binary, 1009 too big).
+  std::optional<std::uint16_t> close_code() const { return close_code_; }
 
   // Connect, read the node's hello, answer with a hello of this network.
   // Returns the node's hello.
@@ -62,6 +67,81 @@ class TestPeer {
  private:
   boost::asio::io_context io_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  bool closed_ = false;
+  bool timed_out_ = false;
+  std::optional<std::uint16_t> close_code_;
+};
+
+// A plain TCP connection to a node's P2P port that writes whatever bytes it
+// is told: for the attacks a WebSocket library will not make (lying frame
+// lengths, unmasked or reserved frames, stalls in the middle of a frame).
+// It reads the node's frames itself (a server's frames are unmasked).
+class RawPeer {
+ public:
+  // How a frame's length is written: the shortest form, or the 16-bit or
+  // 64-bit extended form whatever the length (non-canonical when shorter
+  // would do).
+  enum class LengthForm { kShortest, k16, k64 };
+  struct FrameOptions {
+    bool mask = true;                      // clients must mask
+    std::optional<std::uint64_t> claimed;  // the length written, if not the payload's
+    LengthForm form = LengthForm::kShortest;
+  };
+  // A client frame: `head` is the first byte (FIN 0x80, RSV 0x70, opcode
+  // 0x0f) followed by the length, the masking key and the masked payload.
+  static std::string Frame(std::uint8_t head, std::string_view payload, FrameOptions options);
+  static std::string Frame(std::uint8_t head, std::string_view payload) {
+    return Frame(head, payload, FrameOptions{});
+  }
+  // A whole text message in one frame.
+  static std::string Text(std::string_view payload) { return Frame(0x81, payload); }
+
+  RawPeer();
+  ~RawPeer();
+
+  // TCP connect to 127.0.0.1:port; nothing is sent.
+  bool Connect(std::uint16_t port);
+  // Writes `bytes` as they are; false when the connection is gone.
+  bool Write(std::string_view bytes);
+  // Connect, then the HTTP upgrade written by hand; true on "101".
+  bool Upgrade(std::uint16_t port);
+  // Upgrade, read the node's hello, answer with a hello of `genesis`.
+  bool Handshake(std::uint16_t port, const Hash32& genesis, const std::string& node_id);
+
+  // The next text frame from the node; nullopt when the connection ended or
+  // the time ran out (closed() tells which).
+  std::optional<std::string> ReadText(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // The payload of the next pong frame (a WebSocket-level pong).
+  std::optional<std::string> ReadPong(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // True once the node has ended the TCP connection (EOF or reset); reads
+  // and parses what comes until then. False when `timeout` passed first.
+  bool WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Whether nothing has come and the connection is still up after `wait`.
+  bool StillOpen(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+
+  bool closed() const { return closed_; }
+  bool timed_out() const { return timed_out_; }
+  // The code of the node's close frame, if one came.
+  std::optional<std::uint16_t> close_code() const { return close_code_; }
+  // Every text frame the node sent, in order.
+  const std::vector<std::string>& texts() const { return texts_; }
+
+ private:
+  // Reads more bytes until `deadline`; false on EOF, error or timeout.
+  bool ReadMore(std::chrono::steady_clock::time_point deadline);
+  // Moves every complete frame in in_ into texts_, pongs_ and close_code_.
+  void ParseFrames();
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::socket socket_;
+  bool upgraded_ = false;  // frames follow the HTTP response
+  std::string in_;         // bytes read and not yet parsed
+  std::string partial_;    // a fragmented text message so far
+  std::vector<std::string> texts_;
+  std::size_t texts_taken_ = 0;
+  std::vector<std::string> pongs_;
+  std::size_t pongs_taken_ = 0;
+  std::optional<std::uint16_t> close_code_;
   bool closed_ = false;
   bool timed_out_ = false;
 };
