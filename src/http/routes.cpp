@@ -311,6 +311,17 @@ RouteResult Router::Mine(const Request& request) const {
   }
   auto canonical = CanonicalJson(*data);
   if (!canonical) return ErrorResponse(status::bad_request, canonical.error());
+  // A block that could never be valid must not reach the miner: it would
+  // search for it in vain, holding up every request queued behind it.
+  const std::size_t max_block = api_.Status().params.max_block_bytes;
+  const std::size_t max_data = max_block > kHeaderSize ? max_block - kHeaderSize : 0;
+  if (canonical->size() > max_data) {
+    return ErrorResponse(status::payload_too_large,
+                         "\"data\" is " + std::to_string(canonical->size()) +
+                             " bytes in canonical JSON; a block holds at most " +
+                             std::to_string(max_data) + " (" + std::to_string(max_block) +
+                             " bytes less the " + std::to_string(kHeaderSize) + "-byte header)");
+  }
   return MineRequest{std::move(canonical).value()};
 }
 

@@ -49,7 +49,9 @@ struct BlocksQuery {
 // decoding: "%31" is not a number. Errors name the parameter.
 Result<BlocksQuery> ParseBlocksQuery(std::string_view query);
 
-// POST /mine, validated: the "data" member in canonical JSON bytes.
+// POST /mine, validated: the "data" member in canonical JSON bytes, small
+// enough for a block (NodeStatus::params.max_block_bytes less the header;
+// larger data is answered 413).
 struct MineRequest {
   std::string canonical_data;
 };

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <exception>
 #include <limits>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -77,31 +78,93 @@ class HttpSession;
 
 // Everything the listener and the sessions share with the server. Held by
 // shared_ptr so that handlers still queued after ~HttpServer stay valid.
+//
+// Connection slots. At most options.max_connections sessions are served at
+// once. When they are all taken, a new connection takes the slot of the
+// served session that has waited longest for a request header (one that has
+// not sent a whole header yet, or sits idle between keep-alive requests, or
+// lingers after its last answer): that session is closed without an answer.
+// Such a connection has cost the server nothing it would lose, and holding
+// one is all a slowloris client can do; a client that sends its header at
+// once is parsed long before max_connections newer connections arrive, so a
+// flood of them cannot crowd it out. A session that has sent a whole header
+// (reading its body, waiting for the miner, being answered) is never closed
+// for this. Only when every slot is held by such sessions is the new
+// connection answered 503. Sessions being closed after eviction and sessions
+// answering 503 are each bounded by max_connections too, so a flood of
+// connections never grows the server's state beyond three times the cap.
 struct HttpServer::State {
   State(HttpOptions opts, NodeApi& node)
       : options(std::move(opts)),
         api(node),
         router(node, RouterOptions{options.body_limit, options.write_token}) {}
 
-  // Called once by every admitted session when it closes. Thread-safe.
-  void Unregister(HttpSession* session, bool counted);
+  // What an admitted session's slot is.
+  enum class Slot {
+    kServing,   // counts against max_connections
+    kRefusing,  // answers 503 and closes
+    kEvicted,   // gave its slot to a newer connection; being closed
+  };
+
+  // The fate of an accepted connection, decided by Admit().
+  struct Admission {
+    std::shared_ptr<HttpSession> session;  // null: close the socket at once
+    bool serve = false;                    // else answer 503
+    std::shared_ptr<HttpSession> evicted;  // to close now; may be null
+  };
+
+  // Registers a session for `socket` and gives it a slot as described
+  // above. Thread-safe.
+  Admission Admit(net::ip::tcp::socket socket, const std::shared_ptr<State>& self);
+
+  // A served session is waiting for a request header again (idle, or
+  // lingering after its last answer): it becomes the newest eviction
+  // candidate. Ignored for sessions that are not served. Thread-safe.
+  void MarkWaiting(HttpSession* session);
+  // A served session has a whole request header: it can no longer be
+  // evicted. False when it was evicted before that (it must then close
+  // without handling the request). Thread-safe.
+  bool MarkBusy(HttpSession* session);
+
+  // Called once by every admitted session when it closes (and again, doing
+  // nothing, by its destructor). Thread-safe.
+  void Unregister(HttpSession* session);
+
   std::size_t Connections() const {
     std::lock_guard lock(mu);
-    return counted;
+    return serving;
+  }
+  std::size_t Waiting() const {
+    std::lock_guard lock(mu);
+    return waiting_order.size();
   }
 
   const HttpOptions options;
   NodeApi& api;
   const Router router;
 
+  struct Entry {
+    std::weak_ptr<HttpSession> session;
+    Slot slot = Slot::kServing;
+    bool waiting = false;                  // in `waiting_order`
+    std::list<HttpSession*>::iterator at;  // its place there, when `waiting`
+  };
+
   mutable std::mutex mu;
   bool started = false;                            // guarded by mu
   bool stopped = false;                            // guarded by mu
   std::shared_ptr<HttpServer::Listener> listener;  // guarded by mu
   // Every admitted session not yet closed, to close them on Stop().
-  std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions;  // guarded by mu
-  std::size_t counted = 0;    // sessions holding a connection slot; guarded by mu
-  std::size_t rejecting = 0;  // sessions answering 503; guarded by mu
+  std::unordered_map<HttpSession*, Entry> sessions;  // guarded by mu
+  // Served sessions waiting for a request header, longest waiting first:
+  // the eviction order. Guarded by mu.
+  std::list<HttpSession*> waiting_order;
+  std::size_t serving = 0;   // Slot::kServing sessions; guarded by mu
+  std::size_t refusing = 0;  // Slot::kRefusing sessions; guarded by mu
+  std::size_t evicting = 0;  // Slot::kEvicted sessions; guarded by mu
+
+ private:
+  void StopWaiting(Entry& entry);  // requires mu
 };
 
 // One connection. Every member is touched only on the session's strand (the
@@ -121,16 +184,17 @@ struct HttpServer::State {
 //   kStreaming GET /blocks being written chunk by chunk    write_timeout per write
 //   kLinger    last response sent; draining input          linger_timeout
 //   kClosed    socket closed; late handlers do nothing
+// At the connection cap, a session in kIdle, kHeader or kLinger may be
+// closed to make room for a new connection (see HttpServer::State).
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket socket, std::shared_ptr<HttpServer::State> state, bool counted)
+  HttpSession(tcp::socket socket, std::shared_ptr<HttpServer::State> state)
       : socket_(std::move(socket)),
         strand_(socket_.get_executor()),
         timer_(strand_),
-        state_(std::move(state)),
-        counted_(counted) {}
+        state_(std::move(state)) {}
 
-  ~HttpSession() { state_->Unregister(this, counted_); }  // if never closed
+  ~HttpSession() { state_->Unregister(this); }  // if never closed
 
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -168,7 +232,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
-    state_->Unregister(this, counted_);
+    state_->Unregister(this);
   }
 
  private:
@@ -248,6 +312,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         std::min<std::size_t>(options().header_limit, std::numeric_limits<std::uint32_t>::max())));
     continue_sent_ = false;
     phase_ = Phase::kIdle;
+    state_->MarkWaiting(this);
     Arm(options().idle_timeout);
     Parse();  // a pipelined request may already be buffered
   }
@@ -312,8 +377,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         return;
       }
       if (phase_ == Phase::kHeader && parser_->is_header_done()) {
+        // Evicted before the header was whole: the eviction came first.
+        if (!state_->MarkBusy(this)) return CloseNow();
         phase_ = Phase::kBody;
         Arm(options().body_timeout);
+        if (!TransferCodingOk()) return;
       }
       if (parser_->is_done()) {
         HandleRequest();
@@ -343,9 +411,39 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
            beast::iequals(header[bhttp::field::expect], std::string_view("100-continue"));
   }
 
+  // Beast reads a body only when it is chunked or has a Content-Length. A
+  // request with another transfer coding has a body whose end cannot be
+  // found (RFC 9112 section 6.3): reading on would take the body for the
+  // next request. So it is answered 400 (501 for a coding before chunked,
+  // which the server does not decode) and the connection closed. False
+  // when it was.
+  bool TransferCodingOk() {
+    const auto& header = parser_->get();
+    const auto coding = header.find(bhttp::field::transfer_encoding);
+    if (coding == header.end()) return true;
+    std::string_view value = coding->value();
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (parser_->chunked() && beast::iequals(value, std::string_view("chunked"))) return true;
+    close_after_ = true;
+    version_ = 11;
+    head_ = false;
+    if (parser_->chunked()) {
+      Send(ErrorResponse(status::not_implemented,
+                         "only the chunked transfer coding is supported, not '" +
+                             std::string(value.substr(0, 100)) + "'"));
+    } else {
+      Send(ErrorResponse(status::bad_request,
+                         "malformed HTTP request: Transfer-Encoding must end with chunked"));
+    }
+    return false;
+  }
+
   void ParseFailed(error_code ec) {
     close_after_ = true;
     version_ = 11;
+    head_ = false;
     if (ec == bhttp::error::body_limit) {
       Send(ErrorResponse(status::payload_too_large, "request body is larger than the limit of " +
                                                         std::to_string(options().body_limit) +
@@ -365,6 +463,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     Disarm();
     const Request request = parser_->release();
     version_ = request.version();
+    head_ = request.method() == bhttp::verb::head;
     close_after_ = !request.keep_alive();
     std::optional<RouteResult> routed;
     try {
@@ -396,6 +495,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     response.version(version_);
     response.keep_alive(!close_after_);
     response.prepare_payload();
+    if (head_) {
+      // The answer to HEAD is the header alone (RFC 9110 section 9.3.2);
+      // a body would be read as the next response.
+      const std::size_t length = response.body().size();
+      response.body().clear();
+      response.content_length(length);
+    }
     response_ = std::make_unique<Response>(std::move(response));
     phase_ = Phase::kWriting;
     Arm(options().write_timeout);
@@ -427,6 +533,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // reads the last response and then end of stream rather than a reset.
   void Linger() {
     phase_ = Phase::kLinger;
+    state_->MarkWaiting(this);
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.consume(buffer_.size());
@@ -557,7 +664,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Strand strand_;
   net::steady_timer timer_;
   const std::shared_ptr<HttpServer::State> state_;
-  const bool counted_;
 
   Phase phase_ = Phase::kIdle;
   std::uint64_t timer_generation_ = 0;
@@ -566,6 +672,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool continue_sent_ = false;
   unsigned version_ = 11;
+  bool head_ = false;         // the request being answered is a HEAD
   bool close_after_ = false;  // the current response is the last
   std::unique_ptr<Response> response_;
   std::unique_ptr<BlockStream> stream_;
@@ -656,32 +763,21 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
     Accept();
   }
 
-  // Decides the fate of an accepted connection: a served session, a session
-  // that only answers 503 (over the cap), or an immediate close (when the
-  // refusing sessions are at the cap too, or the server is stopped).
   void Admit(tcp::socket socket) {
-    std::shared_ptr<HttpSession> session;
-    bool counted = false;
-    {
-      std::lock_guard lock(state_->mu);
-      if (state_->stopped) return;  // closes the socket
-      if (state_->counted < state_->options.max_connections) {
-        counted = true;
-        ++state_->counted;
-      } else if (state_->rejecting < state_->options.max_connections) {
-        ++state_->rejecting;
-      } else {
-        spdlog::debug("http: too many connections; closing a new one without an answer");
-        return;
-      }
-      session = std::make_shared<HttpSession>(std::move(socket), state_, counted);
-      state_->sessions.emplace(session.get(), session);
+    HttpServer::State::Admission admission = state_->Admit(std::move(socket), state_);
+    if (admission.evicted) {
+      spdlog::debug(
+          "http: {} connections; closing the one that has waited longest for a request header",
+          state_->options.max_connections);
+      admission.evicted->Post([](HttpSession& s) { s.CloseNow(); });
     }
-    if (counted) {
-      session->Post([](HttpSession& s) { s.Serve(); });
+    if (!admission.session) {
+      spdlog::debug("http: too many connections; closing a new one without an answer");
+    } else if (admission.serve) {
+      admission.session->Post([](HttpSession& s) { s.Serve(); });
     } else {
       spdlog::debug("http: too many connections; refusing a new one");
-      session->Post([](HttpSession& s) { s.Refuse(); });
+      admission.session->Post([](HttpSession& s) { s.Refuse(); });
     }
   }
 
@@ -692,14 +788,99 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   bool closed_ = false;  // on the strand
 };
 
-void HttpServer::State::Unregister(HttpSession* session, bool was_counted) {
+HttpServer::State::Admission HttpServer::State::Admit(tcp::socket socket,
+                                                      const std::shared_ptr<State>& self) {
+  // Made before the lock is taken: a session that is not admitted is
+  // destroyed after it is released (its destructor takes it).
+  auto session = std::make_shared<HttpSession>(std::move(socket), self);
+  Admission out;
   std::lock_guard lock(mu);
-  if (sessions.erase(session) == 0) return;
-  if (was_counted) {
-    --counted;
-  } else {
-    --rejecting;
+  if (stopped) return out;  // closes the socket
+  const std::size_t cap = options.max_connections;
+  Slot slot = Slot::kServing;
+  const bool evict = serving >= cap && !waiting_order.empty() && evicting < cap;
+  if (serving >= cap && !evict) {
+    if (refusing >= cap) return out;
+    slot = Slot::kRefusing;
   }
+  // What may throw (allocation) comes before any count changes.
+  const auto it = sessions.try_emplace(session.get()).first;
+  Entry& entry = it->second;
+  entry.session = session;
+  entry.slot = slot;
+  if (slot == Slot::kServing) {
+    // Until it has sent a whole header, a new connection is a candidate too.
+    try {
+      entry.at = waiting_order.insert(waiting_order.end(), session.get());
+    } catch (...) {
+      sessions.erase(it);
+      throw;
+    }
+    entry.waiting = true;
+  }
+  if (evict) {
+    // The new session takes over the victim's slot: `serving` stays.
+    Entry& victim = sessions.at(waiting_order.front());
+    StopWaiting(victim);
+    victim.slot = Slot::kEvicted;
+    ++evicting;
+    // Null when the victim is being destroyed: it unregisters itself.
+    out.evicted = victim.session.lock();
+  } else if (slot == Slot::kServing) {
+    ++serving;
+  } else {
+    ++refusing;
+  }
+  out.session = std::move(session);
+  out.serve = slot == Slot::kServing;
+  return out;
+}
+
+void HttpServer::State::StopWaiting(Entry& entry) {
+  if (!entry.waiting) return;
+  waiting_order.erase(entry.at);
+  entry.waiting = false;
+}
+
+void HttpServer::State::MarkWaiting(HttpSession* session) {
+  std::lock_guard lock(mu);
+  const auto it = sessions.find(session);
+  if (it == sessions.end() || it->second.slot != Slot::kServing) return;
+  Entry& entry = it->second;
+  if (entry.waiting) {
+    waiting_order.splice(waiting_order.end(), waiting_order, entry.at);
+  } else {
+    entry.at = waiting_order.insert(waiting_order.end(), session);
+    entry.waiting = true;
+  }
+}
+
+bool HttpServer::State::MarkBusy(HttpSession* session) {
+  std::lock_guard lock(mu);
+  const auto it = sessions.find(session);
+  if (it == sessions.end()) return false;  // closed (Stop()); nothing to handle
+  if (it->second.slot == Slot::kEvicted) return false;
+  StopWaiting(it->second);
+  return true;
+}
+
+void HttpServer::State::Unregister(HttpSession* session) {
+  std::lock_guard lock(mu);
+  const auto it = sessions.find(session);
+  if (it == sessions.end()) return;
+  StopWaiting(it->second);
+  switch (it->second.slot) {
+    case Slot::kServing:
+      --serving;
+      break;
+    case Slot::kRefusing:
+      --refusing;
+      break;
+    case Slot::kEvicted:
+      --evicting;
+      break;
+  }
+  sessions.erase(it);
 }
 
 HttpServer::HttpServer(net::io_context& io, HttpOptions options, NodeApi& api)
@@ -708,6 +889,8 @@ HttpServer::HttpServer(net::io_context& io, HttpOptions options, NodeApi& api)
 HttpServer::~HttpServer() { Stop(); }
 
 std::size_t HttpServer::connections() const { return state_->Connections(); }
+
+std::size_t HttpServer::waiting_connections() const { return state_->Waiting(); }
 
 Status HttpServer::Start() {
   const HttpOptions& o = state_->options;
@@ -749,7 +932,7 @@ void HttpServer::Stop() {
     state_->stopped = true;
     listener = std::move(state_->listener);
     sessions.reserve(state_->sessions.size());
-    for (const auto& entry : state_->sessions) sessions.push_back(entry.second);
+    for (const auto& entry : state_->sessions) sessions.push_back(entry.second.session);
   }
   if (listener) listener->Close();
   for (const auto& weak : sessions) {

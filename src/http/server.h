@@ -61,7 +61,14 @@ struct HttpOptions {
   // before closing, so that the client reads the response rather than a
   // TCP reset.
   std::chrono::milliseconds linger_timeout = kDefaultLingerTimeout;
-  // Connections served at once. One more is answered 503 and closed.
+  // Connections served at once. When all are taken, a new connection takes
+  // the slot of the one that has waited longest for a request header (it
+  // has not sent a whole header yet, is idle between keep-alive requests or
+  // lingers after its last answer), which is closed without an answer; a
+  // connection that has sent a whole header is never closed for this. When
+  // every slot is held by such connections, the new one is answered 503 and
+  // closed. So slowloris connections cannot lock out a client that sends its
+  // header at once.
   std::size_t max_connections = kDefaultMaxConnections;
   // GET /blocks reads and sends this many blocks per chunk.
   std::size_t stream_batch_size = kDefaultStreamBatchSize;
@@ -89,8 +96,14 @@ class HttpServer {
   std::uint16_t port() const { return port_.load(); }
 
   // Connections holding a slot now (not counting the ones being refused
-  // with 503). Thread-safe.
+  // with 503, nor evicted ones being closed); at most max_connections.
+  // Thread-safe.
   std::size_t connections() const;
+
+  // Of connections(), those that would be closed to make room for a new one
+  // at the cap: waiting for a request header, idle between requests, or
+  // lingering after the last answer. Thread-safe.
+  std::size_t waiting_connections() const;
 
   // Stops accepting and closes every open connection, including ones whose
   // POST /mine still waits (their callbacks are then ignored). Returns at

@@ -2,15 +2,20 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -29,6 +34,21 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+namespace {
+
+// Runs one asynchronous operation of `stream` to its end. Its timeout (set
+// with expires_after) applies, which it would not to a synchronous one.
+template <typename Start>
+void RunWithTimeout(net::io_context& io, Start start, const char* what) {
+  beast::error_code result = net::error::would_block;
+  start([&](beast::error_code ec, std::size_t = 0) { result = ec; });
+  io.restart();
+  io.run();
+  if (result) throw beast::system_error(result, what);
+}
+
+}  // namespace
+
 HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
                          const std::string& body, const std::string& content_type,
                          std::chrono::seconds timeout,
@@ -36,7 +56,13 @@ HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const st
   net::io_context io;
   beast::tcp_stream stream(io);
   stream.expires_after(timeout);
-  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  RunWithTimeout(
+      io,
+      [&](auto handler) {
+        stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                             [handler](beast::error_code ec) { handler(ec); });
+      },
+      "connect");
   beast::http::request<beast::http::string_body> req(beast::http::string_to_verb(method), target,
                                                      11);
   req.set(beast::http::field::host, "127.0.0.1");
@@ -48,12 +74,14 @@ HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const st
     req.prepare_payload();
   }
   stream.expires_after(timeout);
-  beast::http::write(stream, req);
+  RunWithTimeout(
+      io, [&](auto handler) { beast::http::async_write(stream, req, handler); }, "write");
   beast::flat_buffer buffer;
   beast::http::response_parser<beast::http::string_body> parser;
   parser.body_limit(1ull << 32);
   stream.expires_after(timeout);
-  beast::http::read(stream, buffer, parser);
+  RunWithTimeout(
+      io, [&](auto handler) { beast::http::async_read(stream, buffer, parser, handler); }, "read");
   HttpResponse out;
   out.status = static_cast<int>(parser.get().result_int());
   out.body = parser.get().body();
@@ -193,6 +221,114 @@ std::string NodeProcess::Log() const {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+RawConnection::RawConnection(std::uint16_t port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd_);
+    fd_ = -1;
+    throw std::runtime_error("connect to port " + std::to_string(port) + ": " + why);
+  }
+  const int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+RawConnection::~RawConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawConnection::Send(const std::string& bytes) {
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool RawConnection::Receive(std::chrono::milliseconds limit) {
+  if (closed_) return false;
+  pollfd p{fd_, POLLIN, 0};
+  int ready;
+  do {
+    ready = ::poll(&p, 1, static_cast<int>(limit.count()));
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) return false;
+  char chunk[65536];
+  const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+  if (n <= 0) {
+    closed_ = true;
+    return false;
+  }
+  buffer_.append(chunk, static_cast<std::size_t>(n));
+  return true;
+}
+
+std::optional<HttpResponse> RawConnection::Read(std::chrono::milliseconds limit, bool head) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  beast::http::response_parser<beast::http::string_body> parser;
+  parser.body_limit(1ull << 32);
+  parser.skip(head);
+  std::size_t used_total = 0;
+  for (;;) {
+    beast::error_code ec;
+    if (used_total < buffer_.size()) {
+      const std::size_t used =
+          parser.put(net::buffer(buffer_.data() + used_total, buffer_.size() - used_total), ec);
+      used_total += used;
+      if (ec && ec != beast::http::error::need_more) return std::nullopt;
+      if (!ec && used > 0 && !parser.is_done()) continue;  // parse the rest
+    }
+    if (parser.is_done()) break;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0 || !Receive(left)) {
+      if (!closed_ || !parser.is_header_done()) return std::nullopt;
+      parser.put_eof(ec);  // a body that ends with the connection
+      if (ec || !parser.is_done()) return std::nullopt;
+      break;
+    }
+  }
+  buffer_.erase(0, used_total);
+  HttpResponse out;
+  out.status = static_cast<int>(parser.get().result_int());
+  out.body = parser.get().body();
+  for (const auto& field : parser.get()) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(field.value());
+  }
+  return out;
+}
+
+void RawConnection::ShutdownSend() { ::shutdown(fd_, SHUT_WR); }
+
+void RawConnection::Reset() {
+  if (fd_ < 0) return;
+  const linger abort{1, 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+  ::close(fd_);
+  fd_ = -1;
+  closed_ = true;
+}
+
+bool RawConnection::WaitClosed(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    buffer_.clear();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (!Receive(std::max(left, std::chrono::milliseconds(0)))) return closed_;
+  }
 }
 
 Block ParseBlock(const std::string& json) {

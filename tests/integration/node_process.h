@@ -26,7 +26,8 @@ struct HttpResponse {
 };
 
 // One HTTP/1.1 request on a fresh connection (Connection: close). Throws
-// std::runtime_error when the connection fails or times out.
+// std::runtime_error when the connection fails, or when connecting, sending
+// or reading the answer takes longer than `timeout`.
 HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
                          const std::string& body = "",
                          const std::string& content_type = "application/json",
@@ -98,6 +99,44 @@ class NodeProcess {
   std::filesystem::path log_;
   std::uint16_t http_port_ = 0;
   std::uint16_t p2p_port_ = 0;
+};
+
+// A raw TCP connection to 127.0.0.1:`port`, for what HttpRequest cannot
+// send: malformed, partial, stalled or pipelined requests. Blocking, with a
+// time limit on every wait; not thread-safe.
+class RawConnection {
+ public:
+  // Connects; throws std::runtime_error when that fails.
+  explicit RawConnection(std::uint16_t port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  // Sends all of `bytes`; false when the connection is broken.
+  bool Send(const std::string& bytes);
+  // Reads one response (an interim 100 Continue counts as one); nullopt when
+  // the connection ends, or `limit` passes, before a whole response. `head`:
+  // the answer to a HEAD request, which has no body whatever its header says.
+  std::optional<HttpResponse> Read(std::chrono::milliseconds limit = std::chrono::seconds(30),
+                                   bool head = false);
+  // Discards input until the server closes the connection (end of stream or
+  // reset): true when it does within `limit`.
+  bool WaitClosed(std::chrono::milliseconds limit = std::chrono::seconds(30));
+  // Whether the server has closed the connection, looking without waiting.
+  bool ClosedByServer() { return WaitClosed(std::chrono::milliseconds(0)); }
+  // Stops sending (the server reads end of stream); reading goes on.
+  void ShutdownSend();
+  // Closes at once with a TCP reset rather than a FIN.
+  void Reset();
+
+ private:
+  // Appends what arrives within `limit` to buffer_: false on end of stream,
+  // reset or timeout (see closed_).
+  bool Receive(std::chrono::milliseconds limit);
+
+  int fd_ = -1;
+  std::string buffer_;   // received, not yet consumed
+  bool closed_ = false;  // end of stream or reset seen
 };
 
 // Parses a JSON array of blocks (GET /blocks) and checks it against the

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -78,10 +79,12 @@ class Client {
     return Run([&](auto handler) { net::async_write(stream_, net::buffer(raw), handler); });
   }
 
-  // Reads one response (an interim 100 Continue counts as one).
-  error_code Read(ClientResponse& out) {
+  // Reads one response (an interim 100 Continue counts as one); `head`: the
+  // response to a HEAD request, which has no body whatever its header says.
+  error_code Read(ClientResponse& out, bool head = false) {
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(std::size_t{512} * 1024 * 1024);
+    parser.skip(head);
     const error_code ec =
         Run([&](auto handler) { bhttp::async_read(stream_, buffer_, parser, handler); });
     header_done_ = parser.is_header_done();
@@ -350,15 +353,32 @@ TEST_F(HttpServerTest, ClientThatDoesNotReadIsCutOffByWriteTimeout) {
   EXPECT_TRUE(slow.Read(res));
 }
 
-TEST_F(HttpServerTest, ConnectionCapAnswers503) {
+// --- The connection cap ---------------------------------------------------------
+
+const std::string kPartialHeader = "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+const std::string kMineRequest =
+    "POST /mine HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n"
+    "{\"data\":1}";
+
+TEST_F(HttpServerTest, ConnectionCapAnswers503WhenEverySlotHasARequest) {
   HttpOptions options;
   options.max_connections = 2;
   StartServer(options);
-  Client first(port());
-  Client second(port());
-  EXPECT_EQ(first.Get("/status").result(), bhttp::status::ok);
-  EXPECT_EQ(second.Get("/status").result(), bhttp::status::ok);
+  // One waits for the miner, one for the rest of its body: both have sent a
+  // whole header, so neither may be closed to make room.
+  Client mining(port());
+  ASSERT_FALSE(mining.Write(kMineRequest));
+  ASSERT_TRUE(api_.WaitForMines(1));
+  Client body(port());
+  ASSERT_FALSE(
+      body.Write("POST /mine HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 10\r\n"
+                 "Expect: 100-continue\r\n\r\n"));
+  ClientResponse interim;  // sent once the server has the whole header
+  ASSERT_FALSE(body.Read(interim));
+  EXPECT_EQ(interim.result(), bhttp::status::continue_);
+  ASSERT_FALSE(body.Write("{\"da"));
   EXPECT_EQ(server_->connections(), 2u);
+  EXPECT_EQ(server_->waiting_connections(), 0u);
 
   Client third(port());
   ASSERT_TRUE(third.connected());
@@ -368,13 +388,145 @@ TEST_F(HttpServerTest, ConnectionCapAnswers503) {
   EXPECT_EQ(ErrorOf(refused), "too many connections");
   EXPECT_FALSE(refused.keep_alive());
   EXPECT_TRUE(third.WaitClosed());
+  EXPECT_EQ(server_->connections(), 2u);
+
+  // Both requests are still served in full.
+  ASSERT_FALSE(body.Write("ta\":2}"));
+  ASSERT_TRUE(api_.WaitForMines(2));
+  auto mines = api_.TakeMines();
+  ASSERT_EQ(mines.size(), 2u);
+  std::thread([&] {
+    for (auto& m : mines) m.done(FakeBlock(3, m.data));
+  }).join();
+  ClientResponse mined;
+  ASSERT_FALSE(mining.Read(mined));
+  EXPECT_EQ(mined.result(), bhttp::status::created);
+  ASSERT_FALSE(body.Read(mined));
+  EXPECT_EQ(mined.result(), bhttp::status::created);
 
   // A slot frees when a client leaves.
-  first.Close();
+  mining.Close();
   ASSERT_TRUE(Eventually([&] { return server_->connections() == 1; }));
   Client fourth(port());
   EXPECT_EQ(fourth.Get("/status").result(), bhttp::status::ok);
-  EXPECT_EQ(second.Get("/status").result(), bhttp::status::ok);
+  EXPECT_EQ(body.Get("/status").result(), bhttp::status::ok);
+}
+
+TEST_F(HttpServerTest, CapClosesTheOldestConnectionStillSendingItsHeader) {
+  HttpOptions options;
+  options.max_connections = 2;
+  StartServer(options);
+  Client oldest(port());
+  ASSERT_FALSE(oldest.Write(kPartialHeader));
+  ASSERT_TRUE(Eventually([&] { return server_->connections() == 1; }));
+  Client newer(port());
+  ASSERT_FALSE(newer.Write(kPartialHeader));
+  ASSERT_TRUE(Eventually([&] { return server_->connections() == 2; }));
+  EXPECT_EQ(server_->waiting_connections(), 2u);
+
+  // The cap is reached, yet a client that sends its header is served...
+  Client client(port());
+  EXPECT_EQ(client.Get("/status").result(), bhttp::status::ok);
+  // ... in the slot of the oldest, which is closed without an answer.
+  ClientResponse none;
+  EXPECT_TRUE(oldest.Read(none));
+  EXPECT_FALSE(oldest.header_done());
+  EXPECT_TRUE(oldest.WaitClosed());
+  EXPECT_EQ(server_->connections(), 2u);
+  // The newer one keeps its slot and is answered once its header is whole.
+  ASSERT_FALSE(newer.Write("\r\n"));
+  ClientResponse res;
+  ASSERT_FALSE(newer.Read(res));
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+}
+
+TEST_F(HttpServerTest, CapClosesWhatWaitedLongestForAHeader) {
+  HttpOptions options;
+  options.max_connections = 2;
+  StartServer(options);
+  // A keep-alive client opened first, then a staller; the keep-alive client
+  // then makes a request, so the staller has waited longer since.
+  Client kept(port());
+  EXPECT_EQ(kept.Get("/status").result(), bhttp::status::ok);
+  Client staller(port());
+  ASSERT_FALSE(staller.Write(kPartialHeader));
+  ASSERT_TRUE(Eventually([&] { return server_->connections() == 2; }));
+  EXPECT_EQ(kept.Get("/blocks/0").result(), bhttp::status::ok);
+  // Once the answer is written, `kept` waits for its next header again.
+  ASSERT_TRUE(Eventually([&] { return server_->waiting_connections() == 2; }));
+
+  Client client(port());
+  EXPECT_EQ(client.Get("/status").result(), bhttp::status::ok);
+  EXPECT_TRUE(staller.WaitClosed());
+  ASSERT_TRUE(Eventually([&] { return server_->waiting_connections() == 2; }));
+  // An idle keep-alive connection is a candidate too: `kept` now has waited
+  // longest (`client` made its request after it).
+  Client another(port());
+  EXPECT_EQ(another.Get("/status").result(), bhttp::status::ok);
+  EXPECT_TRUE(kept.WaitClosed());
+  EXPECT_EQ(client.Get("/status").result(), bhttp::status::ok);
+  EXPECT_LE(server_->connections(), 2u);
+}
+
+TEST_F(HttpServerTest, CapClosesALingeringConnection) {
+  HttpOptions options;
+  options.max_connections = 1;
+  options.linger_timeout = kClientTimeout * 2;  // only the cap can close it
+  StartServer(options);
+  Client done(port());
+  const ClientResponse last = done.Request(bhttp::verb::get, "/status", "", "", false);
+  EXPECT_EQ(last.result(), bhttp::status::ok);
+  EXPECT_FALSE(last.keep_alive());
+  // `done` has its answer but does not close; the server lingers.
+  ASSERT_TRUE(Eventually([&] { return server_->waiting_connections() == 1; }));
+  Client client(port());
+  EXPECT_EQ(client.Get("/status").result(), bhttp::status::ok);
+  EXPECT_EQ(server_->connections(), 1u);
+}
+
+TEST_F(HttpServerTest, FloodOfStallersCannotLockOutAClient) {
+  constexpr std::size_t kCap = 64;
+  HttpOptions options;
+  options.max_connections = kCap;
+  StartServer(options);
+  // An attacker keeps opening stalling connections, far beyond the cap, and
+  // keeps them open. A client is closed only if kCap newer connections
+  // arrive before its header is parsed; the attacker is paced (about 4,000
+  // connections a second at most) so that this test's own threads, which
+  // share the CPU with the server, cannot delay the client's header that
+  // long.
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> opened{0};
+  std::atomic<std::size_t> most{0};
+  std::thread attacker([&] {
+    std::vector<std::unique_ptr<Client>> stallers;
+    while (!stop && stallers.size() < 3000) {
+      stallers.push_back(std::make_unique<Client>(port()));
+      if (stallers.back()->connected() && !stallers.back()->Write(kPartialHeader)) ++opened;
+      most = std::max(most.load(), server_->connections());
+      std::this_thread::sleep_for(250us);
+    }
+  });
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      thread.join();
+    }
+  } joiner{stop, attacker};
+
+  ASSERT_TRUE(Eventually([&] { return opened >= 2 * kCap; }));
+  const std::size_t before = opened;
+  for (int i = 0; i < 20; ++i) {
+    Client client(port());
+    const ClientResponse res = client.Get("/status");
+    EXPECT_EQ(res.result(), bhttp::status::ok) << i << ": " << res.body();
+    most = std::max(most.load(), server_->connections());
+  }
+  EXPECT_GT(opened.load(), before);  // the flood went on meanwhile
+  EXPECT_LE(most.load(), kCap);
+  EXPECT_LE(server_->connections(), kCap);
 }
 
 TEST_F(HttpServerTest, StopClosesOpenConnections) {
@@ -509,6 +661,45 @@ TEST_F(HttpServerTest, MalformedRequestIs400) {
   }
 }
 
+TEST_F(HttpServerTest, TransferCodingOtherThanChunkedIsRefusedAndCloses) {
+  StartServer();
+  // Without a final "chunked" the body has no known end: what follows must
+  // not be taken for the next request (RFC 9112 section 6.3).
+  Client smuggler(port());
+  ASSERT_FALSE(smuggler.Write(
+      "POST /peers HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n"
+      "POST /peers HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 29\r\n\r\n"
+      "{\"url\":\"ws://localhost:5001\"}"));
+  ClientResponse res;
+  ASSERT_FALSE(smuggler.Read(res));
+  EXPECT_EQ(res.result(), bhttp::status::bad_request);
+  EXPECT_NE(ErrorOf(res).find("Transfer-Encoding must end with chunked"), std::string::npos)
+      << res.body();
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(smuggler.WaitClosed());
+  EXPECT_TRUE(api_.added_peers().empty());
+
+  // A coding before chunked is not decoded: 501.
+  Client gzip(port());
+  ASSERT_FALSE(gzip.Write(
+      "POST /mine HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, "
+      "chunked\r\n\r\n1\r\n{\r\n0\r\n\r\n"));
+  ASSERT_FALSE(gzip.Read(res));
+  EXPECT_EQ(res.result(), bhttp::status::not_implemented);
+  EXPECT_NE(ErrorOf(res).find("only the chunked transfer coding"), std::string::npos);
+  EXPECT_TRUE(gzip.WaitClosed());
+
+  // Plain chunked is fine.
+  Client chunked(port());
+  ASSERT_FALSE(chunked.Write(
+      "POST /peers HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: Chunked\r\n\r\n"
+      "1d\r\n{\"url\":\"ws://localhost:5001\"}\r\n0\r\n\r\n"));
+  ASSERT_FALSE(chunked.Read(res));
+  EXPECT_EQ(res.result(), bhttp::status::accepted) << res.body();
+  EXPECT_TRUE(res.keep_alive());
+  EXPECT_EQ(api_.added_peers(), std::vector<std::string>{"ws://localhost:5001"});
+}
+
 TEST_F(HttpServerTest, ErrorStatusesOverTheWire) {
   StartServer();
   Client client(port());
@@ -535,6 +726,23 @@ TEST_F(HttpServerTest, ErrorStatusesOverTheWire) {
   EXPECT_EQ(client.Get("/status").result(), bhttp::status::ok);
 }
 
+TEST_F(HttpServerTest, HeadGetsTheHeaderOnly) {
+  StartServer();
+  Client client(port());
+  ASSERT_FALSE(
+      client.Write("HEAD /status HTTP/1.1\r\nHost: x\r\n\r\nGET /blocks/0 HTTP/1.1\r\n\r\n"));
+  ClientResponse head;
+  ASSERT_FALSE(client.Read(head, true));
+  EXPECT_EQ(head.result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ(head[bhttp::field::allow], "GET");
+  EXPECT_NE(head[bhttp::field::content_length], "0");  // what the body would be
+  // No body was sent: the next bytes are the next response.
+  ClientResponse next;
+  ASSERT_FALSE(client.Read(next));
+  EXPECT_EQ(next.result(), bhttp::status::ok);
+  EXPECT_EQ(next.body(), BlockToJson(api_.chain_[0]));
+}
+
 TEST_F(HttpServerTest, DeeplyNestedBodyIs400) {
   StartServer();
   Client client(port());
@@ -544,6 +752,32 @@ TEST_F(HttpServerTest, DeeplyNestedBodyIs400) {
   EXPECT_NE(ErrorOf(res).find("nesting"), std::string::npos) << res.body();
   EXPECT_EQ(client.Get("/status").result(), bhttp::status::ok);
   EXPECT_TRUE(api_.TakeMines().empty());
+}
+
+TEST_F(HttpServerTest, DataTooLargeForABlockIs413) {
+  api_.status_.params.max_block_bytes = 200;  // 104 bytes of data after the header
+  StartServer();
+  Client client(port());
+  const ClientResponse res =
+      client.Request(bhttp::verb::post, "/mine", "{\"data\":\"" + std::string(103, 'x') + "\"}");
+  EXPECT_EQ(res.result(), bhttp::status::payload_too_large);
+  EXPECT_NE(ErrorOf(res).find("\"data\" is 105 bytes"), std::string::npos) << res.body();
+  EXPECT_NE(ErrorOf(res).find("at most 104"), std::string::npos) << res.body();
+  EXPECT_TRUE(api_.TakeMines().empty());  // never reaches the miner
+
+  // One byte less fits; the connection is still open.
+  ASSERT_FALSE(
+      client.Write("POST /mine HTTP/1.1\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 113\r\n\r\n{\"data\":\"" +
+                   std::string(102, 'x') + "\"}"));
+  ASSERT_TRUE(api_.WaitForMines(1));
+  auto mines = api_.TakeMines();
+  ASSERT_EQ(mines.size(), 1u);
+  EXPECT_EQ(mines[0].data.size(), 104u);
+  std::thread([&] { mines[0].done(FakeBlock(3, mines[0].data)); }).join();
+  ClientResponse mined;
+  ASSERT_FALSE(client.Read(mined));
+  EXPECT_EQ(mined.result(), bhttp::status::created);
 }
 
 TEST_F(HttpServerTest, NodeExceptionIs500AndTheConnectionSurvives) {
