@@ -2,8 +2,12 @@
 # installs missing Debian packages; it is quick when nothing is missing).
 JOBS ?= 2
 POWCHAIN := build/release/powchain
+# make fuzz: how long each target runs, which targets, extra libFuzzer flags.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= fuzz_block fuzz_p2p_decode fuzz_p2p_dispatch fuzz_http fuzz_canonical_json fuzz_hex
+FUZZ_ARGS ?=
 
-.PHONY: all setup build test run bench debug format tidy clean
+.PHONY: all setup build test run bench debug fuzz format tidy clean
 
 all: build
 
@@ -20,6 +24,13 @@ test: setup
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan
 
+# Every libFuzzer target (clang, ASan + UBSan) for FUZZ_SECONDS each, on a
+# copy of its seed corpus under build/fuzz/corpus; fails if any target does.
+fuzz: setup
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	./scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS) -- $(FUZZ_ARGS)
+
 debug: setup
 	cmake --preset debug
 	cmake --build --preset debug -j $(JOBS)
@@ -35,7 +46,7 @@ bench: build
 	$(POWCHAIN) bench
 
 format:
-	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i --style=file
+	find src tests bench fuzz -name '*.h' -o -name '*.cpp' | xargs clang-format -i --style=file
 
 tidy: debug
 	find src -name '*.cpp' | xargs clang-tidy -p build/debug --quiet

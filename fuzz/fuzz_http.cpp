@@ -1,0 +1,203 @@
+// HTTP requests from outside, routed by http::Router over a small stateless
+// NodeApi, plus ParseBlocksQuery on the raw input.
+//
+// Input, one field per line: method, target (path and query), Content-Type,
+// Authorization, then the body (the rest, newlines included). Missing lines
+// are empty; an empty Content-Type or Authorization line sets no header.
+// Each request goes to a router without a write token and to one with the
+// token "fuzz-token" (so "Bearer fuzz-token" passes).
+//
+// Properties: routing throws nothing; every response body is JSON with
+// Content-Type application/json; a /blocks answer streams (BlockStream) to a
+// JSON array or stops with an error; the data of a /mine answer is canonical
+// JSON; a query that ParseBlocksQuery accepts reads the same when written
+// back in its plain form.
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "fuzz_check.h"
+#include "http/node_api.h"
+#include "http/routes.h"
+#include "primitives/canonical_json.h"
+#include "primitives/json.h"
+
+namespace powchain::fuzz {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+// Header values and the target are cut to this (Beast refuses fields over
+// 64 KiB, which its parser never hands on).
+constexpr std::size_t kMaxFieldBytes = 4096;
+constexpr std::size_t kStreamBatch = 2;
+
+Block FakeBlock(std::uint64_t height) {
+  Block b;
+  b.header.height = height;
+  b.header.timestamp = 1735689600000 + height;
+  b.header.difficulty = 8;
+  b.header.nonce = height * 7;
+  b.hash[0] = static_cast<std::uint8_t>(height + 1);
+  b.hash[31] = 0xAB;
+  b.header.last_hash[0] = static_cast<std::uint8_t>(height);
+  b.data = "{\"n\":" + std::to_string(height) + "}";
+  return b;
+}
+
+// A chain of four made-up blocks, two peers and a fixed status. Holds no
+// state that grows: AddPeer accepts every address but one port, Mine answers
+// at once.
+class FixedNodeApi final : public http::NodeApi {
+ public:
+  FixedNodeApi() {
+    for (std::uint64_t h = 0; h < 4; ++h) chain_.push_back(FakeBlock(h));
+    status_.params = Params::Regtest();
+    status_.genesis = chain_.front().hash;
+    status_.height = chain_.back().header.height;
+    status_.tip = chain_.back().hash;
+    status_.difficulty = 8;
+    status_.work = 1234;
+    status_.peers = 2;
+    status_.mining.hash_rate = 1e300;  // rounded and capped in the answer
+    status_.agent = "powchain/\xff";   // not UTF-8: repaired in the answer
+    peers_.push_back({"ws://127.0.0.1:5002", "outbound", 3, "powchain/0.1.0", 1, "connected"});
+    peers_.push_back({"ws://[::1]:5003", "inbound", 0, "\xc3(", 0, "handshaking"});
+  }
+
+  http::NodeStatus Status() override { return status_; }
+  std::pair<Hash32, std::uint64_t> ActiveTip() override {
+    return {chain_.back().hash, chain_.back().header.height};
+  }
+  Result<std::vector<Block>> BlocksInChain(const Hash32&, std::uint64_t from,
+                                           std::size_t limit) override {
+    std::vector<Block> out;
+    for (std::uint64_t h = from; h < chain_.size() && out.size() < limit; ++h) {
+      out.push_back(chain_[h]);
+    }
+    return out;
+  }
+  Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) override {
+    if (height >= chain_.size()) return std::optional<Block>();
+    return std::optional<Block>(chain_[height]);
+  }
+  Result<std::optional<Block>> BlockByHash(const Hash32& hash) override {
+    for (const Block& b : chain_) {
+      if (b.hash == hash) return std::optional<Block>(b);
+    }
+    if (hash[0] == 0xEE) return Error{"disk on fire"};
+    return std::optional<Block>();
+  }
+  void Mine(std::string, MineCallback done) override { done(Error{"not mining in a fuzz run"}); }
+  std::vector<http::PeerInfo> Peers() override { return peers_; }
+  powchain::Status AddPeer(const std::string& url) override {
+    if (url.ends_with(":1")) return Error{"refused: port 1"};
+    return {};
+  }
+
+ private:
+  std::vector<Block> chain_;
+  http::NodeStatus status_;
+  std::vector<http::PeerInfo> peers_;
+};
+
+void CheckJsonResponse(const http::Response& res) {
+  FUZZ_CHECK(res[bhttp::field::content_type] == "application/json");
+  FUZZ_CHECK(ParseJson(res.body()).ok());
+}
+
+std::string_view NextLine(std::string_view& rest) {
+  const auto newline = rest.find('\n');
+  const std::string_view line = rest.substr(0, newline);
+  rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
+  return line.substr(0, kMaxFieldBytes);
+}
+
+http::Request MakeRequest(std::string_view input) {
+  std::string_view rest = input;
+  const std::string_view method = NextLine(rest);
+  const std::string_view target = NextLine(rest);
+  const std::string_view content_type = NextLine(rest);
+  const std::string_view authorization = NextLine(rest);
+  http::Request req;
+  req.version(11);
+  req.method_string(method);
+  req.target(target);
+  if (!content_type.empty()) req.set(bhttp::field::content_type, content_type);
+  if (!authorization.empty()) req.set(bhttp::field::authorization, authorization);
+  req.body() = std::string(rest);
+  req.prepare_payload();
+  return req;
+}
+
+void CheckRoute(const http::Router& router, FixedNodeApi& api, const http::Request& req) {
+  http::RouteResult result = router.Route(req);
+  if (const auto* res = std::get_if<http::Response>(&result)) {
+    CheckJsonResponse(*res);
+  } else if (const auto* query = std::get_if<http::BlocksQuery>(&result)) {
+    const std::string_view target = req.target();
+    const auto question = target.find('?');
+    const auto again = http::ParseBlocksQuery(
+        question == std::string_view::npos ? std::string_view() : target.substr(question + 1));
+    FUZZ_CHECK(again.ok() && *again == *query);
+    http::BlockStream stream(api, *query, kStreamBatch);
+    std::string array;
+    bool failed = false;
+    while (!stream.done()) {
+      Result<std::string> piece = stream.Next();
+      if (!piece) {
+        failed = true;
+        break;
+      }
+      FUZZ_CHECK(!piece->empty());
+      array += *piece;
+    }
+    if (!failed) {
+      const Result<JsonValue> parsed = ParseJson(array);
+      FUZZ_CHECK(parsed.ok() && parsed->is_array());
+      FUZZ_CHECK(parsed->items().size() == stream.count());
+    }
+  } else {
+    const auto& mine = std::get<http::MineRequest>(result);
+    const Result<std::string> canonical = CanonicalizeJsonText(mine.canonical_data);
+    FUZZ_CHECK(canonical.ok() && *canonical == mine.canonical_data);
+    CheckJsonResponse(http::MinedResponse(MakeBlock(BlockHeader{}, mine.canonical_data)));
+    CheckJsonResponse(http::MinedResponse(Error{"queue full: \xff"}));
+  }
+}
+
+}  // namespace
+}  // namespace powchain::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace powchain;
+  using namespace powchain::fuzz;
+  static FixedNodeApi api;
+  static const http::Router open_router(api, http::RouterOptions{});
+  static const http::Router token_router(api, [] {
+    http::RouterOptions options;
+    options.write_token = "fuzz-token";
+    return options;
+  }());
+
+  const std::string_view input = AsText(data, size);
+  const http::Request req = MakeRequest(input);
+  CheckRoute(open_router, api, req);
+  CheckRoute(token_router, api, req);
+
+  const Result<http::BlocksQuery> query = http::ParseBlocksQuery(input);
+  if (query) {
+    std::string plain = "from=" + std::to_string(query->from);
+    if (query->limit) plain += "&limit=" + std::to_string(*query->limit);
+    const Result<http::BlocksQuery> again = http::ParseBlocksQuery(plain);
+    FUZZ_CHECK(again.ok() && *again == *query);
+  }
+  return 0;
+}
