@@ -47,6 +47,19 @@ void RunWithTimeout(net::io_context& io, Start start, const char* what) {
   if (result) throw beast::system_error(result, what);
 }
 
+// Status, body and header fields (names in lower case) of a parsed response.
+HttpResponse ToResponse(const beast::http::response<beast::http::string_body>& response) {
+  HttpResponse out;
+  out.status = static_cast<int>(response.result_int());
+  out.body = response.body();
+  for (const auto& field : response) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(field.value());
+  }
+  return out;
+}
+
 }  // namespace
 
 HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const std::string& target,
@@ -82,14 +95,7 @@ HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const st
   stream.expires_after(timeout);
   RunWithTimeout(
       io, [&](auto handler) { beast::http::async_read(stream, buffer, parser, handler); }, "read");
-  HttpResponse out;
-  out.status = static_cast<int>(parser.get().result_int());
-  out.body = parser.get().body();
-  for (const auto& field : parser.get()) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(field.value());
-  }
+  HttpResponse out = ToResponse(parser.get());
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   return out;
@@ -299,15 +305,7 @@ std::optional<HttpResponse> RawConnection::Read(std::chrono::milliseconds limit,
     }
   }
   buffer_.erase(0, used_total);
-  HttpResponse out;
-  out.status = static_cast<int>(parser.get().result_int());
-  out.body = parser.get().body();
-  for (const auto& field : parser.get()) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(field.value());
-  }
-  return out;
+  return ToResponse(parser.get());
 }
 
 void RawConnection::ShutdownSend() { ::shutdown(fd_, SHUT_WR); }
