@@ -172,8 +172,11 @@ void Miner::WorkerLoop(unsigned index) {
 void Miner::HandleFound(const std::shared_ptr<Job>& job, Block block) {
   {
     std::lock_guard lock(mutex_);
-    if (job_ != job) return;  // superseded while the last attempts ran
-    job->cancel = true;       // the other workers stop on this job
+    // Superseded while the last attempts ran, or another worker's hit in
+    // the same job came first: that one is the job's block.
+    if (job_ != job || job->claimed) return;
+    job->claimed = true;
+    job->cancel = true;  // the other workers stop on this job
     if (job->request_id != 0) found_[block.hash] = Found{job->request_id, block};
   }
   const AcceptResult r = chain_.AcceptBlock(block, clock_.NowMs(), BlockOrigin::kMined);

@@ -108,6 +108,9 @@ class Miner final : public ChainObserver {
     std::atomic<bool> cancel{false};
     std::chrono::steady_clock::time_point created;
     std::atomic<unsigned> started{0};
+    // A worker found a block for this job (guarded by mutex_): one job
+    // yields at most one block, whatever the other workers find meanwhile.
+    bool claimed = false;
   };
   struct Found {
     std::uint64_t request_id;

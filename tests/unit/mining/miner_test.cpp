@@ -120,6 +120,24 @@ TEST_F(MinerTest, MinesContinuouslyOnItsOwnTip) {
   EXPECT_GT(stats.attempts, 0u);
 }
 
+// Many workers on one job: at the floor difficulty several find a block in
+// the same job, but the job yields one; no sibling of the miner's own blocks
+// is ever stored.
+TEST_F(MinerTest, OneJobYieldsAtMostOneBlock) {
+  SteppingClock clock(params_.genesis_timestamp, params_.mine_rate_ms);
+  MinerOptions options;
+  options.threads = 16;
+  options.continuous = true;
+  options.check_interval = 1;  // every hit is handed in at once
+  Miner miner(params_, chain_, clock, options);
+  miner.Start();
+  ASSERT_TRUE(WaitFor([&] { return chain_.Tip().height() >= 300; }));
+  miner.Stop();
+  EXPECT_EQ(chain_.BlockCount(), chain_.Tip().height() + 1) << "siblings were stored";
+  EXPECT_EQ(store_.BlockCount(), chain_.BlockCount());
+  ActiveChainChecked();
+}
+
 TEST_F(MinerTest, IdleWithoutRequestsUnlessContinuous) {
   SteppingClock clock(params_.genesis_timestamp, params_.mine_rate_ms);
   Miner miner(params_, chain_, clock, MinerOptions{});
