@@ -146,9 +146,10 @@ int main(int argc, char** argv) {
       ->envname("PEER_MSG_RATE")
       ->check(CLI::Range(1u, 1000000u))
       ->capture_default_str();
-  node->add_option("--peer-getblocks-rate", options.peer_getblocks_rate,
-                   "getblocks requests a second one peer may send (twice that at once)")
-      ->envname("PEER_GETBLOCKS_RATE")
+  node->add_option("--peer-request-rate,--peer-getblocks-rate", options.peer_request_rate,
+                   "getheaders, getdata and getblocks requests a second one peer may send "
+                   "(twice that at once)")
+      ->envname("PEER_REQUEST_RATE")
       ->check(CLI::Range(1u, 1000000u))
       ->capture_default_str();
   node->add_option("--log-level", options.log_level,

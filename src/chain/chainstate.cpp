@@ -9,14 +9,17 @@
 
 #include "consensus/difficulty.h"
 #include "consensus/genesis.h"
+#include "crypto/sha256.h"
 #include "util/hex.h"
 
 namespace powchain {
 namespace {
 
+constexpr std::uint64_t kNoSequence = std::numeric_limits<std::uint64_t>::max();
+
 // Fork choice (SPEC section 3): more cumulative work wins; on a tie, the
-// block that entered the tree first.
-bool IsBetter(const ChainState::Entry& a, const ChainState::Entry& b) {
+// block stored first.
+bool IsBetter(const BlockIndex& a, const BlockIndex& b) {
   if (a.chain_work != b.chain_work) return a.chain_work > b.chain_work;
   return a.sequence < b.sequence;
 }
@@ -37,18 +40,47 @@ std::vector<Hash32> MakeLocator(std::uint64_t tip_height, HashAt hash_at) {
   return out;
 }
 
+bool DataMatchesHeader(const Block& block) {
+  return Sha256(ByteSpan(reinterpret_cast<const std::uint8_t*>(block.data.data()),
+                         block.data.size())) == block.header.data_hash;
+}
+
 }  // namespace
 
+std::string_view AcceptStatusName(AcceptStatus status) {
+  switch (status) {
+    case AcceptStatus::kNewTip:
+      return "new-tip";
+    case AcceptStatus::kSideBranch:
+      return "side-branch";
+    case AcceptStatus::kPending:
+      return "pending";
+    case AcceptStatus::kDuplicate:
+      return "duplicate";
+    case AcceptStatus::kUnknownParent:
+      return "unknown-parent";
+    case AcceptStatus::kTooLittleWork:
+      return "too-little-work";
+    case AcceptStatus::kNoSpace:
+      return "no-space";
+    case AcceptStatus::kInvalid:
+      return "invalid";
+    case AcceptStatus::kStoreFailed:
+      return "store-failed";
+  }
+  return "unknown";
+}
+
 struct ChainState::Staged {
-  std::vector<Block> blocks;          // in insertion order, parents first
-  std::vector<const Entry*> entries;  // entries[i] belongs to blocks[i]
+  std::vector<Block> blocks;         // in staging order, parents first
+  std::vector<BlockIndex*> entries;  // entries[i] belongs to blocks[i]
 };
 
 ChainState::ChainState(Params params, BlockStore& store, ChainOptions options)
     : params_(std::move(params)),
       options_(options),
       store_(store),
-      orphans_(options.max_orphans, options.max_orphan_bytes) {}
+      pending_(options.max_pending, options.max_pending_bytes) {}
 
 Status ChainState::Load() {
   std::lock_guard lock(mutex_);
@@ -59,6 +91,13 @@ Status ChainState::Load() {
   if (!tip) return Error{"cannot read the chain tip: " + tip.error()};
 
   std::string load_error;
+  auto add_stored = [this](const Hash32& hash, const BlockHeader& header, BlockIndex* parent) {
+    BlockIndex* entry = InsertLocked(hash, header, parent);
+    entry->status |= BlockIndex::kHaveData;
+    entry->sequence = next_sequence_++;
+    ++stored_count_;
+    return entry;
+  };
   Status read = store_.ForEachHeader([&](const Hash32& hash, const BlockHeader& header) {
     if (!load_error.empty()) return;
     if (index_.empty()) {
@@ -67,15 +106,15 @@ Status ChainState::Load() {
                      ", expected " + HexEncode(genesis.hash) + " for " + params_.network + ")";
         return;
       }
-      InsertEntryLocked(hash, header, nullptr);
+      add_stored(hash, header, nullptr);
       return;
     }
-    const Entry* parent = FindLocked(header.last_hash);
+    BlockIndex* parent = FindLocked(header.last_hash);
     if (parent == nullptr) {
       load_error = "the store is inconsistent: block " + HexEncode(hash) + " has no parent";
       return;
     }
-    InsertEntryLocked(hash, header, parent);
+    add_stored(hash, header, parent);
   });
   if (!read) return Error{"cannot read the block index: " + read.error()};
   if (!load_error.empty()) return Error{load_error};
@@ -86,16 +125,19 @@ Status ChainState::Load() {
     batch.tip = genesis.hash;
     Status s = store_.Commit(batch);
     if (!s) return Error{"cannot store the genesis block: " + s.error()};
-    SetActiveTipLocked(InsertEntryLocked(genesis.hash, genesis.header, nullptr), nullptr);
+    const BlockIndex* g = add_stored(genesis.hash, genesis.header, nullptr);
+    SetActiveTipLocked(g, nullptr);
+    best_header_ = g;
     return {};
   }
 
   if (!tip->has_value()) return Error{"the store has blocks but no tip"};
-  const Entry* tip_entry = FindLocked(**tip);
+  const BlockIndex* tip_entry = FindLocked(**tip);
   if (tip_entry == nullptr) {
     return Error{"the store's tip " + HexEncode(**tip) + " is not among its blocks"};
   }
   SetActiveTipLocked(tip_entry, nullptr);
+  best_header_ = tip_entry;
   return RecheckTopLocked();
 }
 
@@ -105,7 +147,7 @@ Status ChainState::RecheckTopLocked() const {
   const std::uint64_t now = std::numeric_limits<std::uint64_t>::max() - params_.max_future_drift_ms;
   const std::size_t top = active_.size() - 1;
   for (std::size_t h = top; h > 0 && top - h < options_.recheck_depth; --h) {
-    const Entry& entry = *active_[h];
+    const BlockIndex& entry = *active_[h];
     auto block = store_.ReadBlock(entry.hash);
     if (!block) return Error{"cannot read block " + HexEncode(entry.hash) + ": " + block.error()};
     if (!block->has_value() || (*block)->header != entry.header) {
@@ -122,147 +164,188 @@ Status ChainState::RecheckTopLocked() const {
   return {};
 }
 
-const ChainState::Entry* ChainState::FindLocked(const Hash32& hash) const {
+BlockIndex* ChainState::FindLocked(const Hash32& hash) const {
   auto it = index_.find(hash);
   return it == index_.end() ? nullptr : *it;
 }
 
-const ChainState::Entry* ChainState::InsertEntryLocked(const Hash32& hash,
-                                                       const BlockHeader& header,
-                                                       const Entry* parent) {
+BlockIndex* ChainState::InsertLocked(const Hash32& hash, const BlockHeader& header,
+                                     BlockIndex* parent) {
   if (entry_count_ == entry_chunks_.size() * kEntriesPerChunk) {
-    entry_chunks_.push_back(std::make_unique<Entry[]>(kEntriesPerChunk));
+    entry_chunks_.push_back(std::make_unique<BlockIndex[]>(kEntriesPerChunk));
   }
-  Entry& entry = entry_chunks_[entry_count_ / kEntriesPerChunk][entry_count_ % kEntriesPerChunk];
+  BlockIndex& entry =
+      entry_chunks_[entry_count_ / kEntriesPerChunk][entry_count_ % kEntriesPerChunk];
   ++entry_count_;
   entry.hash = hash;
   entry.header = header;
   const Work own = BlockWork(std::min(header.difficulty, params_.max_difficulty));
   entry.chain_work = parent != nullptr ? AddWork(parent->chain_work, own) : own;
   entry.parent = parent;
-  entry.sequence = next_sequence_++;
+  entry.sequence = kNoSequence;
+  entry.status = BlockIndex::kHeaderOnly;
+  if (parent != nullptr && parent->failed()) entry.status |= BlockIndex::kFailed;
+  entry.BuildSkip();
   index_.insert(&entry);
+  // The best header: more work wins, a tie keeps the one seen first.
+  if (!entry.failed() && (best_header_ == nullptr || entry.chain_work > best_header_->chain_work)) {
+    best_header_ = &entry;
+  }
   return &entry;
 }
 
-void ChainState::RemoveNewestEntryLocked(const Entry* entry) {
-  assert(entry_count_ > 0 && entry == &entry_chunks_[(entry_count_ - 1) / kEntriesPerChunk]
-                                                    [(entry_count_ - 1) % kEntriesPerChunk]);
-  index_.erase(entry->hash);
-  --entry_count_;
+void ChainState::MarkFailedLocked(BlockIndex* entry) {
+  entry->status |= BlockIndex::kFailed;
+  // Entries are in insertion order, parents first: one pass marks every
+  // descendant. Rare (a block whose data breaks a rule, after a header
+  // chain with more work than ours), so a full pass is fine.
+  best_header_ = active_.back();
+  for (std::size_t i = 0; i < entry_count_; ++i) {
+    BlockIndex& e = entry_chunks_[i / kEntriesPerChunk][i % kEntriesPerChunk];
+    if (e.parent != nullptr && e.parent->failed()) e.status |= BlockIndex::kFailed;
+    if (!e.failed() && e.chain_work > best_header_->chain_work) best_header_ = &e;
+  }
 }
 
-ParentContext ChainState::ContextForLocked(const Entry& entry) const {
+ParentContext ChainState::ContextForLocked(const BlockIndex& entry) const {
   std::uint64_t window[64];
   const std::size_t cap = std::min<std::size_t>(params_.mtp_window, std::size(window));
   std::size_t n = 0;
-  for (const Entry* e = &entry; e != nullptr && n < cap; e = e->parent) {
+  for (const BlockIndex* e = &entry; e != nullptr && n < cap; e = e->parent) {
     window[n++] = e->header.timestamp;
   }
   return ParentContext{entry.header, entry.hash, MedianTimePast(std::span(window, n))};
 }
 
-ChainTip ChainState::TipOfLocked(const Entry& entry) const {
+ChainTip ChainState::TipOfLocked(const BlockIndex& entry) const {
   return ChainTip{ContextForLocked(entry), entry.chain_work};
 }
 
-AcceptResult ChainState::StageLocked(Block block, std::uint64_t now_ms, Staged& staged) {
+HeaderInfo ChainState::InfoOfLocked(const BlockIndex& entry) const {
+  return HeaderInfo{entry.hash, entry.height(), entry.chain_work, entry.has_data(), entry.failed()};
+}
+
+const BlockIndex* ChainState::ActiveAncestorLocked(const BlockIndex& entry) const {
+  if (IsActiveLocked(entry)) return &entry;
+  // Being on the active chain holds for every height up to the fork and
+  // for none above it: binary search, each probe an O(log n) ancestor
+  // lookup. Genesis (height 0) is always active.
+  std::uint64_t lo = 0;
+  std::uint64_t hi = std::min<std::uint64_t>(entry.height(), active_.size() - 1);
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (active_[mid] == entry.GetAncestor(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return active_[lo];
+}
+
+const BlockIndex* ChainState::LocateLocked(const std::vector<Hash32>& locator) const {
+  for (const Hash32& h : locator) {
+    const BlockIndex* e = FindLocked(h);
+    if (e != nullptr) return ActiveAncestorLocked(*e);
+  }
+  return active_.front();
+}
+
+std::vector<Hash32> ChainState::LocatorOfLocked(const BlockIndex& tip) const {
+  if (IsActiveLocked(tip)) {
+    return MakeLocator(tip.height(), [this](std::uint64_t h) { return active_[h]->hash; });
+  }
+  return MakeLocator(tip.height(), [&tip](std::uint64_t h) { return tip.GetAncestor(h)->hash; });
+}
+
+AcceptResult ChainState::StageLocked(Block block, const ValidationResult& context_free,
+                                     std::uint64_t now_ms, Staged& staged) {
   AcceptResult result;
-  // A duplicate is a known hash that matches its header. The lookups come
-  // first: the hash is recomputed only for a known one, since a new block
-  // pays for that in CheckBlockContextFree below.
-  if ((FindLocked(block.hash) != nullptr || orphans_.Contains(block.hash)) &&
-      block.header.ComputeHash() == block.hash) {
+  BlockIndex* entry = FindLocked(block.hash);
+  if (!context_free.ok()) {
+    // An oversize block whose data is really the header's: the block
+    // itself is invalid, so is every descendant. Any other context-free
+    // failure is the sender's (data that is not the block's, a hash that
+    // is not the header's) and says nothing about the block.
+    if (context_free.error == BlockError::kOversize && entry != nullptr && !entry->has_data() &&
+        block.header == entry->header && DataMatchesHeader(block)) {
+      MarkFailedLocked(entry);
+    }
+    result.status = AcceptStatus::kInvalid;
+    result.validation = context_free;
+    return result;
+  }
+  if (entry != nullptr &&
+      (entry->has_data() || storing_.contains(entry) || pending_.Contains(block.hash))) {
     result.status = AcceptStatus::kDuplicate;
     return result;
   }
-  result.validation = CheckBlockContextFree(block, params_);
-  if (!result.validation.ok()) {
+  if (entry != nullptr && entry->failed()) {
     result.status = AcceptStatus::kInvalid;
+    result.validation =
+        ValidationResult::Fail(BlockError::kBadParent, "the block or an ancestor is invalid");
     return result;
   }
-  const Entry* parent = FindLocked(block.header.last_hash);
+  BlockIndex* parent = entry != nullptr ? entry->parent : FindLocked(block.header.last_hash);
   if (parent == nullptr) {
-    result.status = AcceptStatus::kOrphan;
+    result.status = AcceptStatus::kUnknownParent;
     result.missing_parent = block.header.last_hash;
-    orphans_.Add(std::move(block));
     return result;
   }
-  result.validation =
-      CheckBlockContextual(block.header, ContextForLocked(*parent), now_ms, params_);
-  if (!result.validation.ok()) {
-    result.status = AcceptStatus::kInvalid;
+  if (entry == nullptr) {
+    if (parent->failed()) {
+      result.status = AcceptStatus::kInvalid;
+      result.validation =
+          ValidationResult::Fail(BlockError::kBadParent, "the parent block is invalid");
+      return result;
+    }
+    result.validation =
+        CheckBlockContextual(block.header, ContextForLocked(*parent), now_ms, params_);
+    if (!result.validation.ok()) {
+      result.status = AcceptStatus::kInvalid;
+      return result;
+    }
+    // Nobody proved a header chain for it: keep it only if it brings its
+    // chain to at least the active tip's work.
+    const Work work = AddWork(parent->chain_work,
+                              BlockWork(std::min(block.header.difficulty, params_.max_difficulty)));
+    if (work < active_.back()->chain_work) {
+      result.status = AcceptStatus::kTooLittleWork;
+      return result;
+    }
+    entry = InsertLocked(block.hash, block.header, parent);
+  }
+  if (!parent->has_data() && !storing_.contains(parent)) {
+    pending_.Add(std::move(block));
+    result.status = AcceptStatus::kPending;
     return result;
   }
 
-  // The block is valid: stage it, then every orphan waiting on it (and on
-  // those, breadth first). An orphan that fails its contextual checks is
-  // dropped; its own waiting children stay in the pool until evicted.
-  std::vector<Block> pending;
-  pending.push_back(std::move(block));
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    Block& b = pending[i];
-    const Entry* p = FindLocked(b.header.last_hash);
-    if (i > 0 && !CheckBlockContextual(b.header, ContextForLocked(*p), now_ms, params_).ok()) {
-      continue;
+  // Stage the block, then every held block waiting on it (and on those,
+  // breadth first). Held blocks have entries: their headers were checked.
+  std::vector<std::pair<Block, BlockIndex*>> queue;
+  queue.emplace_back(std::move(block), entry);
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    BlockIndex* e = queue[i].second;
+    storing_.insert(e);
+    e->sequence = next_sequence_++;
+    for (Block& child : pending_.TakeChildren(e->hash)) {
+      BlockIndex* c = FindLocked(child.hash);
+      if (c != nullptr && !c->failed() && c->parent == e) queue.emplace_back(std::move(child), c);
     }
-    const Entry* entry = InsertEntryLocked(b.hash, b.header, p);
-    std::vector<Block> children = orphans_.TakeChildren(entry->hash);
-    staged.entries.push_back(entry);
-    staged.blocks.push_back(std::move(b));
+    staged.entries.push_back(e);
+    staged.blocks.push_back(std::move(queue[i].first));
     ++result.added;
-    for (Block& c : children) pending.push_back(std::move(c));
   }
-  result.status = AcceptStatus::kSideBranch;  // CommitLocked may promote it
+  result.status = AcceptStatus::kSideBranch;  // AcceptBlocks may promote it
   return result;
 }
 
-Status ChainState::CommitLocked(Staged& staged, BlockOrigin origin) {
-  if (staged.entries.empty()) return {};
-  const Entry* old_tip = active_.back();
-  const Entry* best = old_tip;
-  for (const Entry* e : staged.entries) {
-    if (IsBetter(*e, *best)) best = e;
-  }
-
-  WriteBatch batch;
-  batch.blocks.reserve(staged.blocks.size());
-  for (const Block& b : staged.blocks) batch.blocks.push_back(&b);
-  if (best != old_tip) batch.tip = best->hash;
-
-  Status s = store_.Commit(batch);
-  if (!s) {
-    // Nothing refers to the staged entries yet, and they are the newest:
-    // drop them, newest first.
-    for (auto it = staged.entries.rbegin(); it != staged.entries.rend(); ++it) {
-      RemoveNewestEntryLocked(*it);
-    }
-    failed_ = true;
-    spdlog::critical(
-        "the block store failed to commit: {}; no further block is accepted, "
-        "mined or acknowledged (what was committed is intact)",
-        s.error());
-    return s;
-  }
-  if (best != old_tip) {
-    TipChange change;
-    change.origin = origin;
-    change.old_tip = TipOfLocked(*old_tip);
-    SetActiveTipLocked(best, &change);
-    change.new_tip = TipOfLocked(*best);
-    for (ChainObserver* o : observers_) o->OnTipChanged(change);
-  }
-  return {};
-}
-
-void ChainState::SetActiveTipLocked(const Entry* tip, TipChange* change) {
-  std::vector<const Entry*> path;  // new active blocks above the fork, tip first
-  const Entry* e = tip;
-  while (e != nullptr && !IsActiveLocked(*e)) {
-    path.push_back(e);
-    e = e->parent;
-  }
-  const std::size_t keep = e == nullptr ? 0 : e->header.height + 1;
+void ChainState::SetActiveTipLocked(const BlockIndex* tip, TipChange* change) {
+  std::vector<const BlockIndex*> path;  // new active blocks above the fork, tip first
+  const BlockIndex* fork = active_.empty() ? nullptr : ActiveAncestorLocked(*tip);
+  for (const BlockIndex* e = tip; e != fork; e = e->parent) path.push_back(e);
+  const std::size_t keep = fork == nullptr ? 0 : fork->height() + 1;
   if (change != nullptr) {
     for (std::size_t h = active_.size(); h > keep; --h) {
       change->disconnected.push_back(active_[h - 1]->hash);
@@ -281,10 +364,10 @@ AcceptResult ChainState::AcceptBlock(Block block, std::uint64_t now_ms, BlockOri
 
 std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms,
                                                    BlockOrigin origin) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard write_lock(write_mutex_);
   std::vector<AcceptResult> results;
   results.reserve(blocks.size());
-  if (failed_) {
+  if (Failed()) {
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       AcceptResult r;
       r.status = AcceptStatus::kStoreFailed;
@@ -293,30 +376,176 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, st
     }
     return results;
   }
+  // A block already stored or held costs one header hash to recognize;
+  // the checks that need no chain (hashing header and data) run for the
+  // others. Both without the tree's lock.
+  std::vector<bool> known(blocks.size(), false);
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const BlockIndex* e = FindLocked(blocks[i].hash);
+      known[i] = e != nullptr && e->header == blocks[i].header &&
+                 (e->has_data() || pending_.Contains(e->hash));
+    }
+  }
+  std::vector<ValidationResult> context_free;
+  context_free.reserve(blocks.size());
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const Block& b = blocks[i];
+    known[i] = known[i] && b.header.ComputeHash() == b.hash;
+    context_free.push_back(known[i] ? ValidationResult::Ok() : CheckBlockContextFree(b, params_));
+  }
+
   Staged staged;
   std::vector<std::size_t> first_entry;  // index into staged.entries per result
-  for (Block& b : blocks) {
-    first_entry.push_back(staged.entries.size());
-    results.push_back(StageLocked(std::move(b), now_ms, staged));
-  }
-  Status s = CommitLocked(staged, origin);
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    AcceptResult& r = results[i];
-    if (r.status != AcceptStatus::kSideBranch) continue;
-    if (!s) {
-      r.status = AcceptStatus::kStoreFailed;
-      r.store_error = s.error();
-      r.added = 0;
-      continue;
+  const BlockIndex* old_tip = nullptr;
+  const BlockIndex* best = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      first_entry.push_back(staged.entries.size());
+      results.push_back(StageLocked(std::move(blocks[i]), context_free[i], now_ms, staged));
     }
-    if (IsActiveLocked(*staged.entries[first_entry[i]])) r.status = AcceptStatus::kNewTip;
+    old_tip = active_.back();
+    best = old_tip;
+    for (const BlockIndex* e : staged.entries) {
+      if (IsBetter(*e, *best)) best = e;
+    }
+  }
+  if (staged.entries.empty()) return results;
+
+  // Side data must not fill the disk the active chain needs.
+  Status s;
+  bool no_space = false;
+  if (best == old_tip) {
+    const std::optional<std::uint64_t> free = store_.AvailableBytes();
+    no_space = free.has_value() && *free < options_.side_data_min_free_bytes;
+  }
+  if (!no_space) {
+    WriteBatch batch;
+    batch.blocks.reserve(staged.blocks.size());
+    for (const Block& b : staged.blocks) batch.blocks.push_back(&b);
+    if (best != old_tip) batch.tip = best->hash;
+    s = store_.Commit(batch);  // without mutex_: readers go on meanwhile
+  }
+
+  TipChange change;
+  bool tip_moved = false;
+  std::vector<ChainObserver*> observers;
+  {
+    std::lock_guard lock(mutex_);
+    for (const BlockIndex* e : staged.entries) storing_.erase(e);
+    if (no_space || !s) {
+      if (!no_space) {
+        failed_ = true;
+        spdlog::critical(
+            "the block store failed to commit: {}; no further block is accepted, "
+            "mined or acknowledged (what was committed is intact)",
+            s.error());
+      }
+    } else {
+      for (BlockIndex* e : staged.entries) e->status |= BlockIndex::kHaveData;
+      stored_count_ += staged.entries.size();
+      if (best != old_tip) {
+        change.origin = origin;
+        change.old_tip = TipOfLocked(*old_tip);
+        SetActiveTipLocked(best, &change);
+        change.new_tip = TipOfLocked(*best);
+        tip_moved = true;
+        observers = observers_;
+      }
+    }
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      AcceptResult& r = results[i];
+      if (r.status != AcceptStatus::kSideBranch) continue;
+      if (no_space) {
+        r.status = AcceptStatus::kNoSpace;
+        r.added = 0;
+      } else if (!s) {
+        r.status = AcceptStatus::kStoreFailed;
+        r.store_error = s.error();
+        r.added = 0;
+      } else if (IsActiveLocked(*staged.entries[first_entry[i]])) {
+        r.status = AcceptStatus::kNewTip;
+      }
+    }
+  }
+  // Still under write_mutex_, so observers hear of changes in commit order.
+  if (tip_moved) {
+    for (ChainObserver* o : observers) o->OnTipChanged(change);
   }
   return results;
+}
+
+AddHeadersResult ChainState::AddHeaders(std::span<const HashedHeader> headers,
+                                        std::uint64_t now_ms) {
+  AddHeadersResult result;
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const HashedHeader& h = headers[i];
+    result.index = i;
+    if (BlockIndex* known = FindLocked(h.hash); known != nullptr && known->header == h.header) {
+      if (known->failed()) {
+        result.validation =
+            ValidationResult::Fail(BlockError::kBadParent, "the block or an ancestor is invalid");
+        return result;
+      }
+      result.last = InfoOfLocked(*known);
+      continue;
+    }
+    result.validation = CheckHeaderContextFree(h.header, h.hash, params_);
+    if (!result.validation.ok()) return result;
+    BlockIndex* parent = FindLocked(h.header.last_hash);
+    if (parent == nullptr) {
+      result.validation =
+          ValidationResult::Fail(BlockError::kBadLastHash, "the parent header is unknown");
+      return result;
+    }
+    if (parent->failed()) {
+      result.validation =
+          ValidationResult::Fail(BlockError::kBadParent, "the parent block is invalid");
+      return result;
+    }
+    result.validation = CheckBlockContextual(h.header, ContextForLocked(*parent), now_ms, params_);
+    if (!result.validation.ok()) return result;
+    result.last = InfoOfLocked(*InsertLocked(h.hash, h.header, parent));
+    ++result.added;
+  }
+  result.index = headers.size();
+  return result;
+}
+
+std::optional<HeaderAnchor> ChainState::AnchorFor(const Hash32& hash) const {
+  std::lock_guard lock(mutex_);
+  const BlockIndex* e = FindLocked(hash);
+  if (e == nullptr) return std::nullopt;
+  HeaderAnchor anchor;
+  anchor.context = ContextForLocked(*e);
+  anchor.chain_work = e->chain_work;
+  for (const BlockIndex* a = e; a != nullptr && anchor.timestamps.size() < params_.mtp_window;
+       a = a->parent) {
+    anchor.timestamps.push_back(a->header.timestamp);
+  }
+  std::reverse(anchor.timestamps.begin(), anchor.timestamps.end());
+  anchor.failed = e->failed();
+  return anchor;
 }
 
 ChainTip ChainState::Tip() const {
   std::lock_guard lock(mutex_);
   return TipOfLocked(*active_.back());
+}
+
+HeaderInfo ChainState::BestHeader() const {
+  std::lock_guard lock(mutex_);
+  return InfoOfLocked(*best_header_);
+}
+
+std::optional<HeaderInfo> ChainState::Header(const Hash32& hash) const {
+  std::lock_guard lock(mutex_);
+  const BlockIndex* e = FindLocked(hash);
+  if (e == nullptr) return std::nullopt;
+  return InfoOfLocked(*e);
 }
 
 Hash32 ChainState::GenesisHash() const {
@@ -352,74 +581,114 @@ std::vector<Hash32> ChainState::ActiveHashes(std::uint64_t from, std::size_t lim
 
 std::vector<Hash32> ChainState::Locator() const {
   std::lock_guard lock(mutex_);
-  return MakeLocator(active_.size() - 1, [this](std::uint64_t h) { return active_[h]->hash; });
+  return LocatorOfLocked(*active_.back());
 }
 
-std::optional<std::vector<Hash32>> ChainState::LocatorWith(const Hash32& parent,
-                                                           std::span<const Hash32> appended) const {
+std::vector<Hash32> ChainState::HeaderLocator() const {
   std::lock_guard lock(mutex_);
-  if (active_.back()->hash != parent) return std::nullopt;
-  const std::uint64_t base = active_.size();  // the height of appended[0]
-  return MakeLocator(base + appended.size() - 1, [&](std::uint64_t h) {
-    return h >= base ? appended[h - base] : active_[h]->hash;
-  });
+  return LocatorOfLocked(*best_header_);
 }
 
 std::vector<Hash32> ChainState::LocateAfter(const std::vector<Hash32>& locator,
                                             std::size_t limit) const {
   std::lock_guard lock(mutex_);
-  const Entry* fork = active_.front();
-  for (const Hash32& h : locator) {
-    const Entry* e = FindLocked(h);
-    if (e == nullptr) continue;
-    while (!IsActiveLocked(*e)) e = e->parent;  // genesis is always active
-    fork = e;
-    break;
-  }
+  const BlockIndex* fork = LocateLocked(locator);
   std::vector<Hash32> out;
-  for (std::uint64_t h = fork->header.height + 1; h < active_.size() && out.size() < limit; ++h) {
+  for (std::uint64_t h = fork->height() + 1; h < active_.size() && out.size() < limit; ++h) {
     out.push_back(active_[h]->hash);
+  }
+  return out;
+}
+
+std::vector<HashedHeader> ChainState::HeadersAfter(const std::vector<Hash32>& locator,
+                                                   std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  const BlockIndex* fork = LocateLocked(locator);
+  std::vector<HashedHeader> out;
+  for (std::uint64_t h = fork->height() + 1; h < active_.size() && out.size() < limit; ++h) {
+    out.push_back(HashedHeader{active_[h]->header, active_[h]->hash});
+  }
+  return out;
+}
+
+std::vector<Hash32> ChainState::BlocksToDownload(const Hash32& target, std::size_t window) const {
+  std::lock_guard lock(mutex_);
+  const BlockIndex* t = FindLocked(target);
+  if (t == nullptr || t->has_data() || t->failed() || window == 0) return {};
+  // Stored blocks form a prefix of every chain (a block is stored only
+  // after its parent): binary search for the last stored one, from the
+  // fork with the active chain up.
+  std::uint64_t lo = ActiveAncestorLocked(*t)->height();
+  std::uint64_t hi = t->height();
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (t->GetAncestor(mid)->has_data()) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  const std::uint64_t top = std::min<std::uint64_t>(t->height(), lo + window);
+  std::vector<const BlockIndex*> run;  // heights top down to lo + 1
+  for (const BlockIndex* e = t->GetAncestor(top); e->height() > lo; e = e->parent) run.push_back(e);
+  std::vector<Hash32> out;
+  for (auto it = run.rbegin(); it != run.rend(); ++it) {
+    const BlockIndex* e = *it;
+    if (e->failed()) break;
+    if (storing_.contains(e) || pending_.Contains(e->hash)) continue;
+    out.push_back(e->hash);
   }
   return out;
 }
 
 bool ChainState::Contains(const Hash32& hash) const {
   std::lock_guard lock(mutex_);
+  const BlockIndex* e = FindLocked(hash);
+  return e != nullptr && e->has_data();
+}
+
+bool ChainState::HasHeader(const Hash32& hash) const {
+  std::lock_guard lock(mutex_);
   return FindLocked(hash) != nullptr;
 }
 
 bool ChainState::IsActive(const Hash32& hash) const {
   std::lock_guard lock(mutex_);
-  const Entry* e = FindLocked(hash);
+  const BlockIndex* e = FindLocked(hash);
   return e != nullptr && IsActiveLocked(*e);
 }
 
 std::optional<std::vector<Hash32>> ChainState::HashesInChain(const Hash32& tip, std::uint64_t from,
                                                              std::size_t limit) const {
   std::lock_guard lock(mutex_);
-  const Entry* e = FindLocked(tip);
+  const BlockIndex* e = FindLocked(tip);
   if (e == nullptr) return std::nullopt;
   std::vector<Hash32> out;
-  if (from > e->header.height || limit == 0) return out;
-  const std::uint64_t last = from + std::min<std::uint64_t>(limit - 1, e->header.height - from);
+  if (from > e->height() || limit == 0) return out;
+  const std::uint64_t last = from + std::min<std::uint64_t>(limit - 1, e->height() - from);
   if (IsActiveLocked(*e)) {
     for (std::uint64_t h = from; h <= last; ++h) out.push_back(active_[h]->hash);
     return out;
   }
-  while (e->header.height > last) e = e->parent;
+  const BlockIndex* walk = e->GetAncestor(last);
   out.resize(last - from + 1);
-  for (std::size_t i = out.size(); i > 0; --i, e = e->parent) out[i - 1] = e->hash;
+  for (std::size_t i = out.size(); i > 0; --i, walk = walk->parent) out[i - 1] = walk->hash;
   return out;
 }
 
 std::size_t ChainState::BlockCount() const {
   std::lock_guard lock(mutex_);
+  return stored_count_;
+}
+
+std::size_t ChainState::HeaderCount() const {
+  std::lock_guard lock(mutex_);
   return index_.size();
 }
 
-std::size_t ChainState::OrphanCount() const {
+std::size_t ChainState::PendingCount() const {
   std::lock_guard lock(mutex_);
-  return orphans_.size();
+  return pending_.size();
 }
 
 bool ChainState::Failed() const {
@@ -429,7 +698,7 @@ bool ChainState::Failed() const {
 
 std::optional<ParentContext> ChainState::ContextFor(const Hash32& hash) const {
   std::lock_guard lock(mutex_);
-  const Entry* e = FindLocked(hash);
+  const BlockIndex* e = FindLocked(hash);
   if (e == nullptr) return std::nullopt;
   return ContextForLocked(*e);
 }
@@ -440,6 +709,8 @@ void ChainState::AddObserver(ChainObserver* observer) {
 }
 
 void ChainState::RemoveObserver(ChainObserver* observer) {
+  // write_mutex_ first: once this returns, no call to `observer` is running.
+  std::lock_guard write_lock(write_mutex_);
   std::lock_guard lock(mutex_);
   std::erase(observers_, observer);
 }

@@ -1,14 +1,34 @@
-// The block tree and the active chain (SPEC section 3).
+// The block tree and the active chain (docs/consensus.md; how headers and
+// blocks arrive: docs/protocol.md, "Headers-first sync").
 //
-// Every valid block is kept, side branches included. The active chain ends
-// at the block with the most cumulative work; ties go to the block seen
-// first. Blocks whose parent is unknown wait in a bounded orphan pool and
-// connect when the parent arrives. A block enters the tree only after the
-// store has committed it, so nothing the chain reports is lost on a crash of
-// a durable store. If a commit fails, the chain refuses every later write
-// (Failed() turns true) and keeps serving what it has.
+// The tree holds two kinds of node (BlockIndex): blocks whose data is in the
+// store, and headers whose data is not (yet). Headers enter the tree only
+// through AddHeaders, which the peer layer calls for a chain that has proved
+// more work than the active one (HeaderSync); block data then follows along
+// them. The active chain ends at the stored block with the most cumulative
+// work; ties go to the block stored first.
 //
-// Thread-safe: every public method takes the chain's lock.
+// What is stored: a block whose header is already in the tree (a header
+// chain proved its work), or one that brings its chain to at least the
+// active tip's work. Anything else is refused unstored (kTooLittleWork), and
+// so is a block whose parent is unknown (kUnknownParent): side-branch
+// storage never grows without work comparable to the active chain's. A block
+// whose parent's data has not arrived yet waits in a bounded pool (kPending)
+// and is stored with its parent. When the disk is low, blocks that do not
+// move the tip are refused (kNoSpace) before the active chain is affected.
+//
+// Durability: a block counts as stored, and the tip moves, only once the
+// store has committed it; readers see the old tip until then, never a tip
+// that is not durable. If a commit fails, the chain refuses every later
+// write (Failed() turns true) and keeps serving what it has.
+//
+// Thread-safety: every public method may be called from any thread. Two
+// locks: `write_mutex_` serializes writers of block data (one store commit
+// at a time, observers told in commit order); `mutex_` guards the tree and
+// the active chain and is held only for work in memory, never across a
+// store commit or an observer call. Lock order: write_mutex_, then mutex_.
+// Callers may hold their own locks when calling the readers and AddHeaders
+// (which take only mutex_), but not when calling AcceptBlock(s).
 #pragma once
 
 #include <boost/unordered/unordered_flat_set.hpp>
@@ -22,6 +42,8 @@
 #include <string>
 #include <vector>
 
+#include "chain/block_index.h"
+#include "chain/header_sync.h"
 #include "chain/notifications.h"
 #include "chain/orphans.h"
 #include "consensus/params.h"
@@ -36,49 +58,68 @@ namespace powchain {
 
 struct ChainOptions {
   static constexpr std::size_t kDefaultRecheckDepth = 10;
+  static constexpr std::size_t kDefaultMaxPending = 4096;
+  static constexpr std::size_t kDefaultMaxPendingBytes = std::size_t{64} * 1024 * 1024;
+  static constexpr std::uint64_t kDefaultSideDataMinFreeBytes = std::uint64_t{256} * 1024 * 1024;
 
-  std::size_t max_orphans = OrphanPool::kDefaultMaxBlocks;
-  std::size_t max_orphan_bytes = OrphanPool::kDefaultMaxBytes;
+  // Blocks held while their parent's data is on its way (see OrphanPool).
+  std::size_t max_pending = kDefaultMaxPending;
+  std::size_t max_pending_bytes = kDefaultMaxPendingBytes;
   // Load() re-checks this many blocks at the top of the active chain in
   // full (data read back, every consensus rule but future drift).
   std::size_t recheck_depth = kDefaultRecheckDepth;
+  // Below this much free space in the store, blocks that would not move
+  // the tip are refused (kNoSpace), so that side data never fills the disk
+  // the active chain needs.
+  std::uint64_t side_data_min_free_bytes = kDefaultSideDataMinFreeBytes;
 };
 
 enum class AcceptStatus {
-  kNewTip,       // stored and now (part of) the active chain
-  kSideBranch,   // stored on a branch with no more work than the active one
-  kOrphan,       // parent unknown; held in the orphan pool
-  kDuplicate,    // already stored or already held as an orphan
-  kInvalid,      // refused by a consensus rule (see `validation`)
-  kStoreFailed,  // the store failed; nothing was acknowledged
+  kNewTip,         // stored and now (part of) the active chain
+  kSideBranch,     // stored on a branch with no more work than the active one
+  kPending,        // header known, parent's data not yet: held until it comes
+  kDuplicate,      // already stored or already held
+  kUnknownParent,  // parent unknown: not kept (the caller may fetch headers)
+  kTooLittleWork,  // not asked for and its chain has less work than the active tip: not kept
+  kNoSpace,        // would not move the tip, and the disk is low: not kept
+  kInvalid,        // refused by a consensus rule (see `validation`)
+  kStoreFailed,    // the store failed; nothing was acknowledged
 };
+
+// A short stable name, e.g. "too-little-work", for logs.
+std::string_view AcceptStatusName(AcceptStatus status);
 
 struct AcceptResult {
   AcceptStatus status = AcceptStatus::kInvalid;
   ValidationResult validation;  // the reason when status is kInvalid
   std::string store_error;      // when status is kStoreFailed
-  // Blocks added to the tree by this call: the block itself plus any orphans
-  // that connected behind it.
+  // Blocks stored by this call for this block: the block itself plus any
+  // held blocks that were stored behind it.
   std::size_t added = 0;
-  // For kOrphan: the parent to fetch.
+  // For kUnknownParent: the parent to fetch.
   Hash32 missing_parent{};
   bool ok() const { return status == AcceptStatus::kNewTip || status == AcceptStatus::kSideBranch; }
 };
 
+// What the tree knows of one block.
+struct HeaderInfo {
+  Hash32 hash{};
+  std::uint64_t height = 0;
+  Work chain_work = 0;
+  bool has_data = false;
+  bool failed = false;
+};
+
+struct AddHeadersResult {
+  std::size_t added = 0;           // headers new to the tree
+  ValidationResult validation;     // the first header refused, if any
+  std::size_t index = 0;           // its index (headers before it were added)
+  std::optional<HeaderInfo> last;  // the last header added or already known
+  bool ok() const { return validation.ok(); }
+};
+
 class ChainState {
  public:
-  // One node of the block tree, about 200 bytes: the whole per-block cost
-  // of the index, with a pointer-sized slot in the hash set and one in the
-  // active chain (block data stays in the store). Entries live as long as
-  // the ChainState and never move.
-  struct Entry {
-    Hash32 hash;
-    BlockHeader header;
-    Work chain_work;
-    const Entry* parent;     // nullptr for genesis
-    std::uint64_t sequence;  // order in which blocks entered the tree
-  };
-
   ChainState(Params params, BlockStore& store, ChainOptions options = {});
   ChainState(const ChainState&) = delete;
   ChainState& operator=(const ChainState&) = delete;
@@ -89,11 +130,11 @@ class ChainState {
   // which are read back and checked in full.
   Status Load();
 
-  // Validates `block` and adds it to the tree, reorganizing when it makes a
-  // branch heavier than the active one. `now_ms` is the local time for the
-  // future-drift check. A block too far in the future is refused now
-  // (kInvalid, kTimeTooNew) without being remembered as bad, so the same
-  // block may be accepted later.
+  // Validates `block` and stores it (see the policy above), reorganizing
+  // when it makes a branch heavier than the active one. `now_ms` is the
+  // local time for the future-drift check. A block too far in the future
+  // is refused now (kInvalid, kTimeTooNew) without being remembered as bad,
+  // so the same block may be accepted later.
   AcceptResult AcceptBlock(Block block, std::uint64_t now_ms,
                            BlockOrigin origin = BlockOrigin::kUnknown);
 
@@ -103,13 +144,28 @@ class ChainState {
   std::vector<AcceptResult> AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms,
                                          BlockOrigin origin = BlockOrigin::kUnknown);
 
+  // Adds headers to the tree without data, after checking each against its
+  // parent (the first one's must be in the tree). The caller decides that
+  // the chain deserves it (HeaderSync proved its work). Headers already in
+  // the tree are skipped. Stops at the first header refused.
+  AddHeadersResult AddHeaders(std::span<const HashedHeader> headers, std::uint64_t now_ms);
+
+  // What checking the children of `hash` needs; nullopt when `hash` is not
+  // in the tree.
+  std::optional<HeaderAnchor> AnchorFor(const Hash32& hash) const;
+
   ChainTip Tip() const;
+  // The most-work header in the tree that is not known to be invalid
+  // (the active tip when nothing is being downloaded).
+  HeaderInfo BestHeader() const;
+  std::optional<HeaderInfo> Header(const Hash32& hash) const;
   const Params& params() const { return params_; }
   Hash32 GenesisHash() const;
 
   // Active-chain lookups. Block data comes from the store.
   std::optional<Hash32> HashAtHeight(std::uint64_t height) const;
   Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) const;
+  // A stored block, on any branch.
   Result<std::optional<Block>> BlockByHash(const Hash32& hash) const;
   // Blocks read from the store by hash, in order, as BlockStore::ReadBlocks
   // (which may stop early: compare the sizes): for runs of hashes got from
@@ -122,8 +178,8 @@ class ChainState {
   // Hashes of up to `limit` active blocks starting at `from`.
   std::vector<Hash32> ActiveHashes(std::uint64_t from, std::size_t limit) const;
   // Hashes of up to `limit` blocks at heights from, from+1, ... of the chain
-  // ending at `tip` (active or not); nullopt when `tip` is unknown. Fast
-  // while `tip` is active; otherwise walks back from `tip`.
+  // ending at `tip` (active or not); nullopt when `tip` is unknown.
+  // O(log n + limit) whatever the branch.
   std::optional<std::vector<Hash32>> HashesInChain(const Hash32& tip, std::uint64_t from,
                                                    std::size_t limit) const;
 
@@ -131,25 +187,34 @@ class ChainState {
   // then hashes spaced back exponentially, and always genesis last. At most
   // about 10 + log2(height) hashes.
   std::vector<Hash32> Locator() const;
-  // The locator Locator() will return once `appended` (hashes of a run of
-  // blocks, the first a child of `parent`, each the next's parent) has
-  // joined the active chain; nullopt unless `parent` is the active tip. For
-  // asking a peer for the blocks after a batch while the batch is still
-  // being checked.
-  std::optional<std::vector<Hash32>> LocatorWith(const Hash32& parent,
-                                                 std::span<const Hash32> appended) const;
+  // The same for the chain ending at the best header (what to ask peers
+  // for headers after).
+  std::vector<Hash32> HeaderLocator() const;
 
   // For a peer's locator: hashes of up to `limit` active blocks after the
   // last block the locator and the active chain share (the first locator
   // hash this tree knows, or its active ancestor when it is on a side
-  // branch; genesis when none is known).
+  // branch; genesis when none is known). O(log² n) whatever the branch.
   std::vector<Hash32> LocateAfter(const std::vector<Hash32>& locator, std::size_t limit) const;
+  // The same, as headers (the answer to getheaders).
+  std::vector<HashedHeader> HeadersAfter(const std::vector<Hash32>& locator,
+                                         std::size_t limit) const;
 
-  // True when the block is in the tree (any branch).
+  // Block data to fetch for the chain ending at `target`: hashes of the
+  // blocks above the last one stored on that chain, lowest first, at most
+  // `window` heights up, without those being stored or held; stops below a
+  // block known to be invalid. Empty when `target` is unknown, stored or
+  // invalid.
+  std::vector<Hash32> BlocksToDownload(const Hash32& target, std::size_t window) const;
+
+  // True when the block's data is stored (any branch).
   bool Contains(const Hash32& hash) const;
+  // True when the block is in the tree, with or without data.
+  bool HasHeader(const Hash32& hash) const;
   bool IsActive(const Hash32& hash) const;
-  std::size_t BlockCount() const;
-  std::size_t OrphanCount() const;
+  std::size_t BlockCount() const;   // stored blocks
+  std::size_t HeaderCount() const;  // every node of the tree
+  std::size_t PendingCount() const;
   bool Failed() const;
 
   // The context a child of `hash` would be checked against; nullopt when
@@ -159,26 +224,32 @@ class ChainState {
   // Registers an observer (not owned; must outlive this ChainState or be
   // removed first).
   void AddObserver(ChainObserver* observer);
+  // Once this returns, `observer` is not being called and will not be.
+  // Waits for a write in progress; must not be called from an observer.
   void RemoveObserver(ChainObserver* observer);
 
  private:
-  struct Staged;  // blocks of one call, added to the tree before commit
+  struct Staged;  // blocks of one call, on their way to the store
 
-  ParentContext ContextForLocked(const Entry& entry) const;
-  ChainTip TipOfLocked(const Entry& entry) const;
-  const Entry* FindLocked(const Hash32& hash) const;
-  bool IsActiveLocked(const Entry& entry) const {
-    return entry.header.height < active_.size() && active_[entry.header.height] == &entry;
+  ParentContext ContextForLocked(const BlockIndex& entry) const;
+  ChainTip TipOfLocked(const BlockIndex& entry) const;
+  HeaderInfo InfoOfLocked(const BlockIndex& entry) const;
+  BlockIndex* FindLocked(const Hash32& hash) const;
+  bool IsActiveLocked(const BlockIndex& entry) const {
+    return entry.height() < active_.size() && active_[entry.height()] == &entry;
   }
-  // Validates and stages one block plus any orphans it releases.
-  AcceptResult StageLocked(Block block, std::uint64_t now_ms, Staged& staged);
-  const Entry* InsertEntryLocked(const Hash32& hash, const BlockHeader& header,
-                                 const Entry* parent);
-  // Removes `entry` from the tree; it must be the newest entry.
-  void RemoveNewestEntryLocked(const Entry* entry);
-  // Commits what `staged` holds and moves the tip; on failure undoes it.
-  Status CommitLocked(Staged& staged, BlockOrigin origin);
-  void SetActiveTipLocked(const Entry* tip, TipChange* change);
+  // The highest ancestor of `entry` (itself included) on the active chain.
+  const BlockIndex* ActiveAncestorLocked(const BlockIndex& entry) const;
+  // The fork point of a peer's locator with the active chain.
+  const BlockIndex* LocateLocked(const std::vector<Hash32>& locator) const;
+  std::vector<Hash32> LocatorOfLocked(const BlockIndex& tip) const;
+  // Validates one block and stages it (and any held children) or holds it.
+  AcceptResult StageLocked(Block block, const ValidationResult& context_free, std::uint64_t now_ms,
+                           Staged& staged);
+  BlockIndex* InsertLocked(const Hash32& hash, const BlockHeader& header, BlockIndex* parent);
+  // Marks `entry` and every descendant invalid; recomputes the best header.
+  void MarkFailedLocked(BlockIndex* entry);
+  void SetActiveTipLocked(const BlockIndex* tip, TipChange* change);
 
   // The top recheck_depth active blocks pass every rule; requires mutex_.
   Status RecheckTopLocked() const;
@@ -188,33 +259,40 @@ class ChainState {
   // a bare Hash32.
   struct EntryHash {
     using is_transparent = void;
-    std::size_t operator()(const Entry* e) const noexcept { return Hash32Hasher{}(e->hash); }
+    std::size_t operator()(const BlockIndex* e) const noexcept { return Hash32Hasher{}(e->hash); }
     std::size_t operator()(const Hash32& h) const noexcept { return Hash32Hasher{}(h); }
   };
   struct EntryEq {
     using is_transparent = void;
-    bool operator()(const Entry* a, const Entry* b) const noexcept { return a->hash == b->hash; }
-    bool operator()(const Hash32& a, const Entry* b) const noexcept { return a == b->hash; }
-    bool operator()(const Entry* a, const Hash32& b) const noexcept { return a->hash == b; }
+    bool operator()(const BlockIndex* a, const BlockIndex* b) const noexcept {
+      return a->hash == b->hash;
+    }
+    bool operator()(const Hash32& a, const BlockIndex* b) const noexcept { return a == b->hash; }
+    bool operator()(const BlockIndex* a, const Hash32& b) const noexcept { return a->hash == b; }
   };
   // Entries are allocated this many at a time, in order of insertion.
   static constexpr std::size_t kEntriesPerChunk = 2048;
 
   const Params params_;
   const ChainOptions options_;
-  BlockStore& store_;  // not owned
+  BlockStore& store_;       // not owned
+  std::mutex write_mutex_;  // held by writers of block data, before mutex_
   mutable std::mutex mutex_;
-  // Every entry, in insertion order: entry i is entry_chunks_[i / k][i % k]
-  // (k = kEntriesPerChunk). Only the newest entries are ever removed (a
-  // failed commit), so the storage never moves and never has holes.
-  std::vector<std::unique_ptr<Entry[]>> entry_chunks_;
+  // Every entry, in insertion order (so a parent always before its
+  // children): entry i is entry_chunks_[i / k][i % k] (k =
+  // kEntriesPerChunk). Entries are never removed, so they never move.
+  std::vector<std::unique_ptr<BlockIndex[]>> entry_chunks_;
   std::size_t entry_count_ = 0;
-  boost::unordered_flat_set<const Entry*, EntryHash, EntryEq> index_;
-  std::vector<const Entry*> active_;  // active_[h] is the active block at height h
-  OrphanPool orphans_;
+  boost::unordered_flat_set<BlockIndex*, EntryHash, EntryEq> index_;
+  std::vector<const BlockIndex*> active_;  // active_[h] is the active block at height h
+  const BlockIndex* best_header_ = nullptr;
+  std::size_t stored_count_ = 0;
+  // Staged by the writer and being committed: not stored yet, not to fetch.
+  boost::unordered_flat_set<const BlockIndex*> storing_;
+  OrphanPool pending_;
   std::uint64_t next_sequence_ = 0;
   bool failed_ = false;
-  std::vector<ChainObserver*> observers_;  // not owned
+  std::vector<ChainObserver*> observers_;  // not owned; guarded by mutex_
 };
 
 }  // namespace powchain

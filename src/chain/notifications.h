@@ -37,8 +37,10 @@ class ChainObserver {
  public:
   virtual ~ChainObserver() = default;
   // Called after the change is committed to the store, in commit order,
-  // with the chain's lock held: it must return quickly and must not call
-  // back into ChainState.
+  // from the thread that wrote it. The chain's tree lock is not held, so
+  // the observer may read the chain (Tip(), BlockByHash(), ...), but a
+  // write is in progress until it returns: it must return quickly and must
+  // not write to the chain (AcceptBlock) or remove an observer.
   virtual void OnTipChanged(const TipChange& change) = 0;
 };
 

@@ -1,6 +1,8 @@
-// Blocks whose parent is not known yet, held until it arrives. Bounded by
-// count and by bytes; when full, the oldest block is evicted. Not
-// thread-safe: ChainState guards it with its own lock.
+// Blocks whose parent's data has not arrived yet, held until it does. The
+// chain puts only blocks whose header is already in its tree here (a header
+// chain proved their work), so nothing cheap is held. Bounded by count and
+// by bytes; when full, the oldest block is evicted (it is fetched again if
+// still wanted). Not thread-safe: ChainState guards it with its own lock.
 #pragma once
 
 #include <cstddef>

@@ -34,20 +34,16 @@ std::string_view BlockErrorName(BlockError e) {
       return "time-too-old";
     case BlockError::kTimeTooNew:
       return "time-too-new";
+    case BlockError::kBadParent:
+      return "bad-parent";
     case BlockError::kBadGenesis:
       return "bad-genesis";
   }
   return "unknown";
 }
 
-ValidationResult CheckBlockContextFree(const Block& block, const Params& params) {
-  const BlockHeader& h = block.header;
-  if (block.SerializedSize() > params.max_block_bytes) {
-    return ValidationResult::Fail(BlockError::kOversize,
-                                  "block of " + std::to_string(block.SerializedSize()) +
-                                      " bytes exceeds the limit of " +
-                                      std::to_string(params.max_block_bytes));
-  }
+ValidationResult CheckHeaderContextFree(const BlockHeader& h, const Hash32& hash,
+                                        const Params& params) {
   if (h.version != kBlockVersion) {
     return ValidationResult::Fail(BlockError::kBadVersion,
                                   "unknown block version " + std::to_string(h.version));
@@ -58,8 +54,7 @@ ValidationResult CheckBlockContextFree(const Block& block, const Params& params)
                                       std::to_string(params.min_difficulty) + ", " +
                                       std::to_string(params.max_difficulty) + "]");
   }
-  const Hash32 hash = h.ComputeHash();
-  if (hash != block.hash) {
+  if (h.ComputeHash() != hash) {
     return ValidationResult::Fail(BlockError::kBadHash,
                                   "hash does not match the header it was sent with");
   }
@@ -68,9 +63,21 @@ ValidationResult CheckBlockContextFree(const Block& block, const Params& params)
         BlockError::kHighHash,
         "hash has fewer than " + std::to_string(h.difficulty) + " leading zero bits");
   }
+  return ValidationResult::Ok();
+}
+
+ValidationResult CheckBlockContextFree(const Block& block, const Params& params) {
+  if (block.SerializedSize() > params.max_block_bytes) {
+    return ValidationResult::Fail(BlockError::kOversize,
+                                  "block of " + std::to_string(block.SerializedSize()) +
+                                      " bytes exceeds the limit of " +
+                                      std::to_string(params.max_block_bytes));
+  }
+  ValidationResult header = CheckHeaderContextFree(block.header, block.hash, params);
+  if (!header.ok()) return header;
   const Hash32 data_hash =
       Sha256(ByteSpan(reinterpret_cast<const std::uint8_t*>(block.data.data()), block.data.size()));
-  if (data_hash != h.data_hash) {
+  if (data_hash != block.header.data_hash) {
     return ValidationResult::Fail(BlockError::kBadDataHash,
                                   "dataHash is not the SHA-256 of the canonical data");
   }

@@ -26,6 +26,7 @@ enum class BlockError {
   kBadLastHash,  // lastHash != parent hash
   kTimeTooOld,   // timestamp <= median time past
   kTimeTooNew,   // timestamp > now + maxFutureDriftMs; may become valid later
+  kBadParent,    // a descendant of a block found invalid
   // Whole chains.
   kBadGenesis,  // the first block is not this network's genesis
 };
@@ -50,8 +51,14 @@ struct ParentContext {
   std::uint64_t median_time_past = 0;
 };
 
-// Checks that need no chain, cheapest first: size, version, difficulty
-// range, hash recomputation, proof of work, data hash.
+// The checks of a header that need no chain, cheapest first: version,
+// difficulty range, hash recomputation, proof of work. `hash` is the hash
+// the header was sent with.
+ValidationResult CheckHeaderContextFree(const BlockHeader& header, const Hash32& hash,
+                                        const Params& params);
+
+// Checks that need no chain, cheapest first: size, the header's
+// (CheckHeaderContextFree), data hash.
 ValidationResult CheckBlockContextFree(const Block& block, const Params& params);
 
 // Checks against the parent: height, lastHash, exact difficulty, median time

@@ -36,6 +36,9 @@ struct NodeStatus {
   Hash32 tip{};
   std::uint32_t difficulty = 0;  // of the tip
   Work work = 0;                 // cumulative, of the tip
+  // Height of the most-work valid header known: above `height` while block
+  // data is being fetched.
+  std::uint64_t headers = 0;
   std::size_t peers = 0;
   MiningStatus mining;
   std::string agent;  // "powchain/<version>"

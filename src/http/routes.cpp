@@ -233,6 +233,7 @@ Response Router::GetStatus() const {
   body["tip"] = HexEncode(s.tip);
   body["difficulty"] = s.difficulty;
   body["work"] = WorkToHex(s.work);
+  body["headers"] = s.headers;
   body["mineRate"] = p.mine_rate_ms;
   body["params"] = std::move(params);
   body["peers"] = static_cast<std::uint64_t>(s.peers);

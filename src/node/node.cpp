@@ -96,8 +96,8 @@ Status NodeContext::Start() {
   peer_options.ban_loopback = options_.ban_loopback;
   peer_options.message_rate = options_.peer_message_rate;
   peer_options.message_burst = 2.0 * options_.peer_message_rate;
-  peer_options.getblocks_rate = options_.peer_getblocks_rate;
-  peer_options.getblocks_burst = 2.0 * options_.peer_getblocks_rate;
+  peer_options.request_rate = options_.peer_request_rate;
+  peer_options.request_burst = 2.0 * options_.peer_request_rate;
   peers_ = std::make_unique<p2p::PeerManager>(*chain_, *clock_, io_, peer_options);
   p2p::TransportOptions transport_options;
   transport_options.bind_address = options_.p2p_bind;

@@ -14,6 +14,7 @@ http::NodeStatus NodeApiImpl::Status() {
   s.tip = tip.hash();
   s.difficulty = tip.context.header.difficulty;
   s.work = tip.work;
+  s.headers = chain_.BestHeader().height;
   s.peers = peers_.ConnectedCount();
   s.mining.continuous = mining.continuous;
   s.mining.threads = mining.threads;

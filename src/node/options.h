@@ -37,7 +37,7 @@ struct NodeOptions {
   // Per-peer limits, a second; twice as many may come at once. Over either,
   // the peer is dropped and refused for ban_seconds.
   unsigned peer_message_rate = 1000;
-  unsigned peer_getblocks_rate = 250;
+  unsigned peer_request_rate = 250;           // getheaders, getdata and getblocks
   unsigned io_threads = kDefaultIoThreads;    // threads serving peers
   unsigned http_threads = kDefaultIoThreads;  // threads serving HTTP
   // Bearer token for POST /mine and POST /peers. Empty: none on loopback;

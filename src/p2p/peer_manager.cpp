@@ -40,6 +40,8 @@ std::string OverRate(std::string_view what, double rate, double burst) {
   return fmt::format("over {:g} {} a second ({:g} at once)", rate, what, burst);
 }
 
+std::uint64_t Ms(std::chrono::milliseconds d) { return static_cast<std::uint64_t>(d.count()); }
+
 }  // namespace
 
 PeerManager::PeerManager(ChainState& chain, const Clock& clock, boost::asio::io_context& io,
@@ -50,6 +52,7 @@ PeerManager::PeerManager(ChainState& chain, const Clock& clock, boost::asio::io_
       options_(std::move(options)),
       node_id_(RandomNodeId()),
       genesis_(chain.GenesisHash()),
+      learned_dials_(options_.learned_dial_rate, options_.learned_dial_burst, clock.NowMs()),
       rng_(std::random_device{}()) {}
 
 PeerManager::~PeerManager() { Stop(); }
@@ -96,6 +99,7 @@ void PeerManager::SendLocked(Actions& a, PeerId id, const Message& m) {
 void PeerManager::CloseLocked(Actions& a, Peer& peer, const std::string& reason) {
   if (peer.closing) return;
   peer.closing = true;
+  ReleaseRequestsLocked(peer);
   a.closes.emplace_back(peer.id, reason);
 }
 
@@ -106,10 +110,7 @@ void PeerManager::PunishLocked(Actions& a, Peer& peer, const std::string& reason
                ban ? " and refusing its address for a while" : "");
   SendLocked(a, peer.id, ErrorMsg{reason});
   CloseLocked(a, peer, reason);
-  if (ban) {
-    banned_[peer.address] =
-        clock_.NowMs() + static_cast<std::uint64_t>(options_.ban_duration.count());
-  }
+  if (ban) BanLocked(peer.address, clock_.NowMs());
 }
 
 void PeerManager::RememberLocked(Peer& peer, const Hash32& hash) {
@@ -126,17 +127,29 @@ bool PeerManager::BannedLocked(const std::string& address, std::uint64_t now) co
   return it != banned_.end() && it->second > now;
 }
 
+void PeerManager::BanLocked(const std::string& address, std::uint64_t now) {
+  const std::uint64_t until = now + Ms(options_.ban_duration);
+  if (!banned_.contains(address) && banned_.size() >= options_.max_banned && !banned_.empty()) {
+    // Full: forget the refusal that ends first.
+    auto first = std::min_element(banned_.begin(), banned_.end(),
+                                  [](const auto& x, const auto& y) { return x.second < y.second; });
+    banned_.erase(first);
+  }
+  if (options_.max_banned > 0) banned_[address] = until;
+}
+
 std::uint64_t PeerManager::BackoffMs(unsigned failures) {
-  const auto min = static_cast<std::uint64_t>(options_.dial_backoff_min.count());
-  const auto max = static_cast<std::uint64_t>(options_.dial_backoff_max.count());
+  const auto min = Ms(options_.dial_backoff_min);
+  const auto max = Ms(options_.dial_backoff_max);
   const std::uint64_t base = std::min(max, min << std::min(failures, 20u));
   // Full jitter over the upper half, so peers started together spread out.
   std::uniform_int_distribution<std::uint64_t> jitter(base / 2, base);
   return jitter(rng_);
 }
 
-PeerManager::ChainView PeerManager::View() const {
-  return ChainView{chain_.Tip(), chain_.Locator()};
+PeerManager::Peer* PeerManager::FindLocked(PeerId id) {
+  auto it = peers_.find(id);
+  return it == peers_.end() ? nullptr : &it->second;
 }
 
 // --- Timers --------------------------------------------------------------
@@ -147,46 +160,55 @@ void PeerManager::Tick() {
     std::lock_guard lock(mu_);
     if (stopped_ || link_ == nullptr) return;
     const std::uint64_t now = clock_.NowMs();
+    const std::uint64_t stall = Ms(options_.sync_stall_timeout);
+    // Outbound connections, handshaked or not, plus dials in progress:
+    // every one holds a socket, so every one counts against the cap.
     std::size_t outbound = 0;
     std::set<std::string> connected_ids;
     for (auto& [id, peer] : peers_) {
       if (peer.closing) continue;
       if (peer.direction == Direction::kOutbound) ++outbound;
       if (!peer.handshaked) {
-        if (now - peer.opened_ms >=
-            static_cast<std::uint64_t>(options_.handshake_timeout.count())) {
+        if (now - peer.opened_ms >= Ms(options_.handshake_timeout)) {
           CloseLocked(a, peer, "handshake timeout");
         }
         continue;
       }
       connected_ids.insert(peer.hello.node_id);
-      if (peer.ping_nonce != 0 &&
-          now - peer.last_ping_ms >= static_cast<std::uint64_t>(options_.ping_timeout.count())) {
+      if (peer.ping_nonce != 0 && now - peer.last_ping_ms >= Ms(options_.ping_timeout)) {
         CloseLocked(a, peer, "ping timeout");
         continue;
       }
-      if (peer.ping_nonce == 0 &&
-          now - peer.last_ping_ms >= static_cast<std::uint64_t>(options_.ping_interval.count())) {
+      if (peer.ping_nonce == 0 && now - peer.last_ping_ms >= Ms(options_.ping_interval)) {
         peer.ping_nonce = std::uniform_int_distribution<std::uint64_t>(1, 1ull << 53)(rng_);
         peer.last_ping_ms = now;
         SendLocked(a, id, Ping{peer.ping_nonce});
       }
-      if (peer.getblocks_outstanding &&
-          now - peer.getblocks_sent_ms >=
-              static_cast<std::uint64_t>(options_.sync_stall_timeout.count())) {
-        spdlog::warn("peer {} did not answer getblocks; dropping it", id);
-        CloseLocked(a, peer, "sync stalled");
+      if (peer.getheaders_outstanding && now - peer.getheaders_sent_ms >= stall) {
+        spdlog::warn("peer {} did not answer getheaders; dropping it", id);
+        CloseLocked(a, peer, "sync stalled: getheaders unanswered");
+      } else if (!peer.requests.empty() && now - peer.requests.front().sent_ms >= stall) {
+        spdlog::warn("peer {} did not answer getdata; dropping it", id);
+        CloseLocked(a, peer, "sync stalled: getdata unanswered");
       }
     }
+    for (const auto& [text, t] : targets_) {
+      if (t.dialing && !t.peer) ++outbound;
+    }
     for (auto& [text, t] : targets_) {
+      if (outbound >= options_.max_outbound) break;
       if (t.is_self || t.dialing || t.peer || now < t.next_attempt_ms) continue;
       if (!t.node_id.empty() && connected_ids.contains(t.node_id)) continue;  // reached otherwise
       if (BannedLocked(t.url.host, now)) continue;
-      if (outbound >= options_.max_outbound) break;
+      // Learned addresses cost a dial each, whoever sent them: at a bounded
+      // rate. Configured ones are few and always tried.
+      if (!t.persistent && !learned_dials_.Take(now)) continue;
       t.dialing = true;
       ++outbound;
       a.dials.push_back(t.url);
     }
+    std::erase_if(banned_, [now](const auto& kv) { return kv.second <= now; });
+    RequestDataFromAllLocked(a, now);
   }
   Run(a);
 }
@@ -213,12 +235,12 @@ Status PeerManager::AddPeer(const PeerUrl& url) {
 
 void PeerManager::OnOpen(PeerId id, Direction direction, const std::string& remote_address,
                          std::uint16_t remote_port, const std::optional<PeerUrl>& dialed) {
-  const ChainTip tip = chain_.Tip();  // read before taking mu_ (lock order)
+  const ChainTip tip = chain_.Tip();
   Actions a;
   {
     std::lock_guard lock(mu_);
     const std::uint64_t now = clock_.NowMs();
-    Peer& peer = peers_[id];
+    Peer& peer = peers_.try_emplace(id, chain_.params(), options_.header_limits).first->second;
     peer.id = id;
     peer.direction = direction;
     peer.address = remote_address;
@@ -226,7 +248,8 @@ void PeerManager::OnOpen(PeerId id, Direction direction, const std::string& remo
     peer.dialed = dialed;
     peer.opened_ms = now;
     peer.messages = TokenBucket(options_.message_rate, options_.message_burst, now);
-    peer.getblocks = TokenBucket(options_.getblocks_rate, options_.getblocks_burst, now);
+    peer.requests_bucket = TokenBucket(options_.request_rate, options_.request_burst, now);
+    peer.junk = TokenBucket(options_.junk_rate, options_.junk_burst, now);
     if (dialed) {
       auto it = targets_.find(dialed->ToString());
       if (it != targets_.end()) {
@@ -258,7 +281,6 @@ void PeerManager::OnOpen(PeerId id, Direction direction, const std::string& remo
 }
 
 void PeerManager::OnClose(PeerId id, const std::string& reason) {
-  const ChainView view = View();
   Actions a;
   {
     std::lock_guard lock(mu_);
@@ -281,12 +303,10 @@ void PeerManager::OnClose(PeerId id, const std::string& reason) {
         if (!target.persistent && target.failures >= kMaxLearnedFailures) targets_.erase(t);
       }
     }
-    const bool was_sync = sync_peer_ == id;
+    ReleaseRequestsLocked(peer);
     peers_.erase(it);
-    if (was_sync) {
-      sync_peer_.reset();
-      MaybeSyncLocked(a, view, clock_.NowMs());
-    }
+    // What it was fetching goes to the others.
+    RequestDataFromAllLocked(a, clock_.NowMs());
   }
   Run(a);
 }
@@ -310,10 +330,10 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
     Actions a;
     {
       std::lock_guard lock(mu_);
-      auto it = peers_.find(id);
-      if (it == peers_.end() || it->second.closing) return;
-      if (!it->second.messages.Take(clock_.NowMs())) {
-        PunishLocked(a, it->second,
+      Peer* peer = FindLocked(id);
+      if (peer == nullptr || peer->closing) return;
+      if (!peer->messages.Take(clock_.NowMs())) {
+        PunishLocked(a, *peer,
                      "message flood: " +
                          OverRate("messages", options_.message_rate, options_.message_burst));
       }
@@ -328,9 +348,9 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
     Actions a;
     {
       std::lock_guard lock(mu_);
-      auto it = peers_.find(id);
-      if (it == peers_.end()) return;
-      PunishLocked(a, it->second, "malformed message: " + failure->message);
+      Peer* peer = FindLocked(id);
+      if (peer == nullptr) return;
+      PunishLocked(a, *peer, "malformed message: " + failure->message);
     }
     Run(a);
     return;
@@ -342,19 +362,22 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
     bool violation = false;
     {
       std::lock_guard lock(mu_);
-      auto it = peers_.find(id);
-      if (it == peers_.end() || it->second.closing) return;
+      Peer* peer = FindLocked(id);
+      if (peer == nullptr || peer->closing) return;
       const bool is_hello = std::holds_alternative<Hello>(message);
-      if (is_hello == it->second.handshaked) {
+      const bool is_request = std::holds_alternative<GetHeaders>(message) ||
+                              std::holds_alternative<GetData>(message) ||
+                              std::holds_alternative<GetBlocks>(message);
+      if (is_hello == peer->handshaked) {
         PunishLocked(
-            a, it->second,
+            a, *peer,
             is_hello ? "hello sent twice" : std::string(TypeName(message)) + " before hello");
         violation = true;
-      } else if (std::holds_alternative<GetBlocks>(message) &&
-                 !it->second.getblocks.Take(clock_.NowMs())) {
-        PunishLocked(a, it->second,
-                     "getblocks flood: " +
-                         OverRate("getblocks", options_.getblocks_rate, options_.getblocks_burst));
+      } else if (is_request && !peer->requests_bucket.Take(clock_.NowMs())) {
+        PunishLocked(a, *peer,
+                     std::string(TypeName(message)) + " flood: " +
+                         OverRate("requests for headers or blocks", options_.request_rate,
+                                  options_.request_burst));
         violation = true;
       }
     }
@@ -369,7 +392,15 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
         if constexpr (std::is_same_v<T, Hello>) {
           HandleHello(id, std::move(m));
         } else if constexpr (std::is_same_v<T, BlockMsg>) {
-          HandleBlock(id, std::move(m.block));
+          std::vector<Block> one;
+          one.push_back(std::move(m.block));
+          HandleUnrequested(id, std::move(one));
+        } else if constexpr (std::is_same_v<T, GetHeaders>) {
+          HandleGetHeaders(id, m);
+        } else if constexpr (std::is_same_v<T, Headers>) {
+          HandleHeaders(id, std::move(m.headers));
+        } else if constexpr (std::is_same_v<T, GetData>) {
+          HandleGetData(id, m);
         } else if constexpr (std::is_same_v<T, GetBlocks>) {
           HandleGetBlocks(id, m);
         } else if constexpr (std::is_same_v<T, Blocks>) {
@@ -402,16 +433,16 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
           Run(a);
         } else if constexpr (std::is_same_v<T, Pong>) {
           std::lock_guard lock(mu_);
-          auto it = peers_.find(id);
-          if (it != peers_.end() && it->second.ping_nonce == m.nonce) it->second.ping_nonce = 0;
+          Peer* peer = FindLocked(id);
+          if (peer != nullptr && peer->ping_nonce == m.nonce) peer->ping_nonce = 0;
         } else if constexpr (std::is_same_v<T, ErrorMsg>) {
           Actions a;
           {
             std::lock_guard lock(mu_);
-            auto it = peers_.find(id);
-            if (it == peers_.end()) return;
+            Peer* peer = FindLocked(id);
+            if (peer == nullptr) return;
             spdlog::info("peer {} sent error: {}", id, m.reason);
-            CloseLocked(a, it->second, "peer reported: " + m.reason);
+            CloseLocked(a, *peer, "peer reported: " + m.reason);
           }
           Run(a);
         }
@@ -419,16 +450,15 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
       message);
 }
 
-// --- Messages ------------------------------------------------------------
+// --- Handshake -----------------------------------------------------------
 
 void PeerManager::HandleHello(PeerId id, Hello hello) {
-  const ChainView view = View();
   Actions a;
   {
     std::lock_guard lock(mu_);
-    auto it = peers_.find(id);
-    if (it == peers_.end()) return;
-    Peer& peer = it->second;
+    Peer* found = FindLocked(id);
+    if (found == nullptr) return;
+    Peer& peer = *found;
     const std::uint64_t now = clock_.NowMs();
     Target* target = nullptr;
     if (peer.dialed) {
@@ -482,7 +512,7 @@ void PeerManager::HandleHello(PeerId id, Hello hello) {
         peer.handshaked = true;
         peer.connected_since_ms = now;
         peer.last_ping_ms = now;
-        peer.best_work = hello.work;
+        peer.claimed_work = hello.work;
         peer.best_height = hello.height;
         peer.hello = std::move(hello);
         RememberLocked(peer, peer.hello.tip);
@@ -490,108 +520,242 @@ void PeerManager::HandleHello(PeerId id, Hello hello) {
                      peer.direction == Direction::kInbound ? "inbound" : "outbound", peer.address,
                      peer.remote_port, peer.hello.agent, peer.hello.height);
         SendLocked(a, id, GetPeers{});
-        MaybeSyncLocked(a, view, now);
+        const ChainTip tip = chain_.Tip();
+        if (const auto known = chain_.Header(peer.hello.tip)) {
+          // Its tip is in our tree: the work it claims must be that tip's.
+          if (peer.claimed_work > known->chain_work) {
+            PunishLocked(a, peer,
+                         "hello claims work " + WorkToHex(peer.claimed_work) + " for tip " +
+                             Short(peer.hello.tip) + ", which has " + WorkToHex(known->chain_work));
+          } else {
+            ShowedLocked(peer, *known);
+            RequestDataLocked(a, peer, tip, now);
+          }
+        } else if (peer.claimed_work > tip.work) {
+          // It claims more than we have: its headers first.
+          SendGetHeadersLocked(a, peer, std::nullopt, now);
+        }
       }
     }
   }
   Run(a);
 }
 
-void PeerManager::RequestBlocksLocked(Actions& a, Peer& peer, const ChainView& view,
-                                      std::uint64_t now) {
-  GetBlocks request;
-  request.locator = view.locator;
-  request.limit = options_.sync_batch;
-  peer.getblocks_outstanding = true;
-  peer.getblocks_sent_ms = now;
+// --- Headers-first sync --------------------------------------------------
+
+void PeerManager::SendGetHeadersLocked(Actions& a, Peer& peer, std::optional<Hash32> resume_after,
+                                       std::uint64_t now) {
+  if (peer.getheaders_outstanding || peer.closing || stopped_) return;
+  GetHeaders request;
+  request.locator = chain_.HeaderLocator();
+  if (resume_after) {
+    // The peer answers after the first hash it knows: the one to resume
+    // after comes first, our chain's locator behind it in case the peer
+    // has moved off it.
+    request.locator.insert(request.locator.begin(), *resume_after);
+    if (request.locator.size() > ProtocolLimits::kMaxLocator) {
+      request.locator.resize(ProtocolLimits::kMaxLocator - 1);
+      request.locator.push_back(genesis_);
+    }
+  }
+  request.limit = options_.headers_batch;
+  peer.getheaders_outstanding = true;
+  peer.getheaders_sent_ms = now;
   SendLocked(a, peer.id, request);
 }
 
-void PeerManager::MaybeSyncLocked(Actions& a, const ChainView& view, std::uint64_t now) {
-  if (sync_peer_ || stopped_) return;
-  Peer* best = nullptr;
-  for (auto& [id, p] : peers_) {
-    if (!p.handshaked || p.closing || p.best_work <= view.tip.work) continue;
-    if (best == nullptr || p.best_work > best->best_work) best = &p;
+void PeerManager::ShowedLocked(Peer& peer, const HeaderInfo& info) {
+  if (info.failed) return;
+  peer.best_height = std::max(peer.best_height, info.height);
+  if (!peer.best_known || info.chain_work > peer.best_known_work) {
+    peer.best_known = info.hash;
+    peer.best_known_work = info.chain_work;
   }
-  if (best == nullptr) return;
-  sync_peer_ = best->id;
-  spdlog::info("syncing from peer {} (height {})", best->id, best->best_height);
-  RequestBlocksLocked(a, *best, view, now);
 }
 
-bool PeerManager::AcceptFromPeer(PeerId id, std::vector<Block> blocks, bool* orphan,
-                                 bool* progressed) {
-  std::vector<Hash32> hashes;
-  hashes.reserve(blocks.size());
-  for (const Block& b : blocks) hashes.push_back(b.hash);
-  tls_source_peer = id;
-  const std::vector<AcceptResult> results =
-      chain_.AcceptBlocks(std::move(blocks), clock_.NowMs(), BlockOrigin::kPeer);
-  tls_source_peer = 0;
+bool PeerManager::CheckClaimLocked(Actions& a, Peer& peer, const Work& shown) {
+  if (peer.claimed_work <= shown) return true;
+  PunishLocked(a, peer,
+               "claimed work " + WorkToHex(peer.claimed_work) + " but its headers end at work " +
+                   WorkToHex(shown));
+  return false;
+}
 
+void PeerManager::HandleHeaders(PeerId id, std::vector<HashedHeader> headers) {
   Actions a;
-  bool punished = false;
   {
     std::lock_guard lock(mu_);
-    auto it = peers_.find(id);
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      const AcceptResult& r = results[i];
-      if (r.ok()) *progressed = true;
-      if (r.status == AcceptStatus::kOrphan) *orphan = true;
-      if (it == peers_.end()) continue;
-      RememberLocked(it->second, hashes[i]);
-      if (r.status == AcceptStatus::kInvalid && r.validation.error != BlockError::kTimeTooNew &&
-          !punished) {
-        PunishLocked(a, it->second,
-                     "invalid block " + Short(hashes[i]) + ": " +
-                         std::string(BlockErrorName(r.validation.error)) + " (" +
-                         r.validation.message + ")");
-        punished = true;
+    Peer* peer = FindLocked(id);
+    if (peer == nullptr || peer->closing) return;
+    HandleHeadersLocked(a, *peer, headers);
+    if (!peer->closing) RequestDataFromAllLocked(a, clock_.NowMs());
+  }
+  Run(a);
+}
+
+void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
+                                      const std::vector<HashedHeader>& headers) {
+  const std::uint64_t now = clock_.NowMs();
+  const bool answer = peer.getheaders_outstanding;
+  peer.getheaders_outstanding = false;
+  // An answer holding fewer headers than asked for ends the peer's chain.
+  const bool ended = answer && headers.size() < options_.headers_batch;
+  HeaderSync& sync = peer.headers;
+
+  if (headers.empty()) {
+    if (!ended) return;
+    // Nothing after our locator: its chain ends at the last header it sent,
+    // or on our best header chain (whose hash it found first).
+    const Work shown = sync.active() ? sync.tail_work() : chain_.BestHeader().chain_work;
+    const bool redownload = sync.phase() == HeaderSync::Phase::kRedownload;
+    if (CheckClaimLocked(a, peer, shown) && redownload) {
+      PunishLocked(a, peer, "headers end before the chain it showed earlier");
+    }
+    sync.Reset();
+    return;
+  }
+
+  // Continue the chain being checked, or start one at the block the first
+  // header builds on.
+  const Hash32& parent = headers.front().header.last_hash;
+  if (!sync.active() || parent != sync.ResumeAfter()) {
+    auto anchor = chain_.AnchorFor(parent);
+    if (!anchor) {
+      if (++peer.unconnecting > options_.max_unconnecting_headers) {
+        PunishLocked(a, peer,
+                     "headers that do not connect, " + std::to_string(peer.unconnecting) +
+                         " times in a row");
+      } else {
+        sync.Reset();
+        SendGetHeadersLocked(a, peer, std::nullopt, now);
       }
+      return;
+    }
+    sync.Begin(std::move(*anchor));
+  }
+  peer.unconnecting = 0;
+  const HeaderSync::Phase before = sync.phase();
+  const HeaderSync::FeedResult fed = sync.Feed(headers, now, chain_.Tip().work);
+  const std::vector<HashedHeader> ready = sync.TakeReady();
+  if (!ready.empty()) {
+    const AddHeadersResult added = chain_.AddHeaders(ready, now);
+    if (added.last) ShowedLocked(peer, *added.last);
+    if (!added.ok()) {
+      PunishLocked(a, peer,
+                   "invalid header " + Short(ready[added.index].hash) + ": " +
+                       std::string(BlockErrorName(added.validation.error)) + " (" +
+                       added.validation.message + ")");
+      return;
     }
   }
-  Run(a);
-  return !punished;
+  const std::string at =
+      fed.index < headers.size() ? Short(headers[fed.index].hash) : std::string("?");
+  switch (fed.status) {
+    case HeaderSync::Status::kOk:
+      break;
+    case HeaderSync::Status::kInvalid:
+      PunishLocked(a, peer,
+                   "invalid header " + at + ": " +
+                       std::string(BlockErrorName(fed.validation.error)) + " (" +
+                       fed.validation.message + ")");
+      return;
+    case HeaderSync::Status::kTooNew:
+      // Our clock may be behind: no blame, and no claim check on a chain
+      // cut short here. Its next announcement tries again.
+      spdlog::info("peer {} sent header {} too far in the future: {}", peer.id, at,
+                   fed.validation.message);
+      sync.Reset();
+      return;
+    case HeaderSync::Status::kMismatch:
+      if (++peer.mismatches > options_.max_header_mismatches) {
+        CloseLocked(a, peer, "headers changed during redownload");
+      } else {
+        sync.Reset();
+        SendGetHeadersLocked(a, peer, std::nullopt, now);
+      }
+      return;
+    case HeaderSync::Status::kTooLong:
+      PunishLocked(a, peer,
+                   "a header chain of over " + std::to_string(options_.header_limits.max_length) +
+                       " headers without enough work");
+      return;
+  }
+  if (before == HeaderSync::Phase::kPresync && sync.phase() == HeaderSync::Phase::kRedownload) {
+    spdlog::info(
+        "peer {}: its header chain proved more work than ours {} headers after the fork; "
+        "fetching it again from the fork to add it",
+        peer.id, sync.proven_height() - sync.tail_height());
+    SendGetHeadersLocked(a, peer, sync.ResumeAfter(), now);
+  } else if (answer && !ended) {
+    SendGetHeadersLocked(a, peer, sync.ResumeAfter(), now);
+  } else if (ended) {
+    if (CheckClaimLocked(a, peer, sync.tail_work()) &&
+        sync.phase() == HeaderSync::Phase::kRedownload) {
+      PunishLocked(a, peer, "headers end before the chain it showed earlier");
+    }
+    // A chain that never proved its work is dropped here, unstored.
+    sync.Reset();
+  }
 }
 
-void PeerManager::HandleBlock(PeerId id, Block block) {
-  const std::uint64_t height = block.header.height;
-  bool orphan = false;
-  bool progressed = false;
-  std::vector<Block> one;
-  one.push_back(std::move(block));
-  if (!AcceptFromPeer(id, std::move(one), &orphan, &progressed)) return;
-  const ChainView view = View();
+void PeerManager::RequestDataLocked(Actions& a, Peer& peer, const ChainTip& tip,
+                                    std::uint64_t now) {
+  if (!peer.handshaked || peer.closing || stopped_ || !peer.best_known) return;
+  if (peer.best_known_work <= tip.work) return;
+  while (peer.requests.size() < options_.max_requests_per_peer) {
+    GetData request;
+    for (const Hash32& h : chain_.BlocksToDownload(*peer.best_known, options_.download_window)) {
+      if (in_flight_.contains(h)) continue;
+      request.hashes.push_back(h);
+      if (request.hashes.size() >= options_.sync_batch) break;
+    }
+    if (request.hashes.empty()) return;
+    for (const Hash32& h : request.hashes) in_flight_.emplace(h, peer.id);
+    peer.requests.push_back(Request{request.hashes, now});
+    SendLocked(a, peer.id, request);
+  }
+}
+
+void PeerManager::RequestDataFromAllLocked(Actions& a, std::uint64_t now) {
+  if (stopped_) return;
+  const ChainTip tip = chain_.Tip();
+  for (auto& [id, peer] : peers_) RequestDataLocked(a, peer, tip, now);
+}
+
+void PeerManager::ReleaseRequestsLocked(Peer& peer) {
+  for (const Request& r : peer.requests) {
+    for (const Hash32& h : r.hashes) {
+      auto it = in_flight_.find(h);
+      if (it != in_flight_.end() && it->second == peer.id) in_flight_.erase(it);
+    }
+  }
+  peer.requests.clear();
+}
+
+// --- Serving -------------------------------------------------------------
+
+void PeerManager::HandleGetHeaders(PeerId id, const GetHeaders& m) {
+  const std::size_t limit = std::min<std::size_t>(m.limit, ProtocolLimits::kMaxHeadersPerMessage);
+  Headers reply;
+  reply.headers = chain_.HeadersAfter(m.locator, limit);
   Actions a;
   {
     std::lock_guard lock(mu_);
-    auto it = peers_.find(id);
-    if (it == peers_.end()) return;
-    Peer& peer = it->second;
-    peer.best_height = std::max(peer.best_height, height);
-    if (orphan && !peer.getblocks_outstanding) {
-      // Fetch the gap from the peer that announced it.
-      RequestBlocksLocked(a, peer, view, clock_.NowMs());
-      if (!sync_peer_) sync_peer_ = id;
-    }
+    if (FindLocked(id) == nullptr) return;
+    SendLocked(a, id, reply);
   }
   Run(a);
 }
 
-void PeerManager::HandleGetBlocks(PeerId id, const GetBlocks& m) {
-  const std::size_t limit = std::min<std::size_t>(m.limit, options_.max_blocks_per_answer);
+void PeerManager::AnswerBlocks(PeerId id, Result<std::vector<Block>> blocks, std::size_t asked) {
   Blocks reply;
-  const std::vector<Hash32> hashes = chain_.LocateAfter(m.locator, limit);
-  // One read for the whole answer, its data bounded like the answer's.
-  auto blocks = chain_.ReadBlocks(hashes, options_.max_answer_bytes);
   if (!blocks.ok()) {
     spdlog::error("cannot read blocks to serve a peer: {}", blocks.error());
   } else {
     std::size_t data = 0;
     for (const Block& b : *blocks) data += b.data.size();
-    if (blocks->size() < hashes.size() && data < options_.max_answer_bytes) {
-      spdlog::error("cannot read block {} to serve a peer: missing", Short(hashes[blocks->size()]));
+    if (blocks->size() < asked && data < options_.max_answer_bytes) {
+      spdlog::debug("peer {} asked for {} blocks, {} of them stored", id, asked, blocks->size());
     }
     std::size_t bytes = 0;
     for (Block& block : *blocks) {
@@ -603,80 +767,158 @@ void PeerManager::HandleGetBlocks(PeerId id, const GetBlocks& m) {
   Actions a;
   {
     std::lock_guard lock(mu_);
-    auto it = peers_.find(id);
-    if (it == peers_.end()) return;
-    for (const Block& b : reply.blocks) RememberLocked(it->second, b.hash);
+    Peer* peer = FindLocked(id);
+    if (peer == nullptr) return;
+    for (const Block& b : reply.blocks) RememberLocked(*peer, b.hash);
     SendLocked(a, id, reply);
   }
   Run(a);
 }
 
+void PeerManager::HandleGetData(PeerId id, const GetData& m) {
+  // Blocks on any branch, in the order asked, stopping at the first one
+  // not stored and at the byte cap; one read for the whole answer.
+  const std::size_t limit = std::min<std::size_t>(m.hashes.size(), options_.max_blocks_per_answer);
+  const std::span<const Hash32> hashes(m.hashes.data(), limit);
+  AnswerBlocks(id, chain_.ReadBlocks(hashes, options_.max_answer_bytes), limit);
+}
+
+void PeerManager::HandleGetBlocks(PeerId id, const GetBlocks& m) {
+  const std::size_t limit = std::min<std::size_t>(m.limit, options_.max_blocks_per_answer);
+  const std::vector<Hash32> hashes = chain_.LocateAfter(m.locator, limit);
+  AnswerBlocks(id, chain_.ReadBlocks(hashes, options_.max_answer_bytes), hashes.size());
+}
+
+// --- Blocks in -----------------------------------------------------------
+
 void PeerManager::HandleBlocks(PeerId id, std::vector<Block> blocks) {
-  const std::size_t count = blocks.size();
-  const std::uint64_t last_height = count > 0 ? blocks.back().header.height : 0;
-  // A full batch in answer to our getblocks, extending our tip: the peer
-  // probably has more. Ask for the next batch now, before this one is
-  // checked and committed, so that the peer reads and sends it meanwhile
-  // (sync overlaps the two nodes' work). The request is the one that would
-  // follow the commit: its locator is our chain's once this batch is in.
-  // If the batch fails, the peer is dropped or the answer to the early
-  // request is handled like any other.
-  bool pipelined = false;
-  if (count > 0 && count >= options_.sync_batch) {
-    std::vector<Hash32> hashes;
-    hashes.reserve(count);
-    for (const Block& b : blocks) hashes.push_back(b.hash);
-    if (auto next = chain_.LocatorWith(blocks.front().header.last_hash, hashes)) {
-      Actions a;
-      {
-        std::lock_guard lock(mu_);
-        auto it = peers_.find(id);
-        if (it != peers_.end() && !it->second.closing && it->second.getblocks_outstanding &&
-            it->second.last_batch_progressed && !stopped_) {
-          Peer& peer = it->second;
-          GetBlocks request;
-          request.locator = std::move(*next);
-          request.limit = options_.sync_batch;
-          peer.getblocks_sent_ms = clock_.NowMs();
-          SendLocked(a, id, request);
-          pipelined = true;  // getblocks_outstanding now stands for this request
+  std::vector<Block> requested;
+  std::vector<Block> unrequested;
+  {
+    Actions a;
+    {
+      std::lock_guard lock(mu_);
+      Peer* peer = FindLocked(id);
+      if (peer == nullptr || peer->closing) return;
+      if (peer->requests.empty()) {
+        unrequested = std::move(blocks);
+      } else {
+        // Answers come in the order asked: this one is for the oldest request.
+        Request request = std::move(peer->requests.front());
+        peer->requests.pop_front();
+        const std::unordered_set<Hash32, Hash32Hasher> asked(request.hashes.begin(),
+                                                             request.hashes.end());
+        for (Block& b : blocks) {
+          RememberLocked(*peer, b.hash);
+          (asked.contains(b.hash) ? requested : unrequested).push_back(std::move(b));
+        }
+        // Whatever did not come is free for any peer to fetch again.
+        for (const Hash32& h : request.hashes) {
+          auto it = in_flight_.find(h);
+          if (it != in_flight_.end() && it->second == id) in_flight_.erase(it);
+        }
+        if (requested.empty()) {
+          // It showed us these blocks' headers, so it has them.
+          CloseLocked(a, *peer, "sent none of the blocks asked for");
         }
       }
-      Run(a);
     }
-  }
-  bool orphan = false;
-  bool progressed = false;
-  if (count > 0 && !AcceptFromPeer(id, std::move(blocks), &orphan, &progressed)) return;
-  const ChainView view = View();
-  Actions a;
-  {
-    std::lock_guard lock(mu_);
-    auto it = peers_.find(id);
-    if (it == peers_.end()) return;
-    Peer& peer = it->second;
-    peer.best_height = std::max(peer.best_height, last_height);
-    if (pipelined) {
-      // The next batch is on its way; its answer carries the fetch on.
-      peer.last_batch_progressed = progressed;
+    if (!a.closes.empty()) {
+      Run(a);
       return;
     }
-    const bool asked = peer.getblocks_outstanding;
-    peer.getblocks_outstanding = false;
-    if (asked) peer.last_batch_progressed = progressed;
-    const std::uint64_t now = clock_.NowMs();
-    // A full batch that moved us on means there is more: ask again. A short
-    // or useless one ends this fetch; another peer may still be ahead.
-    if (asked && count >= options_.sync_batch && progressed) {
-      RequestBlocksLocked(a, peer, view, now);
-    } else {
-      if (sync_peer_ == id) sync_peer_.reset();
-      // It sent all it has after our locator: we are level with it now.
-      if (asked) peer.best_work = std::min(peer.best_work, view.tip.work);
-      MaybeSyncLocked(a, view, now);
-    }
   }
-  Run(a);
+  if (!requested.empty()) {
+    std::vector<Hash32> hashes;
+    hashes.reserve(requested.size());
+    for (const Block& b : requested) hashes.push_back(b.hash);
+    tls_source_peer = id;
+    const std::vector<AcceptResult> results =
+        chain_.AcceptBlocks(std::move(requested), clock_.NowMs(), BlockOrigin::kPeer);
+    tls_source_peer = 0;
+    Actions a;
+    {
+      std::lock_guard lock(mu_);
+      Peer* peer = FindLocked(id);
+      if (peer == nullptr) return;
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        const AcceptResult& r = results[i];
+        if (r.status == AcceptStatus::kInvalid && r.validation.error != BlockError::kTimeTooNew) {
+          PunishLocked(a, *peer,
+                       "invalid block " + Short(hashes[i]) + ": " +
+                           std::string(BlockErrorName(r.validation.error)) + " (" +
+                           r.validation.message + ")");
+          break;
+        }
+      }
+      RequestDataFromAllLocked(a, clock_.NowMs());
+    }
+    Run(a);
+  }
+  if (!unrequested.empty()) HandleUnrequested(id, std::move(unrequested));
+}
+
+void PeerManager::HandleUnrequested(PeerId id, std::vector<Block> blocks) {
+  // Parents before children, whatever order they came in: a child is kept
+  // only if its parent is known when it is looked at.
+  std::stable_sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
+    return a.header.height < b.header.height;
+  });
+  for (Block& block : blocks) {
+    const Hash32 hash = block.hash;
+    tls_source_peer = id;
+    const AcceptResult r = chain_.AcceptBlock(std::move(block), clock_.NowMs(), BlockOrigin::kPeer);
+    tls_source_peer = 0;
+    Actions a;
+    bool stop = false;
+    {
+      std::lock_guard lock(mu_);
+      Peer* peer = FindLocked(id);
+      if (peer == nullptr || peer->closing) return;
+      const std::uint64_t now = clock_.NowMs();
+      RememberLocked(*peer, hash);
+      bool junk = false;
+      switch (r.status) {
+        case AcceptStatus::kNewTip:
+        case AcceptStatus::kSideBranch:
+        case AcceptStatus::kPending:
+        case AcceptStatus::kDuplicate:
+          if (const auto info = chain_.Header(hash)) ShowedLocked(*peer, *info);
+          break;
+        case AcceptStatus::kUnknownParent:
+          // We are missing the chain it builds on: find the fork by headers.
+          junk = true;
+          SendGetHeadersLocked(a, *peer, std::nullopt, now);
+          break;
+        case AcceptStatus::kTooLittleWork:
+          junk = true;
+          break;
+        case AcceptStatus::kInvalid:
+          if (r.validation.error != BlockError::kTimeTooNew) {
+            PunishLocked(a, *peer,
+                         "invalid block " + Short(hash) + ": " +
+                             std::string(BlockErrorName(r.validation.error)) + " (" +
+                             r.validation.message + ")");
+            stop = true;
+          }
+          break;
+        case AcceptStatus::kNoSpace:
+        case AcceptStatus::kStoreFailed:
+          break;
+      }
+      if (junk && !peer->junk.Take(now)) {
+        PunishLocked(a, *peer,
+                     "unrequested blocks the chain cannot use: " +
+                         OverRate("blocks", options_.junk_rate, options_.junk_burst));
+        stop = true;
+      }
+      if (!stop && (r.ok() || r.status == AcceptStatus::kPending)) {
+        RequestDataFromAllLocked(a, now);
+      }
+    }
+    Run(a);
+    if (stop) return;
+  }
 }
 
 void PeerManager::HandlePeers(PeerId id, const std::vector<std::string>& urls) {
@@ -696,6 +938,10 @@ void PeerManager::HandlePeers(PeerId id, const std::vector<std::string>& urls) {
 void PeerManager::OnTipChanged(const TipChange& change) {
   const Hash32 tip = change.new_tip.hash();
   const PeerId source = tls_source_peer;
+  // While a heavier header chain is still being fetched, intermediate tips
+  // are not news to anyone: announce only the end of the fetch.
+  const HeaderInfo best = chain_.BestHeader();
+  if (best.hash != tip && best.chain_work > change.new_tip.work) return;
   {
     std::lock_guard lock(mu_);
     if (stopped_ || !relayed_set_.insert(tip).second) return;

@@ -1,14 +1,17 @@
-// The peer-to-peer logic (SPEC section 4, docs/protocol.md): handshake,
-// sync by locator, relay of new tips, peer exchange, keepalive, dialling
-// with backoff, and the peer policy that turns validation results into
-// disconnects and bans. It sits between the Transport (frames in and out)
-// and the ChainState (blocks in and out) and knows neither sockets nor
-// storage.
+// The peer-to-peer logic (docs/protocol.md): handshake, headers-first sync
+// (headers checked before any block data is asked for, block data fetched
+// from several peers at once), relay of new tips, peer exchange,
+// keepalive, dialling with backoff, and the peer policy that turns
+// validation results into disconnects and bans. It sits between the
+// Transport (frames in and out) and the ChainState (headers and blocks in
+// and out) and knows neither sockets nor storage.
 //
-// Thread-safety: every method may be called from any thread. The manager's
-// lock is never held while it calls the chain or the transport, and
-// OnTipChanged (called under the chain's lock) only posts work, so there is
-// no lock-order cycle.
+// Thread-safety: every method may be called from any thread. Lock order:
+// the chain's writer lock (held while observers run), then the manager's
+// lock `mu_`, then the chain's tree lock. So the manager calls the chain's
+// readers and AddHeaders under `mu_`, but never AcceptBlock(s) (which take
+// the writer lock), and never the transport: sends, closes and dials are
+// collected under `mu_` and carried out after it is released.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "chain/chainstate.h"
+#include "chain/header_sync.h"
 #include "p2p/peer_link.h"
 #include "p2p/protocol.h"
 #include "p2p/transport.h"
@@ -37,17 +41,30 @@
 namespace powchain::p2p {
 
 struct PeerManagerOptions {
-  std::size_t max_outbound = 8;    // handshaked outbound peers
-  std::size_t max_inbound = 32;    // handshaked inbound peers
-  std::uint32_t sync_batch = 500;  // blocks asked for per getblocks
+  // Outbound connections, dials in progress included, and handshaked
+  // inbound peers.
+  std::size_t max_outbound = 8;
+  std::size_t max_inbound = 32;
+  // Headers asked for per getheaders (and the most one answer holds).
+  std::uint32_t headers_batch = ProtocolLimits::kMaxHeadersPerMessage;
+  std::uint32_t sync_batch = 500;  // blocks asked for per getdata
+  // getdata requests in flight to one peer.
+  std::size_t max_requests_per_peer = 2;
+  // Blocks are fetched at most this many heights above the last block
+  // stored on the chain being fetched (the pool of blocks waiting for a
+  // parent stays small).
+  std::size_t download_window = 2048;
+  // How a peer's header chain is checked before it enters the tree.
+  HeaderSync::Limits header_limits;
   std::uint32_t max_blocks_per_answer = ProtocolLimits::kMaxBlocksPerMessage;
-  // An answer to getblocks stops adding blocks at this many bytes, so it
-  // stays under the peer's frame limit (4 MiB by default).
+  // An answer to getblocks or getdata stops adding blocks at this many
+  // bytes, so it stays under the peer's frame limit (4 MiB by default).
   std::size_t max_answer_bytes = std::size_t{3} * 1024 * 1024;
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds ping_interval = std::chrono::seconds(15);
   std::chrono::milliseconds ping_timeout = std::chrono::seconds(30);
-  // A getblocks unanswered this long drops the peer; another one is used.
+  // A getheaders or getdata unanswered this long drops the peer; others
+  // carry the sync on.
   std::chrono::milliseconds sync_stall_timeout = std::chrono::seconds(30);
   // How long a misbehaving peer's address is refused.
   std::chrono::milliseconds ban_duration = std::chrono::minutes(10);
@@ -56,12 +73,30 @@ struct PeerManagerOptions {
   bool ban_loopback = false;
   // Per-peer rate limits (token buckets: `rate` a second sustained, `burst`
   // at once). A peer over either is flooding: it is dropped and its address
-  // refused like any misbehaving peer. A node syncing from us at full speed
-  // sends about 130 getblocks a second (docs/security.md).
+  // refused like any misbehaving peer. The request limit counts getheaders,
+  // getdata and getblocks together (docs/security.md).
   double message_rate = 1000;
   double message_burst = 2000;
-  double getblocks_rate = 250;
-  double getblocks_burst = 500;
+  double request_rate = 250;
+  double request_burst = 500;
+  // Blocks nobody asked for that the chain could not use (too little work,
+  // unknown parent): a few are normal (a peer on a lighter branch announces
+  // its tips), a stream of them is junk and costs the peer its connection.
+  double junk_rate = 1;
+  double junk_burst = 100;
+  // Headers messages that do not connect to our tree, in a row, before the
+  // peer is dropped (each gets a getheaders to find the fork first).
+  unsigned max_unconnecting_headers = 10;
+  // Redownloads that differed from the chain first shown, before the peer
+  // is dropped.
+  unsigned max_header_mismatches = 3;
+  // Addresses learned from peers are dialled at most this often (a second),
+  // and this many at once after a quiet spell.
+  double learned_dial_rate = 1;
+  double learned_dial_burst = 4;
+  // Refused addresses remembered; when full, the one whose refusal ends
+  // first is forgotten.
+  std::size_t max_banned = 10000;
   std::chrono::milliseconds dial_backoff_min = std::chrono::milliseconds(500);
   std::chrono::milliseconds dial_backoff_max = std::chrono::seconds(60);
   std::size_t max_known_addresses = 1000;  // learned peer addresses kept
@@ -118,7 +153,13 @@ class PeerManager final : public TransportHandler, public ChainObserver {
   void OnTipChanged(const TipChange& change) override;
 
  private:
+  // A getdata sent and not yet answered.
+  struct Request {
+    std::vector<Hash32> hashes;
+    std::uint64_t sent_ms = 0;
+  };
   struct Peer {
+    explicit Peer(const Params& params, HeaderSync::Limits limits) : headers(params, limits) {}
     PeerId id = 0;
     Direction direction = Direction::kInbound;
     std::string address;
@@ -129,18 +170,24 @@ class PeerManager final : public TransportHandler, public ChainObserver {
     bool closing = false;
     Hello hello;  // theirs, once handshaked
     std::uint64_t connected_since_ms = 0;
-    Work best_work = 0;  // what the peer has shown it has
-    std::uint64_t best_height = 0;
+    Work claimed_work = 0;  // what its hello said its chain has
+    // The most-work block of our tree that the peer has shown it has
+    // (its hello tip, headers it sent, blocks it announced).
+    std::optional<Hash32> best_known;
+    Work best_known_work = 0;
+    std::uint64_t best_height = 0;  // for GET /peers
+    HeaderSync headers;             // its header chain, while it is checked
+    bool getheaders_outstanding = false;
+    std::uint64_t getheaders_sent_ms = 0;
+    std::deque<Request> requests;  // getdata in flight, oldest first
+    unsigned unconnecting = 0;     // headers messages in a row that did not connect
+    unsigned mismatches = 0;       // redownloads that differed
     std::uint64_t last_ping_ms = 0;
     std::uint64_t ping_nonce = 0;  // outstanding ping, 0 if none
-    bool getblocks_outstanding = false;
-    std::uint64_t getblocks_sent_ms = 0;
-    // Whether the last batch it sent us in answer moved our chain on; only
-    // then is the next batch asked for before the current one is checked.
-    bool last_batch_progressed = true;
-    TokenBucket messages;      // every message it sends
-    TokenBucket getblocks;     // its getblocks requests
-    std::deque<Hash32> known;  // blocks it sent or we sent it (bounded)
+    TokenBucket messages;          // every message it sends
+    TokenBucket requests_bucket;   // its getheaders, getdata and getblocks
+    TokenBucket junk;              // unrequested blocks the chain could not use
+    std::deque<Hash32> known;      // blocks it sent or we sent it (bounded)
     std::unordered_set<Hash32, Hash32Hasher> known_set;
   };
   struct Target {
@@ -167,27 +214,42 @@ class PeerManager final : public TransportHandler, public ChainObserver {
   void CloseLocked(Actions& a, Peer& peer, const std::string& reason);
   void RememberLocked(Peer& peer, const Hash32& hash);
   bool BannedLocked(const std::string& address, std::uint64_t now) const;
+  void BanLocked(const std::string& address, std::uint64_t now);
   std::uint64_t BackoffMs(unsigned failures);
-  // What the handlers need of the chain, read before taking mu_: the
-  // chain's lock is taken before mu_ (OnTipChanged), never after.
-  struct ChainView {
-    ChainTip tip;
-    std::vector<Hash32> locator;
-  };
-  ChainView View() const;
-  void RequestBlocksLocked(Actions& a, Peer& peer, const ChainView& view, std::uint64_t now);
-  // Picks a handshaked peer with more work than ours and fetches from it,
-  // unless a fetch is already running.
-  void MaybeSyncLocked(Actions& a, const ChainView& view, std::uint64_t now);
+  Peer* FindLocked(PeerId id);
+
+  // Asks `peer` for the headers after `resume_after` (when set) or after
+  // our best header chain, unless a getheaders is outstanding.
+  void SendGetHeadersLocked(Actions& a, Peer& peer, std::optional<Hash32> resume_after,
+                            std::uint64_t now);
+  // Notes that `peer` has the block `info` (if it is more than it showed).
+  void ShowedLocked(Peer& peer, const HeaderInfo& info);
+  // The claim check at the end of a peer's chain: punishes `peer` (and
+  // returns false) when the chain it showed has less work than its hello
+  // claimed.
+  bool CheckClaimLocked(Actions& a, Peer& peer, const Work& shown);
+  // Sends getdata to `peer` for blocks of its best chain that nobody is
+  // fetching, while it has room for requests.
+  void RequestDataLocked(Actions& a, Peer& peer, const ChainTip& tip, std::uint64_t now);
+  void RequestDataFromAllLocked(Actions& a, std::uint64_t now);
+  // Gives back the hashes `peer` was asked for (not yet answered).
+  void ReleaseRequestsLocked(Peer& peer);
 
   void HandleHello(PeerId id, Hello hello);
-  void HandleBlock(PeerId id, Block block);
+  void HandleHeaders(PeerId id, std::vector<HashedHeader> headers);
+  void HandleHeadersLocked(Actions& a, Peer& peer, const std::vector<HashedHeader>& headers);
+  void HandleGetHeaders(PeerId id, const GetHeaders& m);
+  void HandleGetData(PeerId id, const GetData& m);
   void HandleGetBlocks(PeerId id, const GetBlocks& m);
   void HandleBlocks(PeerId id, std::vector<Block> blocks);
   void HandlePeers(PeerId id, const std::vector<std::string>& urls);
-  // Accepts blocks from a peer and applies the peer policy to the results.
-  // Returns false when the peer was punished.
-  bool AcceptFromPeer(PeerId id, std::vector<Block> blocks, bool* orphan, bool* progressed);
+  // Blocks nobody asked for (a `block` announcement, or what a `blocks`
+  // message carried beyond its request): accepted one by one, with the
+  // junk limit applied to those the chain could not use.
+  void HandleUnrequested(PeerId id, std::vector<Block> blocks);
+  // Sends `blocks` to the peer as one `blocks` message, cut at the answer
+  // byte cap.
+  void AnswerBlocks(PeerId id, Result<std::vector<Block>> blocks, std::size_t asked);
   void Relay(const Hash32& hash, PeerId source);
 
   ChainState& chain_;
@@ -203,7 +265,9 @@ class PeerManager final : public TransportHandler, public ChainObserver {
   std::map<PeerId, Peer> peers_;
   std::map<std::string, Target> targets_;        // by url text
   std::map<std::string, std::uint64_t> banned_;  // address -> until (ms)
-  std::optional<PeerId> sync_peer_;
+  // Blocks asked for and not yet answered, and who was asked.
+  std::unordered_map<Hash32, PeerId, Hash32Hasher> in_flight_;
+  TokenBucket learned_dials_;   // dials of learned addresses
   std::deque<Hash32> relayed_;  // bounded, newest last
   std::unordered_set<Hash32, Hash32Hasher> relayed_set_;
   std::mt19937_64 rng_;

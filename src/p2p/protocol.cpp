@@ -88,6 +88,15 @@ void AppendHash(std::string& out, const Hash32& h) {
   out += '"';
 }
 
+void AppendHashes(std::string& out, const std::vector<Hash32>& hashes) {
+  out += '[';
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendHash(out, hashes[i]);
+  }
+  out += ']';
+}
+
 struct Encoder {
   std::string& out;
 
@@ -121,17 +130,27 @@ struct Encoder {
     AppendKey(out, "block");
     out += BlockToJson(m.block);
   }
-  void operator()(const GetBlocks& m) const {
+  void Locator(const std::vector<Hash32>& locator, std::uint32_t limit) const {
     AppendKey(out, "locator");
+    AppendHashes(out, locator);
+    AppendKey(out, "limit");
+    AppendUInt(out, limit);
+  }
+  void operator()(const GetHeaders& m) const { Locator(m.locator, m.limit); }
+  void operator()(const Headers& m) const {
+    AppendKey(out, "headers");
     out += '[';
-    for (std::size_t i = 0; i < m.locator.size(); ++i) {
+    for (std::size_t i = 0; i < m.headers.size(); ++i) {
       if (i > 0) out += ',';
-      AppendHash(out, m.locator[i]);
+      out += HeaderToJson(m.headers[i]);
     }
     out += ']';
-    AppendKey(out, "limit");
-    AppendUInt(out, m.limit);
   }
+  void operator()(const GetData& m) const {
+    AppendKey(out, "hashes");
+    AppendHashes(out, m.hashes);
+  }
+  void operator()(const GetBlocks& m) const { Locator(m.locator, m.limit); }
   void operator()(const Blocks& m) const {
     AppendKey(out, "blocks");
     out += '[';
@@ -354,24 +373,58 @@ std::optional<Message> DecodeBlock(FieldReader& r) {
   return BlockMsg{std::move(*block)};
 }
 
-std::optional<Message> DecodeGetBlocks(FieldReader& r) {
-  GetBlocks m;
-  if (const auto* items = r.ReadArray("locator", 1, ProtocolLimits::kMaxLocator, "hashes")) {
-    m.locator.reserve(items->size());
-    for (std::size_t i = 0; i < items->size(); ++i) {
-      const JsonValue& item = (*items)[i];
-      auto h = item.is_string() ? HexToHash32(item.as_string()) : std::nullopt;
-      if (!h) {
-        r.FailWith(DecodeError::kBadField,
-                   "'locator'[" + std::to_string(i) + "] must be a string of 64 hex digits");
-        return std::nullopt;
-      }
-      m.locator.push_back(*h);
+// An array `name` of `min_items` to `max_items` hashes.
+std::optional<std::vector<Hash32>> ReadHashes(FieldReader& r, std::string_view name,
+                                              std::size_t min_items, std::size_t max_items) {
+  const auto* items = r.ReadArray(name, min_items, max_items, "hashes");
+  if (items == nullptr) return std::nullopt;
+  std::vector<Hash32> out;
+  out.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    const JsonValue& item = (*items)[i];
+    auto h = item.is_string() ? HexToHash32(item.as_string()) : std::nullopt;
+    if (!h) {
+      r.FailWith(DecodeError::kBadField, "'" + std::string(name) + "'[" + std::to_string(i) +
+                                             "] must be a string of 64 hex digits");
+      return std::nullopt;
     }
+    out.push_back(*h);
+  }
+  return out;
+}
+
+// The fields of getheaders and getblocks.
+template <typename T>
+std::optional<Message> DecodeLocatorRequest(FieldReader& r) {
+  T m;
+  if (auto hashes = ReadHashes(r, "locator", 1, ProtocolLimits::kMaxLocator)) {
+    m.locator = std::move(*hashes);
   }
   if (auto v = r.ReadUInt("limit", 1, kU32Max)) m.limit = static_cast<std::uint32_t>(*v);
   if (r.failed()) return std::nullopt;
   return m;
+}
+
+std::optional<Message> DecodeHeaders(FieldReader& r) {
+  const auto* items = r.ReadArray("headers", 0, ProtocolLimits::kMaxHeadersPerMessage, "headers");
+  if (items == nullptr) return std::nullopt;
+  Headers m;
+  m.headers.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    Result<HashedHeader> header = HeaderFromJson((*items)[i]);
+    if (!header) {
+      r.FailWith(DecodeError::kBadBlock, "'headers'[" + std::to_string(i) + "]: " + header.error());
+      return std::nullopt;
+    }
+    m.headers.push_back(*header);
+  }
+  return m;
+}
+
+std::optional<Message> DecodeGetData(FieldReader& r) {
+  auto hashes = ReadHashes(r, "hashes", 1, ProtocolLimits::kMaxGetData);
+  if (!hashes) return std::nullopt;
+  return GetData{std::move(*hashes)};
 }
 
 std::optional<Message> DecodeBlocks(FieldReader& r) {
@@ -431,9 +484,18 @@ struct MessageType {
 
 // Indexed like the alternatives of Message.
 constexpr MessageType kTypes[] = {
-    {"hello", DecodeHello},      {"block", DecodeBlock},       {"getblocks", DecodeGetBlocks},
-    {"blocks", DecodeBlocks},    {"getpeers", DecodeGetPeers}, {"peers", DecodePeers},
-    {"ping", DecodeNonce<Ping>}, {"pong", DecodeNonce<Pong>},  {"error", DecodeErrorMsg},
+    {"hello", DecodeHello},
+    {"block", DecodeBlock},
+    {"getheaders", DecodeLocatorRequest<GetHeaders>},
+    {"headers", DecodeHeaders},
+    {"getdata", DecodeGetData},
+    {"getblocks", DecodeLocatorRequest<GetBlocks>},
+    {"blocks", DecodeBlocks},
+    {"getpeers", DecodeGetPeers},
+    {"peers", DecodePeers},
+    {"ping", DecodeNonce<Ping>},
+    {"pong", DecodeNonce<Pong>},
+    {"error", DecodeErrorMsg},
 };
 static_assert(std::size(kTypes) == std::variant_size_v<Message>);
 

@@ -24,6 +24,8 @@ inline constexpr std::uint32_t kProtocolVersion = 1;
 struct ProtocolLimits {
   static constexpr std::size_t kMaxLocator = 128;  // hashes in a locator
   static constexpr std::size_t kMaxBlocksPerMessage = 2000;
+  static constexpr std::size_t kMaxHeadersPerMessage = 2000;
+  static constexpr std::size_t kMaxGetData = 2000;  // hashes in one getdata
   static constexpr std::size_t kMaxPeersPerMessage = 1000;
   static constexpr std::size_t kMaxAgentLength = 256;
   static constexpr std::size_t kMaxReasonLength = 1024;
@@ -46,6 +48,16 @@ struct Hello {
 struct BlockMsg {
   Block block;
 };
+struct GetHeaders {
+  std::vector<Hash32> locator;  // tip first, spaced back exponentially to genesis
+  std::uint32_t limit = 0;
+};
+struct Headers {
+  std::vector<HashedHeader> headers;  // genesis side first
+};
+struct GetData {
+  std::vector<Hash32> hashes;  // blocks wanted, on any branch
+};
 struct GetBlocks {
   std::vector<Hash32> locator;  // tip first, spaced back exponentially to genesis
   std::uint32_t limit = 0;
@@ -67,8 +79,8 @@ struct ErrorMsg {
   std::string reason;
 };
 
-using Message =
-    std::variant<Hello, BlockMsg, GetBlocks, Blocks, GetPeers, Peers, Ping, Pong, ErrorMsg>;
+using Message = std::variant<Hello, BlockMsg, GetHeaders, Headers, GetData, GetBlocks, Blocks,
+                             GetPeers, Peers, Ping, Pong, ErrorMsg>;
 
 // The "type" string of a message: "hello", "block", "getblocks", ...
 std::string_view TypeName(const Message& message);

@@ -58,6 +58,16 @@ struct Block {
   friend bool operator==(const Block&, const Block&) = default;
 };
 
+// A header as peers exchange it (the `headers` message): the header and the
+// hash its sender gives for it. As with Block::hash, checks never trust the
+// hash: CheckHeader recomputes it.
+struct HashedHeader {
+  BlockHeader header;
+  Hash32 hash{};
+
+  friend bool operator==(const HashedHeader&, const HashedHeader&) = default;
+};
+
 // Builds a block from a header and canonical data, setting hash from the header.
 Block MakeBlock(const BlockHeader& header, std::string canonical_data);
 

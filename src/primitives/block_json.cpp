@@ -42,12 +42,9 @@ Result<Hash32> ReadHash(const JsonValue& obj, std::string_view name) {
   return *h;
 }
 
-}  // namespace
-
-std::string BlockToJson(const Block& block) {
-  const BlockHeader& h = block.header;
-  std::string out;
-  out.reserve(block.data.size() + 320);
+// Appends the header fields and "hash", each followed by a comma, to `out`
+// (which already holds the opening brace).
+void AppendHeaderFields(std::string& out, const BlockHeader& h, const Hash32& block_hash) {
   auto number = [&out](std::string_view name, std::uint64_t v) {
     AppendField(out, name);
     AppendUInt(out, v);
@@ -59,7 +56,6 @@ std::string BlockToJson(const Block& block) {
     out += HexEncode(v);
     out += "\",";
   };
-  out += '{';
   number("version", h.version);
   number("height", h.height);
   hash("lastHash", h.last_hash);
@@ -67,15 +63,11 @@ std::string BlockToJson(const Block& block) {
   number("timestamp", h.timestamp);
   number("difficulty", h.difficulty);
   number("nonce", h.nonce);
-  hash("hash", block.hash);
-  AppendField(out, "data");
-  out += block.data;
-  out += '}';
-  return out;
+  hash("hash", block_hash);
 }
 
-Result<Block> BlockFromJson(const JsonValue& value) {
-  if (!value.is_object()) return Error{"a block must be a JSON object"};
+// The header fields and "hash" of a block or header object.
+Result<HashedHeader> ReadHeaderFields(const JsonValue& value) {
   constexpr std::uint64_t kU32Max = std::numeric_limits<std::uint32_t>::max();
   constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 
@@ -95,20 +87,58 @@ Result<Block> BlockFromJson(const JsonValue& value) {
   if (!nonce) return Error{nonce.error()};
   auto hash = ReadHash(value, "hash");
   if (!hash) return Error{hash.error()};
+
+  HashedHeader out;
+  out.header.version = static_cast<std::uint32_t>(*version);
+  out.header.height = *height;
+  out.header.last_hash = *last_hash;
+  out.header.data_hash = *data_hash;
+  out.header.timestamp = *timestamp;
+  out.header.difficulty = static_cast<std::uint32_t>(*difficulty);
+  out.header.nonce = *nonce;
+  out.hash = *hash;
+  return out;
+}
+
+}  // namespace
+
+std::string BlockToJson(const Block& block) {
+  std::string out;
+  out.reserve(block.data.size() + 320);
+  out += '{';
+  AppendHeaderFields(out, block.header, block.hash);
+  AppendField(out, "data");
+  out += block.data;
+  out += '}';
+  return out;
+}
+
+std::string HeaderToJson(const HashedHeader& header) {
+  std::string out;
+  out.reserve(320);
+  out += '{';
+  AppendHeaderFields(out, header.header, header.hash);
+  out.back() = '}';  // the last field's comma
+  return out;
+}
+
+Result<HashedHeader> HeaderFromJson(const JsonValue& value) {
+  if (!value.is_object()) return Error{"a header must be a JSON object"};
+  return ReadHeaderFields(value);
+}
+
+Result<Block> BlockFromJson(const JsonValue& value) {
+  if (!value.is_object()) return Error{"a block must be a JSON object"};
+  auto fields = ReadHeaderFields(value);
+  if (!fields) return Error{fields.error()};
   const JsonValue* data = value.Find("data");
   if (data == nullptr) return Error{"block field 'data' is missing"};
   auto canonical = CanonicalJson(*data);
   if (!canonical) return Error{"block field 'data': " + canonical.error()};
 
   Block b;
-  b.header.version = static_cast<std::uint32_t>(*version);
-  b.header.height = *height;
-  b.header.last_hash = *last_hash;
-  b.header.data_hash = *data_hash;
-  b.header.timestamp = *timestamp;
-  b.header.difficulty = static_cast<std::uint32_t>(*difficulty);
-  b.header.nonce = *nonce;
-  b.hash = *hash;
+  b.header = fields->header;
+  b.hash = fields->hash;
   b.data = std::move(canonical).value();
   return b;
 }

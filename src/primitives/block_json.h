@@ -23,6 +23,15 @@ std::string BlockToJson(const Block& block);
 // as sent: CheckBlock compares it with the recomputed one.
 Result<Block> BlockFromJson(const JsonValue& value);
 
+// A header in the same form without "data":
+//   {"version":1,"height":H,"lastHash":"<hex>","dataHash":"<hex>",
+//    "timestamp":T,"difficulty":D,"nonce":N,"hash":"<hex>"}
+std::string HeaderToJson(const HashedHeader& header);
+
+// Reads a header as BlockFromJson reads a block's header fields; other
+// members (a "data", say) are ignored.
+Result<HashedHeader> HeaderFromJson(const JsonValue& value);
+
 // ParseJson + BlockFromJson.
 Result<Block> BlockFromJsonText(std::string_view text, const JsonLimits& limits = {});
 

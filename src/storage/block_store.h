@@ -60,6 +60,11 @@ class BlockStore {
     return out;
   }
 
+  // Bytes the store may still grow by (free space on its disk); nullopt
+  // when it cannot tell. The chain refuses side-branch data when it runs
+  // low, so that only the active chain can fill the disk.
+  virtual std::optional<std::uint64_t> AvailableBytes() const { return std::nullopt; }
+
   // The tip of the last commit that set one; nullopt for an empty store.
   virtual Result<std::optional<Hash32>> ReadTip() const = 0;
 

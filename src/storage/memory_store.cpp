@@ -48,6 +48,16 @@ void MemoryBlockStore::SetFailReads(bool fail) {
   fail_reads_ = fail;
 }
 
+void MemoryBlockStore::SetAvailableBytes(std::optional<std::uint64_t> bytes) {
+  std::lock_guard lock(mutex_);
+  available_ = bytes;
+}
+
+std::optional<std::uint64_t> MemoryBlockStore::AvailableBytes() const {
+  std::lock_guard lock(mutex_);
+  return available_;
+}
+
 std::size_t MemoryBlockStore::BlockCount() const {
   std::lock_guard lock(mutex_);
   return blocks_.size();

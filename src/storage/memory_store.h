@@ -24,6 +24,9 @@ class MemoryBlockStore final : public BlockStore {
   void FailNextCommits(std::size_t n);
   // Fault injection: every read fails while set.
   void SetFailReads(bool fail);
+  // What AvailableBytes() reports (nullopt, the default: unknown).
+  void SetAvailableBytes(std::optional<std::uint64_t> bytes);
+  std::optional<std::uint64_t> AvailableBytes() const override;
 
   std::size_t BlockCount() const;
   std::size_t CommitCount() const;
@@ -35,6 +38,7 @@ class MemoryBlockStore final : public BlockStore {
   std::optional<Hash32> tip_;
   std::size_t fail_commits_ = 0;
   bool fail_reads_ = false;
+  std::optional<std::uint64_t> available_;
   std::size_t commits_ = 0;
 };
 

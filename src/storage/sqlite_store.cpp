@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -569,6 +570,15 @@ Result<std::optional<Block>> SqliteBlockStore::ReadLocked(const Hash32& hash) co
   auto block = BlockFromRow(select_block_, hash);
   if (!block) return Error{block.error()};
   return std::optional<Block>(std::move(*block));
+}
+
+std::optional<std::uint64_t> SqliteBlockStore::AvailableBytes() const {
+  // The file grows on the file system of its directory; space the WAL and
+  // the checkpoint need comes from there too.
+  struct statvfs fs {};
+  const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : ".";
+  if (statvfs(dir.c_str(), &fs) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(fs.f_bavail) * static_cast<std::uint64_t>(fs.f_frsize);
 }
 
 Result<std::optional<Hash32>> SqliteBlockStore::ReadTip() const {

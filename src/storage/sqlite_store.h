@@ -64,6 +64,9 @@ class SqliteBlockStore final : public BlockStore {
       std::span<const Hash32> hashes,
       std::size_t max_data_bytes = std::numeric_limits<std::size_t>::max()) const override;
   Result<std::optional<Hash32>> ReadTip() const override;
+  // Free space for an unprivileged writer on the file system of the
+  // database's directory.
+  std::optional<std::uint64_t> AvailableBytes() const override;
   // Commit order (the blocks table's sequence). Also checks that it saw as
   // many blocks as the store recorded committing, so a damaged or truncated
   // file can never pass as a shorter chain. `fn` runs under the store's lock
@@ -132,6 +135,7 @@ class FaultInjectingStore final : public BlockStore {
     return inner_.ReadBlocks(hashes, max_data_bytes);
   }
   Result<std::optional<Hash32>> ReadTip() const override { return inner_.ReadTip(); }
+  std::optional<std::uint64_t> AvailableBytes() const override { return inner_.AvailableBytes(); }
   Status ForEachHeader(
       const std::function<void(const Hash32&, const BlockHeader&)>& fn) const override {
     return inner_.ForEachHeader(fn);

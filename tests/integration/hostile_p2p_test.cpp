@@ -494,6 +494,10 @@ TEST_F(HostileFieldTest, WrongTypesInOtherMessagesAreRefused) {
   ExpectEachFieldChecked("pong", {{"nonce", "1"}}, {{"nonce", Kind::kUInt}});
   ExpectEachFieldChecked("getblocks", {{"locator", "[" + hash + "]"}, {"limit", "10"}},
                          {{"locator", Kind::kArray}, {"limit", Kind::kUInt}});
+  ExpectEachFieldChecked("getheaders", {{"locator", "[" + hash + "]"}, {"limit", "10"}},
+                         {{"locator", Kind::kArray}, {"limit", Kind::kUInt}});
+  ExpectEachFieldChecked("headers", {{"headers", "[]"}}, {{"headers", Kind::kArray}});
+  ExpectEachFieldChecked("getdata", {{"hashes", "[" + hash + "]"}}, {{"hashes", Kind::kArray}});
   ExpectEachFieldChecked("blocks", {{"blocks", "[]"}}, {{"blocks", Kind::kArray}});
   ExpectEachFieldChecked("block", {{"block", BlockToJson(NextBlock())}}, {{"block", Kind::kBlock}});
   ExpectEachFieldChecked("peers", {{"peers", "[]"}}, {{"peers", Kind::kArray}});
@@ -503,6 +507,8 @@ TEST_F(HostileFieldTest, WrongTypesInOtherMessagesAreRefused) {
     ExpectRefused(Msg("getblocks", {{"locator", "[" + hash + "," + wrong + "]"}, {"limit", "1"}}),
                   "'locator'[1]");
     ExpectRefused(Msg("blocks", {{"blocks", "[" + std::string(wrong) + "]"}}), "'blocks'[0]");
+    ExpectRefused(Msg("headers", {{"headers", "[" + std::string(wrong) + "]"}}), "'headers'[0]");
+    ExpectRefused(Msg("getdata", {{"hashes", "[" + hash + "," + wrong + "]"}}), "'hashes'[1]");
     ExpectRefused(Msg("peers", {{"peers", "[\"ws://127.0.0.1:1\"," + std::string(wrong) + "]"}}),
                   "'peers'[1]");
   }
@@ -706,6 +712,12 @@ TEST_F(HostileLimitTest, ListAndStringLimitsAreEnforced) {
   ExpectRefused(Msg("blocks", {{"blocks", ArrayOf(block, 2001)}}),
                 "'blocks' has 2001 items, more than the limit of 2000");
   ExpectRefused(Msg("blocks", {{"blocks", ArrayOf("0", 100000)}}), "more than the limit of 2000");
+  // Headers: at most 2000; getdata: 1 to 2000 hashes.
+  ExpectRefused(Msg("headers", {{"headers", ArrayOf(block, 2001)}}),
+                "'headers' has 2001 items, more than the limit of 2000");
+  ExpectRefused(Msg("getdata", {{"hashes", ArrayOf(hash, 2001)}}),
+                "'hashes' has 2001 items, more than the limit of 2000");
+  ExpectRefused(Msg("getdata", {{"hashes", "[]"}}), "'hashes' must be an array");
   // Peers: at most 1000, each a ws://host:port.
   ExpectRefused(Msg("peers", {{"peers", ArrayOf("\"ws://127.0.0.1:1\"", 1001)}}),
                 "'peers' has 1001 items, more than the limit of 1000");
@@ -1185,8 +1197,8 @@ TEST_F(HostileProtocolTest, HarmlessOddMessagesAreTolerated) {
   const auto answer = peer->Await<p2p::Blocks>(10s);
   ASSERT_TRUE(answer.has_value());
   EXPECT_TRUE(answer->blocks.empty());
-  // A hello that claims far more work than it has: the node asks once; an
-  // empty answer ends the fetch, and the connection stays.
+  // A hello that claims far more work than it has: the node asks for its
+  // headers; an answer that ends short of the claim is a lie, punished.
   auto liar = std::make_unique<TestPeer>();
   ASSERT_TRUE(liar->Connect(p2p()));
   ASSERT_TRUE(liar->Await<p2p::Hello>().has_value());
@@ -1198,11 +1210,14 @@ TEST_F(HostileProtocolTest, HarmlessOddMessagesAreTolerated) {
   big.agent = "liar";
   big.node_id = NextId();
   liar->Send(big);
-  const auto ask = liar->Await<p2p::GetBlocks>(10s);
+  const auto ask = liar->Await<p2p::GetHeaders>(10s);
   ASSERT_TRUE(ask.has_value());
   EXPECT_EQ(ask->locator.back(), genesis_.hash);
-  liar->Send(p2p::Blocks{});
-  EXPECT_TRUE(Served(*liar));
+  liar->Send(p2p::Headers{});
+  const auto lie = liar->Await<p2p::ErrorMsg>(10s);
+  ASSERT_TRUE(lie.has_value());
+  EXPECT_NE(lie->reason.find("claimed work"), std::string::npos) << lie->reason;
+  EXPECT_TRUE(liar->WaitClosed(10s));
   // An error from the peer: the node closes, without an error of its own.
   peer->Send(p2p::ErrorMsg{"I am leaving"});
   EXPECT_FALSE(peer->Await<p2p::ErrorMsg>(10s).has_value());
@@ -1322,8 +1337,8 @@ TEST_F(HostileBlockTest, BlocksBreakingEachRuleAreRefusedInBlockAndBlocks) {
 }
 
 TEST_F(HostileBlockTest, BlocksAnswersThatDoNotLink) {
-  // [valid, orphan]: the valid block is accepted, the orphan is held (its
-  // parent unknown), and the peer is not punished.
+  // [valid, orphan]: the valid block is accepted, the orphan is not kept
+  // (its parent unknown), and the peer is not punished.
   Block b1 = NextBlock("\"b1\"");
   Block stray = Orphan(1);
   auto peer = Peer();
@@ -1331,7 +1346,7 @@ TEST_F(HostileBlockTest, BlocksAnswersThatDoNotLink) {
   ExpectTip(b1);
   EXPECT_TRUE(Served(*peer));
   EXPECT_EQ(node_->Get("/blocks/" + HexEncode(stray.hash)).status, 404);
-  // Out of order, [child, parent]: both connect.
+  // Out of order, [child, parent]: taken parents first, both connect.
   test::ChainBuilder builder(kRegtest, ParseAndCheckChain(node_->Get("/blocks").body, kRegtest));
   const Block b2 = builder.Add(NowMs() - builder.tip().header.timestamp, "\"b2\"");
   const Block b3 = builder.Add(1, "\"b3\"");
@@ -1353,7 +1368,8 @@ TEST_F(HostileBlockTest, BlocksAnswersThatDoNotLink) {
   EXPECT_TRUE(punished->WaitClosed(10s));
   ExpectTip(c1);
   EXPECT_EQ(node_->Get("/blocks/" + HexEncode(c2.hash)).status, 404);
-  // [bad first, valid second]: the bad one is named and the peer dropped.
+  // [bad first, valid second]: the bad one is named and the peer dropped;
+  // nothing after it in that message is looked at.
   const Block d1 = NextBlock("\"d1\"");
   Block bad = d1;
   bad.data = "\"forged\"";
@@ -1363,8 +1379,8 @@ TEST_F(HostileBlockTest, BlocksAnswersThatDoNotLink) {
   ASSERT_TRUE(error2.has_value());
   EXPECT_NE(error2->reason.find("bad-data-hash"), std::string::npos) << error2->reason;
   EXPECT_TRUE(punished2->WaitClosed(10s));
-  // Each block of an answer is judged on its own: the valid one is kept.
-  ExpectTip(d1);
+  ExpectUnchanged();
+  EXPECT_EQ(node_->Get("/blocks/" + HexEncode(d1.hash)).status, 404);
 }
 
 TEST_F(HostileBlockTest, AnotherNetworksGenesisIsNotAccepted) {
@@ -1375,12 +1391,12 @@ TEST_F(HostileBlockTest, AnotherNetworksGenesisIsNotAccepted) {
   ExpectRefused(p2p::Encode(p2p::BlockMsg{main}), "high-hash");
   ExpectRefused(p2p::Encode(p2p::Blocks{{main}}), "high-hash");
   // A genesis-like block that does meet its proof of work has no parent the
-  // node knows: held as an orphan, and the node asks the peer for the gap.
+  // node knows: not kept, and the node asks the peer for its headers.
   Block lookalike = MakeGenesis(kRegtest);
   test::SetDataAndSolve(lookalike, "{\"network\":\"elsewhere\"}");
   auto peer = Peer();
   peer->Send(p2p::BlockMsg{lookalike});
-  const auto ask = peer->Await<p2p::GetBlocks>(10s);
+  const auto ask = peer->Await<p2p::GetHeaders>(10s);
   ASSERT_TRUE(ask.has_value());
   EXPECT_EQ(ask->locator.back(), genesis_.hash);
   EXPECT_TRUE(Served(*peer));
@@ -1390,27 +1406,34 @@ TEST_F(HostileBlockTest, AnotherNetworksGenesisIsNotAccepted) {
   ExpectUnchanged();
 }
 
-TEST_F(HostileBlockTest, OrphanFloodsLeaveTheChainAlone) {
-  // 100 orphans (the pool's count limit), one message each: the node asks
-  // for the gap and otherwise only holds them.
+TEST_F(HostileBlockTest, OrphanFloodsAreNotKeptAndCostTheConnection) {
+  // Blocks whose parent nobody has shown are not held anywhere: each gets
+  // a getheaders (one at a time), and beyond the junk limit (100 at once)
+  // the peer is dropped.
   auto peer = Peer();
   for (std::uint64_t i = 0; i < 100; ++i) peer->Send(p2p::BlockMsg{Orphan(i)});
-  EXPECT_TRUE(peer->Await<p2p::GetBlocks>(20s).has_value());
+  EXPECT_TRUE(peer->Await<p2p::GetHeaders>(20s).has_value());
   EXPECT_TRUE(Served(*peer));
   ExpectUnchanged();
-  // 2000 more (the most one message may carry), evicting the first.
+  // 2000 more (the most one message may carry): the first is one too many.
   p2p::Blocks batch;
   for (std::uint64_t i = 0; i < 2000; ++i) batch.blocks.push_back(Orphan(1000 + i));
   peer->Send(batch);
-  EXPECT_TRUE(Served(*peer));
+  const auto error = peer->Await<p2p::ErrorMsg>(20s);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_NE(error->reason.find("unrequested blocks"), std::string::npos) << error->reason;
+  EXPECT_TRUE(peer->WaitClosed(10s));
   ExpectUnchanged();
-  // Twenty of about 1 MB: past the pool's 16 MiB.
+  // Twenty of about 1 MB on a fresh connection: not kept either.
   auto heavy = Peer();
   for (std::uint64_t i = 0; i < 20; ++i) {
     heavy->Send(p2p::BlockMsg{Orphan(5000 + i, "\"" + std::string(1000000, 'o') + "\"")});
   }
   EXPECT_TRUE(Served(*heavy));
   ExpectUnchanged();
+  for (std::uint64_t i : {0ull, 99ull, 1999ull}) {
+    EXPECT_EQ(node_->Get("/blocks/" + HexEncode(Orphan(i).hash)).status, 404);
+  }
   EXPECT_EQ(node_->Get("/status").status, 200);
 }
 

@@ -28,7 +28,7 @@ class PeerFloodTest : public ::testing::Test {
   void SetUp() override {
     node_ = NodeProcess::StartNode(
         dir_.path(), {"--ban-loopback", "--ban-seconds", "2", "--peer-msg-rate", "100",
-                      "--peer-getblocks-rate", "10"});
+                      "--peer-request-rate", "10"});
     ASSERT_TRUE(node_->WaitReady(node_->http_port())) << node_->Log();
     genesis_ = MakeGenesis(kRegtest);
     tip_before_ = Tip();
@@ -107,7 +107,8 @@ TEST_F(PeerFloodTest, AGetblocksFloodDropsAndRefusesThePeer) {
   for (int i = 0; i < 100; ++i) flooder.Send(ask);
   const auto error = flooder.Await<p2p::ErrorMsg>();
   ASSERT_TRUE(error.has_value()) << node_->Log();
-  EXPECT_EQ(error->reason, "getblocks flood: over 10 getblocks a second (20 at once)");
+  EXPECT_EQ(error->reason,
+            "getblocks flood: over 10 requests for headers or blocks a second (20 at once)");
   EXPECT_TRUE(flooder.WaitClosed());
   EXPECT_TRUE(Refused());
   EXPECT_EQ(Tip(), tip_before_);

@@ -172,21 +172,13 @@ TEST(P2pTest, ANodeOfAnotherNetworkIsRefused) {
 
 // --- Sync ----------------------------------------------------------------
 
-// A test peer holding `chain` that answers getblocks from it, until `node`
-// reports `chain`'s tip.
+// A test peer holding `chain` that answers the node's getheaders and
+// getdata from it, until `node` reports `chain`'s tip.
 void ServeChain(TestPeer& peer, const std::vector<Block>& chain, const NodeProcess& node) {
   const ChainFeed feed(chain);
   const std::string want = HexEncode(chain.back().hash);
-  while (Tip(node) != want) {
-    const auto ask = peer.Await<p2p::GetBlocks>(30s);
-    ASSERT_TRUE(ask.has_value()) << node.Log();
-    const p2p::Blocks answer = feed.Answer(*ask);
-    peer.Send(answer);
-    if (answer.blocks.empty()) break;
-  }
-  // A node asks for the next batch before committing the one it has (the
-  // request after the last batch is answered empty above), so it may still
-  // be committing the last batch here.
+  while (!feed.tip_sent()) ASSERT_TRUE(feed.ServeOne(peer, 30s)) << node.Log();
+  // The last answer may still be being committed.
   ASSERT_TRUE(WaitUntil([&] { return Tip(node) == want; }, 60s)) << node.Log();
 }
 

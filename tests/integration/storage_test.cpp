@@ -87,10 +87,15 @@ TEST(StorageTest, RestartKeepsChainTipAndSideBranches) {
   for (int i = 0; i < 4; ++i) {
     ASSERT_EQ(n.process->Post("/mine", "{\"data\":" + std::to_string(i) + "}").status, 201);
   }
-  // A side branch: a block on genesis, from a peer, with less work.
+  // A side branch: a sibling of the tip from a peer, with as much work (a
+  // block with less would not be kept).
   const Block genesis = MakeGenesis(kRegtest);
-  test::ChainBuilder side(kRegtest);
-  const Block side_block = side.Add(kRegtest.mine_rate_ms, "\"side\"");
+  const std::vector<Block> mined = Chain(*n.process);
+  ASSERT_EQ(mined.size(), 5u);
+  test::ChainBuilder side(kRegtest, {mined.begin(), mined.end() - 1});
+  const Block side_block =
+      side.Add(mined[4].header.timestamp - mined[3].header.timestamp, "\"side\"");
+  ASSERT_EQ(side_block.header.difficulty, mined[4].header.difficulty);
   {
     TestPeer peer;
     ASSERT_TRUE(peer.Handshake(n.p2p, genesis.hash).has_value());
@@ -338,9 +343,7 @@ TEST(CrashTest, KilledWhileSyncingStaysSound) {
     std::set<std::string> served;
     const int kill_after = std::uniform_int_distribution<int>(1, 5)(rng);
     for (int batch = 0; batch < kill_after; ++batch) {
-      const auto ask = feeder.Await<p2p::GetBlocks>(30s);
-      ASSERT_TRUE(ask.has_value());
-      feeder.Send(feed.Answer(*ask));
+      ASSERT_TRUE(feed.ServeOne(feeder));
       // What the node serves now, it has acknowledged.
       const HttpResponse tip = n.process->Get("/status");
       auto v = ParseJson(tip.body);

@@ -110,25 +110,67 @@ p2p::Hello ChainFeed::Hello(const std::string& node_id) const {
   hello.genesis = chain_.front().hash;
   hello.height = chain_.back().header.height;
   hello.tip = chain_.back().hash;
-  hello.work = Work(1) << 60;
+  hello.work = 0;
+  for (const Block& b : chain_) hello.work += BlockWork(b.header.difficulty);
   hello.agent = "powchain-test-feed";
   hello.node_id = node_id;
   return hello;
 }
 
-p2p::Blocks ChainFeed::Answer(const p2p::GetBlocks& ask) const {
-  std::size_t start = 1;
-  for (const Hash32& h : ask.locator) {
-    if (auto it = index_.find(h); it != index_.end()) {
-      start = it->second + 1;
-      break;
-    }
+std::size_t ChainFeed::Start(const std::vector<Hash32>& locator) const {
+  for (const Hash32& h : locator) {
+    if (auto it = index_.find(h); it != index_.end()) return it->second + 1;
   }
+  return 1;
+}
+
+p2p::Blocks ChainFeed::Answer(const p2p::GetBlocks& ask) const {
   p2p::Blocks answer;
-  for (std::size_t i = start; i < chain_.size() && answer.blocks.size() < ask.limit; ++i) {
+  for (std::size_t i = Start(ask.locator); i < chain_.size() && answer.blocks.size() < ask.limit;
+       ++i) {
     answer.blocks.push_back(chain_[i]);
   }
   return answer;
+}
+
+p2p::Headers ChainFeed::Answer(const p2p::GetHeaders& ask) const {
+  const std::size_t limit =
+      std::min<std::size_t>(ask.limit, p2p::ProtocolLimits::kMaxHeadersPerMessage);
+  p2p::Headers answer;
+  for (std::size_t i = Start(ask.locator); i < chain_.size() && answer.headers.size() < limit;
+       ++i) {
+    answer.headers.push_back(HashedHeader{chain_[i].header, chain_[i].hash});
+  }
+  return answer;
+}
+
+p2p::Blocks ChainFeed::Answer(const p2p::GetData& ask) const {
+  p2p::Blocks answer;
+  for (const Hash32& h : ask.hashes) {
+    auto it = index_.find(h);
+    if (it == index_.end()) break;
+    answer.blocks.push_back(chain_[it->second]);
+  }
+  return answer;
+}
+
+bool ChainFeed::ServeOne(TestPeer& peer, std::chrono::milliseconds timeout) const {
+  const auto ask = peer.AwaitAnyOf<p2p::GetHeaders, p2p::GetData, p2p::GetBlocks>(timeout);
+  if (!ask) return false;
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, p2p::GetHeaders>) {
+          peer.Send(Answer(m));
+        } else if constexpr (std::is_same_v<T, p2p::GetData> || std::is_same_v<T, p2p::GetBlocks>) {
+          const p2p::Blocks answer = Answer(m);
+          for (const Block& b : answer.blocks)
+            tip_sent_ = tip_sent_ || b.hash == chain_.back().hash;
+          peer.Send(answer);
+        }
+      },
+      *ask);
+  return true;
 }
 
 // --- RawPeer --------------------------------------------------------------

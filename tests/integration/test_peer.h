@@ -51,6 +51,26 @@ class TestPeer {
     }
     return std::nullopt;
   }
+  // Reads until a message of one of the types Ts arrives (skipping others,
+  // answering pings); nullopt if the connection closes or the time runs
+  // out first.
+  template <typename... Ts>
+  std::optional<p2p::Message> AwaitAnyOf(
+      std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      auto text = ReadText(left);
+      if (!text) return std::nullopt;
+      auto decoded = p2p::Decode(*text);
+      auto* m = std::get_if<p2p::Message>(&decoded);
+      if (m == nullptr) continue;
+      if (auto* ping = std::get_if<p2p::Ping>(m)) Send(p2p::Pong{ping->nonce});
+      if ((std::holds_alternative<Ts>(*m) || ...)) return std::move(*m);
+    }
+    return std::nullopt;
+  }
   // True once the node has closed the connection (reads until it does).
   bool WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   bool closed() const { return closed_; }
@@ -147,19 +167,35 @@ class RawPeer {
 };
 
 // A fixed chain that a test peer hands out as a node would: it claims the
-// chain's tip (with more work than any test node has) and answers getblocks
-// by locator.
+// chain's tip (with its real work) and answers getheaders and getblocks by
+// locator and getdata by hash.
 class ChainFeed {
  public:
   explicit ChainFeed(const std::vector<Block>& chain);  // genesis first; not copied
-  // A hello announcing the chain's tip.
+  // A hello announcing the chain's tip and its cumulative work.
   p2p::Hello Hello(const std::string& node_id) const;
   // The blocks after the first locator hash the chain holds, at most `limit`.
   p2p::Blocks Answer(const p2p::GetBlocks& ask) const;
+  // The headers after the first locator hash the chain holds, at most
+  // `limit` and 2,000.
+  p2p::Headers Answer(const p2p::GetHeaders& ask) const;
+  // The blocks asked for, in order, up to the first one the chain lacks.
+  p2p::Blocks Answer(const p2p::GetData& ask) const;
+  // Waits for the node's next getheaders, getdata or getblocks on `peer`
+  // and answers it. False when none came within `timeout` (or the
+  // connection closed).
+  bool ServeOne(TestPeer& peer, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  // Whether an answer so far carried the chain's tip block: after that
+  // answer the node has every block and asks for no more.
+  bool tip_sent() const { return tip_sent_; }
 
  private:
+  // Index after the first locator hash the chain holds (1 when none).
+  std::size_t Start(const std::vector<Hash32>& locator) const;
+
   const std::vector<Block>& chain_;
   std::map<Hash32, std::size_t> index_;
+  mutable bool tip_sent_ = false;
 };
 
 }  // namespace powchain::itest

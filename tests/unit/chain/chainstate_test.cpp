@@ -37,8 +37,26 @@ class ChainStateTest : public ::testing::Test {
     for (const Block& b : builder.WithoutGenesis()) {
       if (chain_.Contains(b.hash)) continue;
       const AcceptResult r = Accept(b);
-      ASSERT_TRUE(r.ok()) << r.validation.message;
+      ASSERT_TRUE(r.ok()) << AcceptStatusName(r.status) << " " << r.validation.message;
     }
+  }
+  // As a peer delivers a chain that proved its work: headers first, then
+  // the blocks.
+  void Deliver(const ChainBuilder& builder) { DeliverTo(chain_, builder); }
+  static void DeliverTo(ChainState& chain, const ChainBuilder& builder) {
+    const std::vector<Block> blocks = builder.WithoutGenesis();
+    const AddHeadersResult added = chain.AddHeaders(Headers(blocks), kFarFuture);
+    ASSERT_TRUE(added.ok()) << added.validation.message;
+    for (const Block& b : blocks) {
+      const AcceptResult r = chain.AcceptBlock(b, kFarFuture);
+      ASSERT_TRUE(r.ok() || r.status == AcceptStatus::kDuplicate)
+          << AcceptStatusName(r.status) << " " << r.validation.message;
+    }
+  }
+  static std::vector<HashedHeader> Headers(const std::vector<Block>& blocks) {
+    std::vector<HashedHeader> out;
+    for (const Block& b : blocks) out.push_back(HashedHeader{b.header, b.hash});
+    return out;
   }
   // The active chain, read back through the public interface.
   std::vector<Hash32> ActiveChain() const {
@@ -112,7 +130,7 @@ TEST_F(ChainStateTest, BetterChainReplacesTheCurrentOne) {
   AcceptAll(mine);
   ChainBuilder theirs(params_);
   for (int i = 0; i < 4; ++i) theirs.AddSlow("\"b\"");
-  AcceptAll(theirs);
+  Deliver(theirs);
   EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
   EXPECT_EQ(ActiveChain().back(), theirs.tip().hash);
   const TipChange& last = observer_.changes.back();
@@ -128,6 +146,7 @@ TEST_F(ChainStateTest, EqualChainDoesNotReplace) {
   ChainBuilder theirs(params_);
   for (int i = 0; i < 3; ++i) theirs.AddSlow("\"b\"");
   ASSERT_EQ(theirs.TipContext().header.difficulty, mine.tip().header.difficulty);
+  ASSERT_TRUE(chain_.AddHeaders(Headers(theirs.WithoutGenesis()), kFarFuture).ok());
   for (const Block& b : theirs.WithoutGenesis())
     EXPECT_EQ(Accept(b).status, AcceptStatus::kSideBranch);
   EXPECT_EQ(chain_.Tip().hash(), mine.tip().hash);
@@ -140,10 +159,46 @@ TEST_F(ChainStateTest, WorseChainDoesNotReplace) {
   AcceptAll(mine);
   ChainBuilder theirs(params_);
   for (int i = 0; i < 2; ++i) theirs.AddSlow("\"b\"");
-  AcceptAll(theirs);
+  Deliver(theirs);  // its headers were added: stored, as a side branch
   EXPECT_EQ(chain_.Tip().hash(), mine.tip().hash);
   EXPECT_TRUE(chain_.Contains(theirs.tip().hash));
   EXPECT_FALSE(chain_.IsActive(theirs.tip().hash));
+}
+
+// Nothing cheap is kept: a block nobody proved a header chain for is stored
+// only when it brings its chain to at least the active tip's work.
+TEST_F(ChainStateTest, UnrequestedLighterBlocksAreNotKept) {
+  ChainBuilder mine(params_);
+  for (int i = 0; i < 4; ++i) mine.AddSlow("\"a\"");
+  AcceptAll(mine);
+  const std::size_t stored = store_.BlockCount();
+  ChainBuilder theirs(params_);
+  const AcceptResult r = Accept(theirs.AddSlow("\"b\""));
+  EXPECT_EQ(r.status, AcceptStatus::kTooLittleWork);
+  EXPECT_FALSE(chain_.Contains(theirs.tip().hash));
+  EXPECT_FALSE(chain_.HasHeader(theirs.tip().hash));
+  // Siblings differing only in their data, each as cheap as the last.
+  ChainBuilder base(params_, {mine.blocks().begin(), mine.blocks().begin() + 2});
+  for (int i = 0; i < 50; ++i) {
+    ChainBuilder sibling(params_, base.blocks());
+    EXPECT_EQ(Accept(sibling.AddSlow("{\"s\":" + std::to_string(i) + "}")).status,
+              AcceptStatus::kTooLittleWork);
+  }
+  EXPECT_EQ(store_.BlockCount(), stored);
+  EXPECT_EQ(chain_.HeaderCount(), chain_.BlockCount());
+  // One that ties the tip is kept (fork choice leaves the tip alone); its
+  // sibling costs as much work as ours did.
+  ChainBuilder tie(params_, {mine.blocks().begin(), mine.blocks().end() - 1});
+  EXPECT_EQ(Accept(tie.AddSlow("\"tie\"")).status, AcceptStatus::kSideBranch);
+  EXPECT_EQ(chain_.Tip().hash(), mine.tip().hash);
+  // A block whose parent is unknown is not kept either; the caller learns
+  // which parent to look for.
+  ChainBuilder far(params_, mine.blocks());
+  far.AddSlow();
+  const AcceptResult orphan = Accept(far.AddSlow());
+  EXPECT_EQ(orphan.status, AcceptStatus::kUnknownParent);
+  EXPECT_EQ(orphan.missing_parent, far.blocks()[far.blocks().size() - 2].hash);
+  EXPECT_FALSE(chain_.HasHeader(far.tip().hash));
 }
 
 TEST_F(ChainStateTest, LongerButLighterChainLoses) {
@@ -152,7 +207,7 @@ TEST_F(ChainStateTest, LongerButLighterChainLoses) {
   ChainBuilder light(params_);  // 6 slow blocks: difficulty 1 each
   for (int i = 0; i < 6; ++i) light.AddSlow("\"light\"");
   AcceptAll(heavy);
-  AcceptAll(light);
+  Deliver(light);
   EXPECT_EQ(chain_.Tip().hash(), heavy.tip().hash);
   EXPECT_EQ(chain_.Tip().height(), 3u);
   EXPECT_EQ(WorkToHex(chain_.Tip().work), WorkToHex(Work(2 + 4 + 8 + 16)));
@@ -160,8 +215,8 @@ TEST_F(ChainStateTest, LongerButLighterChainLoses) {
   MemoryBlockStore other_store;
   ChainState other(params_, other_store);
   ASSERT_TRUE(other.Load().ok());
-  for (const Block& b : light.WithoutGenesis()) ASSERT_TRUE(other.AcceptBlock(b, kFarFuture).ok());
-  for (const Block& b : heavy.WithoutGenesis()) ASSERT_TRUE(other.AcceptBlock(b, kFarFuture).ok());
+  DeliverTo(other, light);
+  DeliverTo(other, heavy);
   EXPECT_EQ(other.Tip().hash(), heavy.tip().hash);
 }
 
@@ -174,12 +229,18 @@ TEST_F(ChainStateTest, ReorganizesBackAndForthKeepingEveryBlock) {
   for (int round = 0; round < 4; ++round) {
     ChainBuilder& challenger = round % 2 == 0 ? b : a;
     ChainBuilder& leader = round % 2 == 0 ? a : b;
-    // Extend the losing branch until it has more work than the leader.
+    // Extend the losing branch until it has more work than the leader,
+    // then deliver it as a peer would: headers, then blocks.
+    const Work leader_work = chain_.Tip().work;
+    Work work = 0;
     do {
       challenger.AddSlow(round % 2 == 0 ? "\"b\"" : "\"a\"");
       all.push_back(challenger.tip().hash);
-      ASSERT_TRUE(Accept(challenger.tip()).ok());
-    } while (chain_.Tip().hash() != challenger.tip().hash);
+      work = 0;
+      for (const Block& blk : challenger.blocks()) work += BlockWork(blk.header.difficulty);
+    } while (work <= leader_work);
+    Deliver(challenger);
+    ASSERT_EQ(chain_.Tip().hash(), challenger.tip().hash);
     EXPECT_FALSE(chain_.IsActive(leader.tip().hash)) << round;
     EXPECT_TRUE(chain_.IsActive(challenger.tip().hash)) << round;
   }
@@ -201,53 +262,62 @@ TEST_F(ChainStateTest, ReorganizesBackAndForthKeepingEveryBlock) {
   }
 }
 
-TEST_F(ChainStateTest, OrphansConnectWhenTheirParentComes) {
+TEST_F(ChainStateTest, BlocksWaitForTheirParentsData) {
   ChainBuilder b(params_);
   for (int i = 0; i < 5; ++i) b.AddSlow("{\"i\":" + std::to_string(i) + "}");
   const std::vector<Block> blocks = b.WithoutGenesis();
+  ASSERT_TRUE(chain_.AddHeaders(Headers(blocks), kFarFuture).ok());
+  EXPECT_EQ(chain_.BestHeader().hash, b.tip().hash);
+  EXPECT_EQ(chain_.HeaderCount(), 6u);
+  EXPECT_EQ(chain_.BlockCount(), 1u);
   for (std::size_t i = blocks.size() - 1; i >= 1; --i) {
-    const AcceptResult r = Accept(blocks[i]);
-    EXPECT_EQ(r.status, AcceptStatus::kOrphan);
-    EXPECT_EQ(r.missing_parent, blocks[i - 1].hash);
+    EXPECT_EQ(Accept(blocks[i]).status, AcceptStatus::kPending);
   }
-  EXPECT_EQ(chain_.OrphanCount(), 4u);
+  EXPECT_EQ(chain_.PendingCount(), 4u);
   EXPECT_EQ(chain_.Tip().height(), 0u);
   EXPECT_EQ(Accept(blocks[3]).status, AcceptStatus::kDuplicate);  // still held
   const AcceptResult r = Accept(blocks[0]);
   EXPECT_EQ(r.status, AcceptStatus::kNewTip);
   EXPECT_EQ(r.added, 5u);
-  EXPECT_EQ(chain_.OrphanCount(), 0u);
+  EXPECT_EQ(chain_.PendingCount(), 0u);
   EXPECT_EQ(chain_.Tip().hash(), b.tip().hash);
   EXPECT_EQ(observer_.changes.size(), 1u);  // one commit, one tip change
 }
 
-TEST_F(ChainStateTest, InvalidOrphanIsNotPooled) {
+TEST_F(ChainStateTest, InvalidBlockIsNotHeld) {
   ChainBuilder b(params_);
   b.AddSlow();
   Block orphan = b.AddSlow();
-  orphan.hash[0] ^= 0xff;
+  ASSERT_TRUE(chain_.AddHeaders(Headers(b.WithoutGenesis()), kFarFuture).ok());
+  orphan.data = "\"not the header's data\"";
   EXPECT_EQ(Accept(orphan).status, AcceptStatus::kInvalid);
-  EXPECT_EQ(chain_.OrphanCount(), 0u);
+  EXPECT_EQ(chain_.PendingCount(), 0u);
+  // The header is not blamed for data that is not its own.
+  EXPECT_EQ(Accept(b.tip()).status, AcceptStatus::kPending);
 }
 
-TEST(ChainStateOrphanTest, PoolStaysBounded) {
+TEST(ChainStatePendingTest, PoolStaysBounded) {
   const Params params = TinyParams();
   MemoryBlockStore store;
   ChainOptions options;
-  options.max_orphans = 5;
+  options.max_pending = 5;
   ChainState chain(params, store, options);
   ASSERT_TRUE(chain.Load().ok());
   ChainBuilder b(params);
   b.AddSlow();
+  ASSERT_TRUE(chain.AddHeaders({{HashedHeader{b.tip().header, b.tip().hash}}}, kFarFuture).ok());
   for (int i = 0; i < 30; ++i) {
-    // Height-2 blocks whose parent (height 1) the chain never sees.
+    // Height-2 blocks whose parent (height 1) has no data yet.
     ChainBuilder branch(params, b.blocks());
-    branch.AddSlow("{\"orphan\":" + std::to_string(i) + "}");
-    EXPECT_EQ(chain.AcceptBlock(branch.tip(), kFarFuture).status, AcceptStatus::kOrphan);
-    EXPECT_LE(chain.OrphanCount(), 5u);
+    branch.AddSlow("{\"pending\":" + std::to_string(i) + "}");
+    ASSERT_TRUE(
+        chain.AddHeaders({{HashedHeader{branch.tip().header, branch.tip().hash}}}, kFarFuture)
+            .ok());
+    EXPECT_EQ(chain.AcceptBlock(branch.tip(), kFarFuture).status, AcceptStatus::kPending);
+    EXPECT_LE(chain.PendingCount(), 5u);
   }
-  EXPECT_EQ(chain.OrphanCount(), 5u);
-  // The parent arrives: only the five newest orphans connect.
+  EXPECT_EQ(chain.PendingCount(), 5u);
+  // The parent arrives: only the five newest held blocks are stored with it.
   const AcceptResult r = chain.AcceptBlock(b.tip(), kFarFuture);
   EXPECT_EQ(r.added, 6u);
   EXPECT_EQ(chain.BlockCount(), 7u);
@@ -328,7 +398,7 @@ TEST_F(ChainStateTest, ReloadKeepsTipAndSideBranches) {
   ChainBuilder side(params_);
   for (int i = 0; i < 2; ++i) side.AddSlow("\"side\"");
   AcceptAll(a);
-  AcceptAll(side);
+  Deliver(side);
   ChainState reloaded(params_, store_);
   ASSERT_TRUE(reloaded.Load().ok());
   EXPECT_EQ(reloaded.Tip().hash(), a.tip().hash);
@@ -338,11 +408,7 @@ TEST_F(ChainStateTest, ReloadKeepsTipAndSideBranches) {
   EXPECT_FALSE(reloaded.IsActive(side.tip().hash));
   // The side branch can still win after the restart.
   for (int i = 0; i < 3; ++i) side.AddSlow("\"side\"");
-  for (const Block& blk : side.WithoutGenesis()) {
-    if (!reloaded.Contains(blk.hash)) {
-      ASSERT_TRUE(reloaded.AcceptBlock(blk, kFarFuture).ok());
-    }
-  }
+  DeliverTo(reloaded, side);
   EXPECT_EQ(reloaded.Tip().hash(), side.tip().hash);
 }
 
@@ -352,7 +418,7 @@ TEST_F(ChainStateTest, HashesInChainFollowsTheGivenTip) {
   ChainBuilder b(params_);
   for (int i = 0; i < 3; ++i) b.AddSlow("\"b\"");
   AcceptAll(a);
-  AcceptAll(b);
+  Deliver(b);
   ASSERT_TRUE(chain_.IsActive(a.tip().hash));
   // Active tip: the fast path.
   auto hashes = chain_.HashesInChain(a.tip().hash, 1, 3);
@@ -389,27 +455,26 @@ TEST_F(ChainStateTest, LocatorIsDenseThenExponentialAndEndsAtGenesis) {
   EXPECT_EQ(heights, want);
 }
 
-TEST_F(ChainStateTest, LocatorWithIsTheLocatorOnceTheBlocksAreIn) {
+TEST_F(ChainStateTest, HeaderLocatorFollowsTheBestHeader) {
   ChainBuilder b(params_);
-  for (int i = 0; i < 40; ++i) b.AddSlow();
+  for (int i = 0; i < 30; ++i) b.AddSlow();
   const std::vector<Block> all = b.WithoutGenesis();
-  for (std::size_t i = 0; i < 25; ++i) ASSERT_TRUE(Accept(all[i]).ok());
-  std::vector<Hash32> next;
-  for (std::size_t i = 25; i < all.size(); ++i) next.push_back(all[i].hash);
-  const auto predicted = chain_.LocatorWith(all[24].hash, next);
-  ASSERT_TRUE(predicted.has_value());
-  const auto none_added = chain_.LocatorWith(all[24].hash, {});
-  ASSERT_TRUE(none_added.has_value());
-  EXPECT_EQ(*none_added, chain_.Locator());
-  // Not on the tip: nothing to predict.
-  EXPECT_FALSE(chain_.LocatorWith(all[20].hash, next).has_value());
-  for (std::size_t i = 25; i < all.size(); ++i) ASSERT_TRUE(Accept(all[i]).ok());
-  EXPECT_EQ(*predicted, chain_.Locator());
+  for (std::size_t i = 0; i < 10; ++i) ASSERT_TRUE(Accept(all[i]).ok());
+  EXPECT_EQ(chain_.HeaderLocator(), chain_.Locator());
+  ASSERT_TRUE(chain_.AddHeaders(Headers(all), kFarFuture).ok());
+  const std::vector<Hash32> locator = chain_.HeaderLocator();
+  ASSERT_FALSE(locator.empty());
+  EXPECT_EQ(locator.front(), b.tip().hash);
+  EXPECT_EQ(locator.back(), MakeGenesis(params_).hash);
+  EXPECT_EQ(chain_.Locator().front(), all[9].hash);
+  // Once the blocks are in, the two agree again.
+  for (std::size_t i = 10; i < all.size(); ++i) ASSERT_TRUE(Accept(all[i]).ok());
+  EXPECT_EQ(chain_.HeaderLocator(), chain_.Locator());
 }
 
-// The index allocates entries in chunks; a failed batch that spans two of
-// them is dropped whole, and what came before is untouched.
-TEST_F(ChainStateTest, IndexDropsAFailedBatchAcrossItsChunks) {
+// A failed commit leaves the batch's headers in the tree, without data;
+// what came before is untouched.
+TEST_F(ChainStateTest, FailedBatchLeavesOnlyHeaders) {
   ChainBuilder b(params_);
   for (int i = 0; i < 2100; ++i) b.AddSlow();
   const std::vector<Block> first(b.blocks().begin() + 1, b.blocks().begin() + 2040);
@@ -427,7 +492,10 @@ TEST_F(ChainStateTest, IndexDropsAFailedBatchAcrossItsChunks) {
     ASSERT_EQ(chain_.HashAtHeight(h), b.blocks()[h].hash);
     ASSERT_TRUE(chain_.IsActive(b.blocks()[h].hash));
   }
-  for (const Block& gone : second) EXPECT_FALSE(chain_.Contains(gone.hash));
+  for (const Block& gone : second) {
+    EXPECT_FALSE(chain_.Contains(gone.hash));
+    EXPECT_TRUE(chain_.HasHeader(gone.hash));
+  }
 }
 
 TEST_F(ChainStateTest, LocateAfterFindsTheForkPoint) {
@@ -442,7 +510,7 @@ TEST_F(ChainStateTest, LocateAfterFindsTheForkPoint) {
   // A peer on a side branch forked at height 2: from height 3.
   ChainBuilder side(params_, {a.blocks().begin(), a.blocks().begin() + 3});
   side.AddSlow("\"side\"");
-  ASSERT_EQ(Accept(side.tip()).status, AcceptStatus::kSideBranch);
+  ASSERT_TRUE(chain_.AddHeaders(Headers({side.tip()}), kFarFuture).ok());
   EXPECT_EQ(chain_.LocateAfter({side.tip().hash}, 1), std::vector<Hash32>{a.blocks()[3].hash});
   // Unknown hashes are skipped; none known means after genesis.
   EXPECT_EQ(chain_.LocateAfter({Hash32{}}, 2),

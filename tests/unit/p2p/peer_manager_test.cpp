@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -135,7 +136,8 @@ TEST_F(PeerManagerTest, SendsHelloAndCompletesTheHandshake) {
   Deliver(1, PeerHello(MakeGenesis(params_), chain_.Tip().work));
   EXPECT_EQ(manager_->ConnectedCount(), 1u);
   EXPECT_EQ(link_.To<GetPeers>(1).size(), 1u);
-  EXPECT_TRUE(link_.To<GetBlocks>(1).empty());  // equal work: nothing to fetch
+  EXPECT_TRUE(link_.To<GetHeaders>(1).empty());  // equal work: nothing to fetch
+  EXPECT_TRUE(link_.To<GetData>(1).empty());
   const std::vector<PeerSnapshot> peers = manager_->Peers();
   ASSERT_EQ(peers.size(), 1u);
   EXPECT_EQ(peers[0].url, "ws://127.0.0.1:5002");
@@ -228,27 +230,29 @@ TEST_F(PeerManagerTest, AMessageFloodDropsAndRefusesThePeer) {
   EXPECT_EQ(link_.To<Pong>(3).size(), 1u);
 }
 
-TEST_F(PeerManagerTest, AGetblocksFloodDropsThePeer) {
-  options_.getblocks_rate = 2;
-  options_.getblocks_burst = 3;
+TEST_F(PeerManagerTest, ARequestFloodDropsThePeer) {
+  options_.request_rate = 2;
+  options_.request_burst = 3;
   StartManager();
   Connect(1, PeerHello(MakeGenesis(params_), chain_.Tip().work), "10.0.0.9");
-  GetBlocks ask;
-  ask.locator = {chain_.GenesisHash()};
-  ask.limit = 10;
-  for (int i = 0; i < 3; ++i) Deliver(1, ask);
+  // getblocks, getheaders and getdata spend the same tokens.
+  Deliver(1, GetBlocks{{chain_.GenesisHash()}, 10});
+  Deliver(1, GetHeaders{{chain_.GenesisHash()}, 10});
+  Deliver(1, GetData{{chain_.GenesisHash()}});
   clock_.now += 500;  // one more
-  Deliver(1, ask);
+  Deliver(1, GetHeaders{{chain_.GenesisHash()}, 10});
   EXPECT_FALSE(link_.WasClosed(1));
-  EXPECT_EQ(link_.To<Blocks>(1).size(), 4u);
-  // Pings do not spend getblocks tokens.
+  EXPECT_EQ(link_.To<Blocks>(1).size(), 2u);
+  EXPECT_EQ(link_.To<Headers>(1).size(), 2u);
+  // Pings do not spend request tokens.
   for (int i = 0; i < 10; ++i) Deliver(1, Ping{9});
   EXPECT_FALSE(link_.WasClosed(1));
-  Deliver(1, ask);
+  Deliver(1, GetData{{chain_.GenesisHash()}});
   EXPECT_TRUE(link_.WasClosed(1));
-  EXPECT_EQ(link_.To<Blocks>(1).size(), 4u);
+  EXPECT_EQ(link_.To<Blocks>(1).size(), 2u);
   ASSERT_EQ(link_.To<ErrorMsg>(1).size(), 1u);
-  EXPECT_NE(link_.To<ErrorMsg>(1)[0].reason.find("getblocks flood"), std::string::npos);
+  EXPECT_EQ(link_.To<ErrorMsg>(1)[0].reason,
+            "getdata flood: over 2 requests for headers or blocks a second (3 at once)");
 }
 
 TEST_F(PeerManagerTest, HelloTwiceIsAViolation) {
@@ -260,91 +264,225 @@ TEST_F(PeerManagerTest, HelloTwiceIsAViolation) {
   EXPECT_TRUE(link_.WasClosed(1));
 }
 
-TEST_F(PeerManagerTest, FetchesFromAPeerWithMoreWorkInBatches) {
+std::vector<HashedHeader> HeadersOf(const std::vector<Block>& blocks) {
+  std::vector<HashedHeader> out;
+  for (const Block& b : blocks) out.push_back(HashedHeader{b.header, b.hash});
+  return out;
+}
+
+// The blocks of `all` with these hashes, in the order asked.
+std::vector<Block> Pick(const std::vector<Block>& all, const std::vector<Hash32>& hashes) {
+  std::vector<Block> out;
+  for (const Hash32& h : hashes) {
+    for (const Block& b : all) {
+      if (b.hash == h) out.push_back(b);
+    }
+  }
+  return out;
+}
+
+Work WorkOf(const test::ChainBuilder& chain) {
+  Work work = 0;
+  for (const Block& b : chain.blocks()) work += BlockWork(b.header.difficulty);
+  return work;
+}
+
+TEST_F(PeerManagerTest, HeadersFirstThenBlocksInBatches) {
   StartManager();
   test::ChainBuilder theirs(params_);
   for (int i = 0; i < 10; ++i) theirs.AddSlow("{\"i\":" + std::to_string(i) + "}");
-  Connect(1, PeerHello(theirs.tip(), Work(1000)));
-  std::vector<GetBlocks> asks = link_.To<GetBlocks>(1);
-  ASSERT_EQ(asks.size(), 1u);
-  EXPECT_EQ(asks[0].limit, 4u);
-  EXPECT_EQ(asks[0].locator, chain_.Locator());
-  // Answer in batches of four, as asked, until the peer has nothing more.
   const std::vector<Block> blocks = theirs.WithoutGenesis();
-  std::size_t served = 0;
-  while (true) {
-    asks = link_.To<GetBlocks>(1);
-    const std::vector<Hash32> after = chain_.Locator();
-    ASSERT_EQ(asks.back().locator, after);
-    Blocks answer;
-    for (std::size_t i = served; i < blocks.size() && answer.blocks.size() < 4; ++i) {
-      answer.blocks.push_back(blocks[i]);
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs)));
+  // Headers first: no block is asked for before its header is checked.
+  std::vector<GetHeaders> asks = link_.To<GetHeaders>(1);
+  ASSERT_EQ(asks.size(), 1u);
+  EXPECT_EQ(asks[0].locator, chain_.Locator());
+  EXPECT_EQ(asks[0].limit, options_.headers_batch);
+  EXPECT_TRUE(link_.To<GetData>(1).empty());
+  Deliver(1, Headers{HeadersOf(blocks)});  // fewer than asked: its whole chain
+  EXPECT_EQ(chain_.BestHeader().hash, theirs.tip().hash);
+  EXPECT_EQ(chain_.Tip().height(), 0u);
+  // Then block data, in batches of sync_batch, two requests in flight.
+  std::vector<GetData> data = link_.To<GetData>(1);
+  ASSERT_EQ(data.size(), 2u);
+  EXPECT_EQ(data[0].hashes.size(), 4u);
+  EXPECT_EQ(data[1].hashes.size(), 4u);
+  EXPECT_EQ(data[0].hashes[0], blocks[0].hash);
+  EXPECT_EQ(data[1].hashes[0], blocks[4].hash);
+  std::size_t answered = 0;
+  while (answered < link_.To<GetData>(1).size()) {
+    Deliver(1, Blocks{Pick(blocks, link_.To<GetData>(1)[answered].hashes)});
+    ++answered;
+  }
+  EXPECT_EQ(answered, 3u);  // 4 + 4 + 2
+  EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
+  EXPECT_FALSE(link_.WasClosed(1));
+}
+
+TEST_F(PeerManagerTest, AFullHeadersAnswerAsksForMore) {
+  options_.headers_batch = 4;
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 6; ++i) theirs.AddSlow();
+  const std::vector<Block> blocks = theirs.WithoutGenesis();
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs)));
+  Deliver(1, Headers{HeadersOf({blocks.begin(), blocks.begin() + 4})});
+  std::vector<GetHeaders> asks = link_.To<GetHeaders>(1);
+  ASSERT_EQ(asks.size(), 2u);
+  EXPECT_EQ(asks[1].locator.front(), blocks[3].hash);  // resume after the last one
+  Deliver(1, Headers{HeadersOf({blocks.begin() + 4, blocks.end()})});
+  EXPECT_EQ(link_.To<GetHeaders>(1).size(), 2u);  // short: done
+  EXPECT_EQ(chain_.BestHeader().hash, theirs.tip().hash);
+  EXPECT_FALSE(link_.WasClosed(1));
+}
+
+// Block data is fetched from every peer that has shown the chain, each
+// asked for other blocks.
+TEST_F(PeerManagerTest, FetchesFromSeveralPeersAtOnce) {
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 24; ++i) theirs.AddSlow();
+  const std::vector<Block> blocks = theirs.WithoutGenesis();
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs), "0000000000000001"));
+  Connect(2, PeerHello(theirs.tip(), WorkOf(theirs), "0000000000000002"));
+  Deliver(1, Headers{HeadersOf(blocks)});
+  Deliver(2, Headers{HeadersOf(blocks)});
+  const std::vector<GetData> one = link_.To<GetData>(1);
+  const std::vector<GetData> two = link_.To<GetData>(2);
+  ASSERT_EQ(one.size(), 2u);
+  ASSERT_EQ(two.size(), 2u);
+  std::set<Hash32> asked;
+  for (const auto* list : {&one, &two}) {
+    for (const GetData& g : *list) {
+      for (const Hash32& h : g.hashes) EXPECT_TRUE(asked.insert(h).second) << "asked twice";
     }
-    served += answer.blocks.size();
-    const std::size_t before = asks.size();
-    Deliver(1, answer);
-    if (answer.blocks.size() < 4) {
-      EXPECT_EQ(link_.To<GetBlocks>(1).size(), before);  // a short batch ends the fetch
-      break;
+  }
+  EXPECT_EQ(asked.size(), 16u);
+  // Peer 2 answers first: its blocks wait for their parents, then all
+  // connect when peer 1's come.
+  for (const GetData& g : two) Deliver(2, Blocks{Pick(blocks, g.hashes)});
+  EXPECT_EQ(chain_.Tip().height(), 0u);
+  EXPECT_EQ(chain_.PendingCount(), 8u);
+  for (const GetData& g : one) Deliver(1, Blocks{Pick(blocks, g.hashes)});
+  EXPECT_GE(chain_.Tip().height(), 16u);
+  // The rest follows.
+  for (int round = 0; round < 4; ++round) {
+    for (PeerId id : {PeerId{1}, PeerId{2}}) {
+      const std::vector<GetData> more = link_.To<GetData>(id);
+      for (std::size_t i = 2; i < more.size(); ++i) {
+        Deliver(id, Blocks{Pick(blocks, more[i].hashes)});
+      }
     }
-    ASSERT_EQ(link_.To<GetBlocks>(1).size(), before + 1);
+  }
+  EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
+}
+
+// A peer whose headers end short of the work its hello claimed is lying.
+TEST_F(PeerManagerTest, APeerWhoseHeadersEndShortOfItsClaimIsPunished) {
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 3; ++i) theirs.AddSlow();
+  Connect(1, PeerHello(theirs.tip(), Work(1) << 200), "10.0.0.7");
+  ASSERT_EQ(link_.To<GetHeaders>(1).size(), 1u);
+  Deliver(1, Headers{HeadersOf(theirs.WithoutGenesis())});
+  EXPECT_TRUE(link_.WasClosed(1));
+  ASSERT_EQ(link_.To<ErrorMsg>(1).size(), 1u);
+  EXPECT_NE(link_.To<ErrorMsg>(1)[0].reason.find("claimed work"), std::string::npos)
+      << link_.To<ErrorMsg>(1)[0].reason;
+  manager_->OnOpen(2, Direction::kInbound, "10.0.0.7", 40001, std::nullopt);
+  EXPECT_EQ(link_.CloseReason(2), "banned address");
+  // An empty answer when it claimed more than we have is the same lie.
+  test::ChainBuilder unknown(params_);
+  unknown.AddSlow("\"unknown\"");
+  Connect(3, PeerHello(unknown.tip(), Work(1) << 200, "00000000000000cc"), "10.0.0.8");
+  ASSERT_EQ(link_.To<GetHeaders>(3).size(), 1u);
+  Deliver(3, Headers{});
+  EXPECT_TRUE(link_.WasClosed(3));
+  // A hello that names a tip we know, with more work than it has.
+  Connect(4, PeerHello(MakeGenesis(params_), Work(1000), "00000000000000dd"), "10.0.0.9");
+  EXPECT_TRUE(link_.WasClosed(4));
+}
+
+// A peer on a lighter chain than ours (an honest one) is not punished and
+// its headers are not kept.
+TEST_F(PeerManagerTest, ALighterChainIsCheckedAndDropped) {
+  test::ChainBuilder ours(params_);
+  for (int i = 0; i < 5; ++i) ours.AddFast();
+  for (const Block& b : ours.WithoutGenesis()) ASSERT_TRUE(chain_.AcceptBlock(b, clock_.now).ok());
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 8; ++i) theirs.AddSlow("\"light\"");
+  ASSERT_LT(WorkOf(theirs), chain_.Tip().work);
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs)));
+  EXPECT_TRUE(link_.To<GetHeaders>(1).empty());             // it claims less than we have
+  Deliver(1, Headers{HeadersOf(theirs.WithoutGenesis())});  // sent anyway
+  EXPECT_FALSE(link_.WasClosed(1));
+  EXPECT_FALSE(chain_.HasHeader(theirs.tip().hash));
+  EXPECT_EQ(chain_.HeaderCount(), chain_.BlockCount());
+  EXPECT_TRUE(link_.To<GetData>(1).empty());
+}
+
+// A chain that proves more work than ours only after more headers than
+// are held in full is checked once, then fetched again from the fork and
+// added interval by interval as each part matches what was checked.
+TEST_F(PeerManagerTest, ADeepForkIsCheckedThenFetchedAgainAndAdded) {
+  options_.headers_batch = 4;
+  options_.header_limits.checkpoint_interval = 3;
+  test::ChainBuilder ours(params_);
+  for (int i = 0; i < 8; ++i) ours.AddSlow("\"ours\"");
+  for (const Block& b : ours.WithoutGenesis()) ASSERT_TRUE(chain_.AcceptBlock(b, clock_.now).ok());
+  StartManager();
+  test::ChainBuilder theirs(params_, {ours.blocks().begin(), ours.blocks().begin() + 2});
+  for (int i = 0; i < 9; ++i) theirs.AddSlow("\"theirs\"");  // forks at height 1; 10 > 8 blocks
+  const std::vector<Block> branch(theirs.blocks().begin() + 2, theirs.blocks().end());
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs)));
+  auto serve = [&](std::size_t from, std::size_t n) {
+    const auto first = branch.begin() + static_cast<std::ptrdiff_t>(std::min(from, branch.size()));
+    const auto last =
+        branch.begin() + static_cast<std::ptrdiff_t>(std::min(from + n, branch.size()));
+    Deliver(1, Headers{HeadersOf({first, last})});
+  };
+  serve(0, 4);  // heights 2-5: held, then given up (more than 3)
+  serve(4, 4);  // heights 6-9: work 20 > ours 18: proved
+  EXPECT_EQ(chain_.HeaderCount(), chain_.BlockCount());  // nothing added yet
+  std::vector<GetHeaders> asks = link_.To<GetHeaders>(1);
+  ASSERT_EQ(asks.size(), 3u);
+  EXPECT_EQ(asks.back().locator.front(), ours.blocks()[1].hash);  // again from the fork
+  serve(0, 4);
+  EXPECT_TRUE(chain_.HasHeader(branch[2].hash));  // the first interval matched
+  EXPECT_FALSE(chain_.HasHeader(branch[3].hash));
+  serve(4, 4);
+  serve(8, 4);
+  EXPECT_EQ(chain_.BestHeader().hash, theirs.tip().hash);
+  for (std::size_t i = 0; i < link_.To<GetData>(1).size(); ++i) {
+    Deliver(1, Blocks{Pick(branch, link_.To<GetData>(1)[i].hashes)});
   }
   EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
   EXPECT_FALSE(link_.WasClosed(1));
 }
 
-// The next getblocks goes out before a full batch is committed (here the
-// commit fails, and the request was sent all the same), with the locator
-// the chain will have once the batch is in.
-TEST_F(PeerManagerTest, AsksForTheNextBatchBeforeCommittingAFullOne) {
+TEST_F(PeerManagerTest, ARedownloadThatDiffersIsRefused) {
+  options_.headers_batch = 4;
+  options_.header_limits.checkpoint_interval = 3;
+  options_.max_header_mismatches = 0;
+  test::ChainBuilder ours(params_);
+  for (int i = 0; i < 4; ++i) ours.AddSlow("\"ours\"");
+  for (const Block& b : ours.WithoutGenesis()) ASSERT_TRUE(chain_.AcceptBlock(b, clock_.now).ok());
   StartManager();
-  test::ChainBuilder theirs(params_);
-  for (int i = 0; i < 12; ++i) theirs.AddSlow("{\"i\":" + std::to_string(i) + "}");
-  const std::vector<Block> blocks = theirs.WithoutGenesis();
-  Connect(1, PeerHello(theirs.tip(), Work(1000)));
-  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 1u);
-  const std::vector<Block> first(blocks.begin(), blocks.begin() + 4);
-  Deliver(1, Blocks{first});
-  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 2u);
-  EXPECT_EQ(link_.To<GetBlocks>(1).back().locator, chain_.Locator());
-
-  const std::vector<Block> second(blocks.begin() + 4, blocks.begin() + 8);
-  std::vector<Hash32> hashes;
-  for (const Block& b : second) hashes.push_back(b.hash);
-  const auto expected = chain_.LocatorWith(first.back().hash, hashes);
-  ASSERT_TRUE(expected.has_value());
-  store_.FailNextCommits(1);
-  Deliver(1, Blocks{second});
-  const std::vector<GetBlocks> asks = link_.To<GetBlocks>(1);
-  ASSERT_EQ(asks.size(), 3u);
-  EXPECT_EQ(asks.back().locator, *expected);
-  EXPECT_EQ(asks.back().limit, 4u);
-  EXPECT_EQ(chain_.Tip().hash(), first.back().hash);  // the commit failed
-  EXPECT_FALSE(link_.WasClosed(1));                   // not the peer's fault
-}
-
-// A full batch that moves nothing on (blocks too far in the future: refused,
-// not punished) is not followed by an early request for the next one.
-TEST_F(PeerManagerTest, NoEarlyRequestAfterABatchThatBroughtNothing) {
-  StartManager();
-  test::ChainBuilder theirs(params_);
-  for (int i = 0; i < 12; ++i) theirs.AddSlow("{\"i\":" + std::to_string(i) + "}");
-  const std::vector<Block> blocks = theirs.WithoutGenesis();
-  Connect(1, PeerHello(theirs.tip(), Work(1000)));
-  const std::vector<Block> first(blocks.begin(), blocks.begin() + 4);
-  const std::uint64_t now = clock_.now;
-  clock_.now = first.front().header.timestamp - params_.max_future_drift_ms - 1;
-  Deliver(1, Blocks{first});  // asked early for the next, then refused them all
-  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 2u);
-  EXPECT_EQ(chain_.Tip().height(), 0u);
-  clock_.now = now;
-  // The answer to that request comes (here: the same blocks again, now in
-  // time); they are taken, and only then is the next batch asked for.
-  Deliver(1, Blocks{first});
-  EXPECT_EQ(chain_.Tip().hash(), first.back().hash);
-  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 3u);
-  EXPECT_EQ(link_.To<GetBlocks>(1).back().locator, chain_.Locator());
-  EXPECT_FALSE(link_.WasClosed(1));
+  test::ChainBuilder shown(params_);
+  for (int i = 0; i < 6; ++i) shown.AddSlow("\"shown\"");
+  test::ChainBuilder other(params_);
+  for (int i = 0; i < 6; ++i) other.AddSlow("\"other\"");
+  Connect(1, PeerHello(shown.tip(), WorkOf(shown)));
+  const std::vector<Block> a = shown.WithoutGenesis();
+  const std::vector<Block> b = other.WithoutGenesis();
+  Deliver(1, Headers{HeadersOf({a.begin(), a.begin() + 4})});
+  Deliver(1, Headers{HeadersOf({a.begin() + 4, a.end()})});  // work 14 > 10: proved
+  ASSERT_EQ(link_.To<GetHeaders>(1).back().locator.front(), chain_.GenesisHash());
+  Deliver(1, Headers{HeadersOf({b.begin(), b.begin() + 4})});  // not what it showed
+  EXPECT_EQ(link_.CloseReason(1), "headers changed during redownload");
+  EXPECT_FALSE(chain_.HasHeader(b[0].hash));
+  EXPECT_FALSE(chain_.HasHeader(a[0].hash));
 }
 
 TEST_F(PeerManagerTest, ServesBlocksAfterTheLocator) {
@@ -367,6 +505,32 @@ TEST_F(PeerManagerTest, ServesBlocksAfterTheLocator) {
   EXPECT_TRUE(link_.To<Blocks>(1).back().blocks.empty());
 }
 
+TEST_F(PeerManagerTest, ServesHeadersAndAnyStoredBlock) {
+  test::ChainBuilder ours(params_);
+  for (int i = 0; i < 10; ++i) ours.AddSlow();
+  for (const Block& b : ours.WithoutGenesis()) ASSERT_TRUE(chain_.AcceptBlock(b, clock_.now).ok());
+  test::ChainBuilder side(params_, {ours.blocks().begin(), ours.blocks().end() - 1});
+  side.AddSlow("\"side\"");  // ties our tip: stored on a side branch
+  ASSERT_EQ(chain_.AcceptBlock(side.tip(), clock_.now).status, AcceptStatus::kSideBranch);
+  StartManager();
+  Connect(1, PeerHello(MakeGenesis(params_), 2));
+  Deliver(1, GetHeaders{{ours.blocks()[3].hash, ours.blocks()[0].hash}, 5});
+  ASSERT_EQ(link_.To<Headers>(1).size(), 1u);
+  const std::vector<HashedHeader> headers = link_.To<Headers>(1)[0].headers;
+  ASSERT_EQ(headers.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(headers[i].header, ours.blocks()[4 + i].header);
+    EXPECT_EQ(headers[i].hash, ours.blocks()[4 + i].hash);
+  }
+  // getdata: any branch, in the order asked, up to the first one unknown.
+  Deliver(1, GetData{{side.tip().hash, ours.blocks()[2].hash, Hash32{}, ours.blocks()[3].hash}});
+  const std::vector<Blocks> answers = link_.To<Blocks>(1);
+  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_EQ(answers[0].blocks.size(), 2u);
+  EXPECT_EQ(answers[0].blocks[0], side.tip());
+  EXPECT_EQ(answers[0].blocks[1], ours.blocks()[2]);
+}
+
 TEST_F(PeerManagerTest, InvalidBlockIsPunishedFarFutureIsNot) {
   StartManager();
   Connect(1, PeerHello(MakeGenesis(params_), chain_.Tip().work), "10.0.0.2");
@@ -386,16 +550,60 @@ TEST_F(PeerManagerTest, InvalidBlockIsPunishedFarFutureIsNot) {
   EXPECT_NE(link_.To<ErrorMsg>(1)[0].reason.find("bad-data-hash"), std::string::npos);
 }
 
-TEST_F(PeerManagerTest, BlockWithUnknownParentFetchesTheGap) {
+TEST_F(PeerManagerTest, BlockWithUnknownParentFetchesTheGapByHeaders) {
   StartManager();
   Connect(1, PeerHello(MakeGenesis(params_), chain_.Tip().work));
   test::ChainBuilder theirs(params_);
   for (int i = 0; i < 3; ++i) theirs.AddSlow();
   Deliver(1, BlockMsg{theirs.tip()});
-  EXPECT_EQ(chain_.OrphanCount(), 1u);
-  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 1u);
-  Deliver(1, Blocks{{theirs.blocks()[1], theirs.blocks()[2]}});
-  EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);  // the orphan connected behind them
+  EXPECT_FALSE(chain_.HasHeader(theirs.tip().hash));  // not kept
+  ASSERT_EQ(link_.To<GetHeaders>(1).size(), 1u);
+  Deliver(1, Headers{HeadersOf(theirs.WithoutGenesis())});
+  ASSERT_EQ(link_.To<GetData>(1).size(), 1u);
+  Deliver(1, Blocks{Pick(theirs.WithoutGenesis(), link_.To<GetData>(1)[0].hashes)});
+  EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
+}
+
+// Unrequested blocks the chain cannot use (here: siblings far below our
+// tip's work, differing only in data) cost the sender its connection once
+// they outrun the junk limit; none of them is stored.
+TEST_F(PeerManagerTest, UnrequestedJunkCostsTheConnection) {
+  options_.junk_rate = 1;
+  options_.junk_burst = 10;
+  test::ChainBuilder ours(params_);
+  for (int i = 0; i < 6; ++i) ours.AddFast();
+  for (const Block& b : ours.WithoutGenesis()) ASSERT_TRUE(chain_.AcceptBlock(b, clock_.now).ok());
+  StartManager();
+  Connect(1, PeerHello(ours.tip(), chain_.Tip().work), "10.0.0.3");
+  std::vector<Block> siblings;
+  for (int i = 0; i < 20; ++i) {
+    test::ChainBuilder b(params_);
+    siblings.push_back(b.AddSlow("{\"junk\":" + std::to_string(i) + "}"));
+  }
+  for (std::size_t i = 0; i < 10; ++i) Deliver(1, BlockMsg{siblings[i]});
+  EXPECT_FALSE(link_.WasClosed(1));
+  Deliver(1, Blocks{{siblings.begin() + 10, siblings.end()}});  // unrequested too
+  EXPECT_TRUE(link_.WasClosed(1));
+  ASSERT_EQ(link_.To<ErrorMsg>(1).size(), 1u);
+  EXPECT_NE(link_.To<ErrorMsg>(1)[0].reason.find("unrequested blocks"), std::string::npos);
+  EXPECT_EQ(chain_.BlockCount(), 7u);
+  EXPECT_EQ(chain_.HeaderCount(), 7u);
+  EXPECT_EQ(store_.BlockCount(), 7u);
+}
+
+TEST_F(PeerManagerTest, HeadersThatNeverConnectCostTheConnection) {
+  options_.max_unconnecting_headers = 3;
+  StartManager();
+  Connect(1, PeerHello(MakeGenesis(params_), chain_.Tip().work), "10.0.0.4");
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 5; ++i) theirs.AddSlow();
+  const std::vector<Block> blocks = theirs.WithoutGenesis();
+  for (int i = 0; i < 3; ++i) {
+    Deliver(1, Headers{HeadersOf({blocks.begin() + 2, blocks.end()})});
+    EXPECT_FALSE(link_.WasClosed(1));
+  }
+  Deliver(1, Headers{HeadersOf({blocks.begin() + 2, blocks.end()})});
+  EXPECT_TRUE(link_.WasClosed(1));
 }
 
 TEST_F(PeerManagerTest, RelaysNewTipsToEveryPeerButTheSource) {
@@ -483,17 +691,30 @@ TEST_F(PeerManagerTest, AStalledFetchMovesToAnotherPeer) {
   StartManager();
   test::ChainBuilder theirs(params_);
   for (int i = 0; i < 3; ++i) theirs.AddSlow();
-  Connect(1, PeerHello(theirs.tip(), Work(1000), "0000000000000001"));
-  Connect(2, PeerHello(theirs.tip(), Work(900), "0000000000000002"));
-  ASSERT_EQ(link_.To<GetBlocks>(1).size(), 1u);  // the one with the most work
-  EXPECT_TRUE(link_.To<GetBlocks>(2).empty());   // one fetch at a time
+  const std::vector<Block> blocks = theirs.WithoutGenesis();
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs), "0000000000000001"));
+  Deliver(1, Headers{HeadersOf(blocks)});
+  Connect(2, PeerHello(theirs.tip(), WorkOf(theirs), "0000000000000002"));
+  ASSERT_EQ(link_.To<GetData>(1).size(), 1u);  // every block asked of peer 1
+  EXPECT_TRUE(link_.To<GetData>(2).empty());   // nothing left for peer 2
   clock_.now += static_cast<std::uint64_t>(options_.sync_stall_timeout.count());
   manager_->Tick();
-  EXPECT_EQ(link_.CloseReason(1), "sync stalled");
+  EXPECT_EQ(link_.CloseReason(1), "sync stalled: getdata unanswered");
   manager_->OnClose(1, "sync stalled");
-  ASSERT_EQ(link_.To<GetBlocks>(2).size(), 1u);  // the next peer that is ahead
-  Deliver(2, Blocks{theirs.WithoutGenesis()});
+  ASSERT_EQ(link_.To<GetData>(2).size(), 1u);  // the next peer that has them
+  Deliver(2, Blocks{Pick(blocks, link_.To<GetData>(2)[0].hashes)});
   EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
+}
+
+TEST_F(PeerManagerTest, AnUnansweredGetheadersDropsThePeer) {
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  theirs.AddSlow();
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs)));
+  ASSERT_EQ(link_.To<GetHeaders>(1).size(), 1u);
+  clock_.now += static_cast<std::uint64_t>(options_.sync_stall_timeout.count());
+  manager_->Tick();
+  EXPECT_EQ(link_.CloseReason(1), "sync stalled: getheaders unanswered");
 }
 
 TEST_F(PeerManagerTest, RedialsWithBackoff) {

@@ -60,6 +60,14 @@ const std::vector<Block>& RealBlocks() {
   return blocks;
 }
 
+HashedHeader FixedHeader() { return HashedHeader{FixedBlock().header, FixedBlock().hash}; }
+
+std::vector<HashedHeader> RealHeaders() {
+  std::vector<HashedHeader> out;
+  for (const Block& b : RealBlocks()) out.push_back(HashedHeader{b.header, b.hash});
+  return out;
+}
+
 Hello SampleHello() {
   Hello h;
   h.version = kProtocolVersion;
@@ -82,6 +90,11 @@ bool Same(const BlockMsg& a, const BlockMsg& b) { return a.block == b.block; }
 bool Same(const GetBlocks& a, const GetBlocks& b) {
   return a.locator == b.locator && a.limit == b.limit;
 }
+bool Same(const GetHeaders& a, const GetHeaders& b) {
+  return a.locator == b.locator && a.limit == b.limit;
+}
+bool Same(const Headers& a, const Headers& b) { return a.headers == b.headers; }
+bool Same(const GetData& a, const GetData& b) { return a.hashes == b.hashes; }
 bool Same(const Blocks& a, const Blocks& b) { return a.blocks == b.blocks; }
 bool Same(const GetPeers&, const GetPeers&) { return true; }
 bool Same(const Peers& a, const Peers& b) { return a.peers == b.peers; }
@@ -157,6 +170,10 @@ std::string HelloText() {
 std::string GetBlocksText() {
   return R"({"type":"getblocks","locator":[")" + Hash11() + R"("],"limit":500})";
 }
+std::string HeadersText() {
+  return R"({"type":"headers","headers":[)" + HeaderToJson(FixedHeader()) + "]}";
+}
+std::string GetDataText() { return R"({"type":"getdata","hashes":[")" + Hash11() + R"("]})"; }
 std::string BlockText() { return R"({"type":"block","block":)" + BlockToJson(FixedBlock()) + "}"; }
 
 // ---------------------------------------------------------------------------
@@ -186,6 +203,13 @@ std::vector<Message> SampleMessages() {
       extremes,
       BlockMsg{RealBlocks().back()},
       BlockMsg{FixedBlock()},
+      GetHeaders{getblocks.locator, 2000},
+      GetHeaders{{Filled(0)}, 1},
+      Headers{},
+      Headers{RealHeaders()},
+      Headers{{FixedHeader()}},
+      GetData{{Filled(0)}},
+      GetData{getblocks.locator},
       getblocks,
       GetBlocks{{Filled(0)}, 1},
       Blocks{},
@@ -220,6 +244,9 @@ TEST(ProtocolTest, RoundTripsEveryMessage) {
 TEST(ProtocolTest, NamesEveryType) {
   EXPECT_EQ(TypeName(Hello{}), "hello");
   EXPECT_EQ(TypeName(BlockMsg{}), "block");
+  EXPECT_EQ(TypeName(GetHeaders{}), "getheaders");
+  EXPECT_EQ(TypeName(Headers{}), "headers");
+  EXPECT_EQ(TypeName(GetData{}), "getdata");
   EXPECT_EQ(TypeName(GetBlocks{}), "getblocks");
   EXPECT_EQ(TypeName(Blocks{}), "blocks");
   EXPECT_EQ(TypeName(GetPeers{}), "getpeers");
@@ -246,6 +273,15 @@ TEST(ProtocolTest, WritesTheDocumentedWireForm) {
                 R"(","timestamp":1700000000000,"difficulty":12,"nonce":99,"hash":")" +
                 std::string(64, '4') + R"(","data":{"a":[1,"x"]}}})");
   EXPECT_EQ(Encode(GetBlocks{{Filled(0x11)}, 500}), GetBlocksText());
+  EXPECT_EQ(Encode(GetHeaders{{Filled(0x11)}, 2000}),
+            R"({"type":"getheaders","locator":[")" + Hash11() + R"("],"limit":2000})");
+  EXPECT_EQ(Encode(Headers{{FixedHeader()}}),
+            R"({"type":"headers","headers":[{"version":1,"height":7,"lastHash":")" +
+                std::string(64, '2') + R"(","dataHash":")" + std::string(64, '3') +
+                R"(","timestamp":1700000000000,"difficulty":12,"nonce":99,"hash":")" +
+                std::string(64, '4') + R"("}]})");
+  EXPECT_EQ(Encode(Headers{}), R"({"type":"headers","headers":[]})");
+  EXPECT_EQ(Encode(GetData{{Filled(0x11)}}), GetDataText());
   EXPECT_EQ(Encode(Blocks{}), R"({"type":"blocks","blocks":[]})");
   EXPECT_EQ(Encode(Blocks{{FixedBlock(), FixedBlock()}}), R"({"type":"blocks","blocks":[)" +
                                                               BlockToJson(FixedBlock()) + "," +
@@ -334,6 +370,20 @@ TEST(ProtocolTest, AcceptsEveryLimitExactly) {
   Blocks blocks{std::vector<Block>(Limits::kMaxBlocksPerMessage, FixedBlock())};
   EXPECT_TRUE(Same(MustDecode(Encode(blocks)), blocks));
 
+  Headers headers{std::vector<HashedHeader>(Limits::kMaxHeadersPerMessage, FixedHeader())};
+  EXPECT_TRUE(Same(MustDecode(Encode(headers)), headers));
+  headers.headers.push_back(FixedHeader());
+  EXPECT_EQ(MustFail(Encode(headers)).error, DecodeError::kTooMany);
+
+  GetData getdata{std::vector<Hash32>(Limits::kMaxGetData, Filled(2))};
+  EXPECT_TRUE(Same(MustDecode(Encode(getdata)), getdata));
+  getdata.hashes.push_back(Filled(3));
+  EXPECT_EQ(MustFail(Encode(getdata)).error, DecodeError::kTooMany);
+  EXPECT_EQ(MustFail(Encode(GetData{})).error, DecodeError::kBadField);
+
+  GetHeaders getheaders{std::vector<Hash32>(Limits::kMaxLocator, Filled(1)), 1};
+  EXPECT_TRUE(Same(MustDecode(Encode(getheaders)), getheaders));
+
   Peers peers{std::vector<std::string>(Limits::kMaxPeersPerMessage, "ws://p:1")};
   EXPECT_TRUE(Same(MustDecode(Encode(peers)), peers));
 
@@ -395,6 +445,12 @@ TEST(ProtocolTest, FailureMessagesSayWhatAndWhere) {
             "unknown message type \"" + std::string(32, 'x') + "\"...");
   EXPECT_NE(MustFail(R"({"type":"blocks","blocks":[{}]})").message.find("'blocks'[0]"),
             std::string::npos);
+  EXPECT_EQ(MustFail(Replace(HeadersText(), R"("nonce":99,)", "")).message,
+            "headers: 'headers'[0]: block field 'nonce' is missing");
+  EXPECT_EQ(MustFail(R"({"type":"getdata","hashes":["00"]})").message,
+            "getdata: 'hashes'[0] must be a string of 64 hex digits");
+  EXPECT_EQ(MustFail(R"({"type":"getheaders","locator":[],"limit":1})").message,
+            "getheaders: 'locator' must be an array of 1 to 128 hashes");
 }
 
 // ---------------------------------------------------------------------------

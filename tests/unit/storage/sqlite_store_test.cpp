@@ -733,6 +733,13 @@ TEST_F(SqliteStoreTest, ChainStateRoundTrip) {
   side.AddSlow("{\"side\":1}");
   side.AddSlow("{\"side\":2}");
   side.AddSlow("{\"side\":3}");
+  // Delivered as a peer would: its headers (a chain with more work than
+  // ours), then the blocks.
+  std::vector<HashedHeader> headers;
+  for (std::size_t i = 3; i < side.blocks().size(); ++i) {
+    headers.push_back(HashedHeader{side.blocks()[i].header, side.blocks()[i].hash});
+  }
+  ASSERT_TRUE(chain.AddHeaders(headers, kFarFuture).ok());
   for (std::size_t i = 3; i < side.blocks().size(); ++i) {
     chain.AcceptBlock(side.blocks()[i], kFarFuture);
   }
