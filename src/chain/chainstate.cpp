@@ -251,6 +251,23 @@ const BlockIndex* ChainState::LocateLocked(const std::vector<Hash32>& locator) c
   return active_.front();
 }
 
+const BlockIndex* ChainState::LastStoredLocked(const BlockIndex& entry) const {
+  if (entry.has_data()) return &entry;
+  // Stored blocks form a prefix of every chain (a block is stored only
+  // after its parent): binary search from the fork with the active chain.
+  std::uint64_t lo = ActiveAncestorLocked(entry)->height();
+  std::uint64_t hi = entry.height();
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (entry.GetAncestor(mid)->has_data()) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return entry.GetAncestor(lo);
+}
+
 std::vector<Hash32> ChainState::LocatorOfLocked(const BlockIndex& tip) const {
   if (IsActiveLocked(tip)) {
     return MakeLocator(tip.height(), [this](std::uint64_t h) { return active_[h]->hash; });
@@ -268,7 +285,7 @@ AcceptResult ChainState::StageLocked(Block block, const ValidationResult& contex
     // failure is the sender's (data that is not the block's, a hash that
     // is not the header's) and says nothing about the block.
     if (context_free.error == BlockError::kOversize && entry != nullptr && !entry->has_data() &&
-        block.header == entry->header && DataMatchesHeader(block)) {
+        !entry->failed() && block.header == entry->header && DataMatchesHeader(block)) {
       MarkFailedLocked(entry);
     }
     result.status = AcceptStatus::kInvalid;
@@ -414,12 +431,19 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, st
   }
   if (staged.entries.empty()) return results;
 
-  // Side data must not fill the disk the active chain needs.
+  // Side data must not fill the disk the active chain needs: when space is
+  // low, a batch that neither moves the tip nor leads to the best header
+  // (the chain being fetched to move to) is refused.
   Status s;
   bool no_space = false;
   if (best == old_tip) {
     const std::optional<std::uint64_t> free = store_.AvailableBytes();
-    no_space = free.has_value() && *free < options_.side_data_min_free_bytes;
+    if (free.has_value() && *free < options_.side_data_min_free_bytes) {
+      std::lock_guard lock(mutex_);
+      no_space = !std::all_of(
+          staged.entries.begin(), staged.entries.end(),
+          [this](const BlockIndex* e) { return best_header_->GetAncestor(e->height()) == e; });
+    }
   }
   if (!no_space) {
     WriteBatch batch;
@@ -515,6 +539,19 @@ AddHeadersResult ChainState::AddHeaders(std::span<const HashedHeader> headers,
   return result;
 }
 
+std::size_t ChainState::KnownPrefix(std::span<const HashedHeader> headers,
+                                    std::optional<HeaderInfo>* last) const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const HashedHeader& h : headers) {
+    const BlockIndex* e = FindLocked(h.hash);
+    if (e == nullptr || e->failed() || e->header != h.header) break;
+    *last = InfoOfLocked(*e);
+    ++n;
+  }
+  return n;
+}
+
 std::optional<HeaderAnchor> ChainState::AnchorFor(const Hash32& hash) const {
   std::lock_guard lock(mutex_);
   const BlockIndex* e = FindLocked(hash);
@@ -539,6 +576,19 @@ ChainTip ChainState::Tip() const {
 HeaderInfo ChainState::BestHeader() const {
   std::lock_guard lock(mutex_);
   return InfoOfLocked(*best_header_);
+}
+
+std::optional<std::uint64_t> ChainState::StoredHeightOn(const Hash32& hash) const {
+  std::lock_guard lock(mutex_);
+  const BlockIndex* e = FindLocked(hash);
+  if (e == nullptr) return std::nullopt;
+  return LastStoredLocked(*e)->height();
+}
+
+bool ChainState::OnBestHeaderChain(const Hash32& hash) const {
+  std::lock_guard lock(mutex_);
+  const BlockIndex* e = FindLocked(hash);
+  return e != nullptr && best_header_->GetAncestor(e->height()) == e;
 }
 
 std::optional<HeaderInfo> ChainState::Header(const Hash32& hash) const {
@@ -615,19 +665,7 @@ std::vector<Hash32> ChainState::BlocksToDownload(const Hash32& target, std::size
   std::lock_guard lock(mutex_);
   const BlockIndex* t = FindLocked(target);
   if (t == nullptr || t->has_data() || t->failed() || window == 0) return {};
-  // Stored blocks form a prefix of every chain (a block is stored only
-  // after its parent): binary search for the last stored one, from the
-  // fork with the active chain up.
-  std::uint64_t lo = ActiveAncestorLocked(*t)->height();
-  std::uint64_t hi = t->height();
-  while (lo < hi) {
-    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
-    if (t->GetAncestor(mid)->has_data()) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
+  const std::uint64_t lo = LastStoredLocked(*t)->height();
   const std::uint64_t top = std::min<std::uint64_t>(t->height(), lo + window);
   std::vector<const BlockIndex*> run;  // heights top down to lo + 1
   for (const BlockIndex* e = t->GetAncestor(top); e->height() > lo; e = e->parent) run.push_back(e);

@@ -70,7 +70,8 @@ struct ChainOptions {
   std::size_t recheck_depth = kDefaultRecheckDepth;
   // Below this much free space in the store, blocks that would not move
   // the tip are refused (kNoSpace), so that side data never fills the disk
-  // the active chain needs.
+  // the active chain needs. Blocks of the best header chain (the chain the
+  // node is moving to) are exempt.
   std::uint64_t side_data_min_free_bytes = kDefaultSideDataMinFreeBytes;
 };
 
@@ -150,6 +151,11 @@ class ChainState {
   // the tree are skipped. Stops at the first header refused.
   AddHeadersResult AddHeaders(std::span<const HashedHeader> headers, std::uint64_t now_ms);
 
+  // How many of `headers`, from the first, the tree already holds (valid,
+  // with these very headers); `last` receives the last of them.
+  std::size_t KnownPrefix(std::span<const HashedHeader> headers,
+                          std::optional<HeaderInfo>* last) const;
+
   // What checking the children of `hash` needs; nullopt when `hash` is not
   // in the tree.
   std::optional<HeaderAnchor> AnchorFor(const Hash32& hash) const;
@@ -158,6 +164,12 @@ class ChainState {
   // The most-work header in the tree that is not known to be invalid
   // (the active tip when nothing is being downloaded).
   HeaderInfo BestHeader() const;
+  // The height of the last stored block on the chain ending at `hash`
+  // (stored blocks form a prefix of every chain); nullopt when `hash` is
+  // unknown. O(log² n).
+  std::optional<std::uint64_t> StoredHeightOn(const Hash32& hash) const;
+  // Whether the block `hash` is the best header or one of its ancestors.
+  bool OnBestHeaderChain(const Hash32& hash) const;
   std::optional<HeaderInfo> Header(const Hash32& hash) const;
   const Params& params() const { return params_; }
   Hash32 GenesisHash() const;
@@ -242,6 +254,8 @@ class ChainState {
   const BlockIndex* ActiveAncestorLocked(const BlockIndex& entry) const;
   // The fork point of a peer's locator with the active chain.
   const BlockIndex* LocateLocked(const std::vector<Hash32>& locator) const;
+  // The last stored block on the chain ending at `entry`.
+  const BlockIndex* LastStoredLocked(const BlockIndex& entry) const;
   std::vector<Hash32> LocatorOfLocked(const BlockIndex& tip) const;
   // Validates one block and stages it (and any held children) or holds it.
   AcceptResult StageLocked(Block block, const ValidationResult& context_free, std::uint64_t now_ms,

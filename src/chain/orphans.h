@@ -1,12 +1,12 @@
 // Blocks whose parent's data has not arrived yet, held until it does. The
 // chain puts only blocks whose header is already in its tree here (a header
 // chain proved their work), so nothing cheap is held. Bounded by count and
-// by bytes; when full, the oldest block is evicted (it is fetched again if
-// still wanted). Not thread-safe: ChainState guards it with its own lock.
+// by bytes; when full, the block highest up is evicted: the one needed
+// last, fetched again if still wanted. Not thread-safe: ChainState guards it
+// with its own lock.
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -35,14 +35,14 @@ class OrphanPool {
   std::size_t bytes() const { return bytes_; }
 
  private:
-  void EvictOldest();
+  // Removes the held block with the greatest height (O(n), only when full).
+  void EvictHighest();
 
   std::size_t max_blocks_;
   std::size_t max_bytes_;
   std::size_t bytes_ = 0;
   std::unordered_map<Hash32, Block, Hash32Hasher> blocks_;
   std::unordered_multimap<Hash32, Hash32, Hash32Hasher> by_parent_;  // lastHash -> hash
-  std::deque<Hash32> arrival_;  // may hold hashes already taken; skipped on eviction
 };
 
 }  // namespace powchain

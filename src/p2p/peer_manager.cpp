@@ -50,6 +50,9 @@ PeerManager::PeerManager(ChainState& chain, const Clock& clock, boost::asio::io_
       clock_(clock),
       io_(io),
       options_(std::move(options)),
+      headers_batch_(std::clamp<std::uint32_t>(
+          options_.headers_batch, 1,
+          static_cast<std::uint32_t>(ProtocolLimits::kMaxHeadersPerMessage))),
       node_id_(RandomNodeId()),
       genesis_(chain.GenesisHash()),
       learned_dials_(options_.learned_dial_rate, options_.learned_dial_burst, clock.NowMs()),
@@ -208,6 +211,20 @@ void PeerManager::Tick() {
       a.dials.push_back(t.url);
     }
     std::erase_if(banned_, [now](const auto& kv) { return kv.second <= now; });
+    // Header requests that waited: for block data to catch up, or for a
+    // header that was too far in the future to come in time.
+    const HeaderInfo best = chain_.BestHeader();
+    const std::uint64_t stored = chain_.StoredHeightOn(best.hash).value_or(best.height);
+    const bool caught_up = best.height - stored < options_.max_headers_ahead / 2;
+    for (auto& [id, peer] : peers_) {
+      if (!peer.handshaked || peer.closing) continue;
+      const bool retry = peer.headers_retry_ms != 0 && now >= peer.headers_retry_ms;
+      if ((peer.headers_paused && caught_up) || retry) {
+        peer.headers_paused = false;
+        peer.headers_retry_ms = 0;
+        SendGetHeadersLocked(a, peer, std::nullopt, now);
+      }
+    }
     RequestDataFromAllLocked(a, now);
   }
   Run(a);
@@ -558,7 +575,7 @@ void PeerManager::SendGetHeadersLocked(Actions& a, Peer& peer, std::optional<Has
       request.locator.push_back(genesis_);
     }
   }
-  request.limit = options_.headers_batch;
+  request.limit = headers_batch_;
   peer.getheaders_outstanding = true;
   peer.getheaders_sent_ms = now;
   SendLocked(a, peer.id, request);
@@ -599,27 +616,40 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
   const bool answer = peer.getheaders_outstanding;
   peer.getheaders_outstanding = false;
   // An answer holding fewer headers than asked for ends the peer's chain.
-  const bool ended = answer && headers.size() < options_.headers_batch;
+  const bool ended = answer && headers.size() < headers_batch_;
   HeaderSync& sync = peer.headers;
+  std::span<const HashedHeader> rest(headers);
 
-  if (headers.empty()) {
+  if (rest.empty()) {
     if (!ended) return;
     // Nothing after our locator: its chain ends at the last header it sent,
     // or on our best header chain (whose hash it found first).
     const Work shown = sync.active() ? sync.tail_work() : chain_.BestHeader().chain_work;
-    const bool redownload = sync.phase() == HeaderSync::Phase::kRedownload;
-    if (CheckClaimLocked(a, peer, shown) && redownload) {
-      PunishLocked(a, peer, "headers end before the chain it showed earlier");
-    }
+    if (!CheckClaimLocked(a, peer, shown)) return;
+    if (sync.phase() == HeaderSync::Phase::kRedownload) RestartHeadersLocked(a, peer, now);
     sync.Reset();
     return;
   }
 
-  // Continue the chain being checked, or start one at the block the first
-  // header builds on.
-  const Hash32& parent = headers.front().header.last_hash;
-  if (!sync.active() || parent != sync.ResumeAfter()) {
-    auto anchor = chain_.AnchorFor(parent);
+  // Continue the chain being checked; otherwise skip what the tree already
+  // holds (the peer shows it has those blocks) and start a check at the
+  // block the first new header builds on.
+  if (!sync.active() || rest.front().header.last_hash != sync.ResumeAfter()) {
+    std::optional<HeaderInfo> last_known;
+    const std::size_t known = chain_.KnownPrefix(rest, &last_known);
+    if (last_known) ShowedLocked(peer, *last_known);
+    rest = rest.subspan(known);
+    if (rest.empty()) {
+      sync.Reset();
+      peer.unconnecting = 0;
+      if (ended) {
+        CheckClaimLocked(a, peer, last_known->chain_work);
+      } else if (answer) {
+        SendGetHeadersLocked(a, peer, last_known->hash, now);
+      }
+      return;
+    }
+    auto anchor = chain_.AnchorFor(rest.front().header.last_hash);
     if (!anchor) {
       if (++peer.unconnecting > options_.max_unconnecting_headers) {
         PunishLocked(a, peer,
@@ -635,9 +665,21 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
   }
   peer.unconnecting = 0;
   const HeaderSync::Phase before = sync.phase();
-  const HeaderSync::FeedResult fed = sync.Feed(headers, now, chain_.Tip().work);
-  const std::vector<HashedHeader> ready = sync.TakeReady();
+  // To enter the tree a chain must beat every header known, not only the
+  // active tip: cheap chains cannot pile up beside the best one.
+  const HeaderSync::FeedResult fed = sync.Feed(rest, now, chain_.BestHeader().chain_work);
+  const Work shown = sync.tail_work();
+  std::vector<HashedHeader> ready = sync.TakeReady();
+  bool paused = false;
   if (!ready.empty()) {
+    // Headers without data stay within max_headers_ahead of the chain's
+    // last stored block.
+    const std::uint64_t stored = chain_.StoredHeightOn(ready.front().header.last_hash).value_or(0);
+    const std::uint64_t cap = stored + options_.max_headers_ahead;
+    if (ready.back().header.height > cap) {
+      std::erase_if(ready, [cap](const HashedHeader& h) { return h.header.height > cap; });
+      paused = true;
+    }
     const AddHeadersResult added = chain_.AddHeaders(ready, now);
     if (added.last) ShowedLocked(peer, *added.last);
     if (!added.ok()) {
@@ -648,8 +690,7 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
       return;
     }
   }
-  const std::string at =
-      fed.index < headers.size() ? Short(headers[fed.index].hash) : std::string("?");
+  const std::string at = fed.index < rest.size() ? Short(rest[fed.index].hash) : std::string("?");
   switch (fed.status) {
     case HeaderSync::Status::kOk:
       break;
@@ -660,19 +701,15 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
                        fed.validation.message + ")");
       return;
     case HeaderSync::Status::kTooNew:
-      // Our clock may be behind: no blame, and no claim check on a chain
-      // cut short here. Its next announcement tries again.
+      // Our clock may be behind: no blame, and no claim check on a chain cut
+      // short here. Asked again once that header may be in time.
       spdlog::info("peer {} sent header {} too far in the future: {}", peer.id, at,
                    fed.validation.message);
       sync.Reset();
+      peer.headers_retry_ms = now + chain_.params().max_future_drift_ms;
       return;
     case HeaderSync::Status::kMismatch:
-      if (++peer.mismatches > options_.max_header_mismatches) {
-        CloseLocked(a, peer, "headers changed during redownload");
-      } else {
-        sync.Reset();
-        SendGetHeadersLocked(a, peer, std::nullopt, now);
-      }
+      RestartHeadersLocked(a, peer, now);
       return;
     case HeaderSync::Status::kTooLong:
       PunishLocked(a, peer,
@@ -680,22 +717,49 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
                        " headers without enough work");
       return;
   }
+  if (before == HeaderSync::Phase::kRedownload && sync.phase() == HeaderSync::Phase::kProven) {
+    peer.mismatches = 0;  // the redownload matched all the way
+  }
+  if (paused) {
+    // Block data first; Tick asks again once it has caught up.
+    sync.Reset();
+    peer.headers_paused = true;
+    return;
+  }
   if (before == HeaderSync::Phase::kPresync && sync.phase() == HeaderSync::Phase::kRedownload) {
     spdlog::info(
         "peer {}: its header chain proved more work than ours {} headers after the fork; "
         "fetching it again from the fork to add it",
         peer.id, sync.proven_height() - sync.tail_height());
     SendGetHeadersLocked(a, peer, sync.ResumeAfter(), now);
-  } else if (answer && !ended) {
-    SendGetHeadersLocked(a, peer, sync.ResumeAfter(), now);
-  } else if (ended) {
-    if (CheckClaimLocked(a, peer, sync.tail_work()) &&
-        sync.phase() == HeaderSync::Phase::kRedownload) {
-      PunishLocked(a, peer, "headers end before the chain it showed earlier");
+    return;
+  }
+  if (ended) {
+    if (!CheckClaimLocked(a, peer, shown)) return;
+    if (sync.phase() == HeaderSync::Phase::kRedownload) {
+      // It showed more than this the first time: it moved to another
+      // chain meanwhile, or lies. Start over (bounded by mismatches).
+      RestartHeadersLocked(a, peer, now);
+      return;
     }
     // A chain that never proved its work is dropped here, unstored.
     sync.Reset();
+    return;
   }
+  const Hash32 resume = sync.ResumeAfter();
+  // A proven chain is in the tree: the next message starts a fresh check
+  // from its end, against the best header as it is then.
+  if (sync.phase() == HeaderSync::Phase::kProven) sync.Reset();
+  if (answer) SendGetHeadersLocked(a, peer, resume, now);
+}
+
+void PeerManager::RestartHeadersLocked(Actions& a, Peer& peer, std::uint64_t now) {
+  peer.headers.Reset();
+  if (++peer.mismatches > options_.max_header_mismatches) {
+    CloseLocked(a, peer, "headers changed during redownload");
+    return;
+  }
+  SendGetHeadersLocked(a, peer, std::nullopt, now);
 }
 
 void PeerManager::RequestDataLocked(Actions& a, Peer& peer, const ChainTip& tip,
@@ -812,8 +876,13 @@ void PeerManager::HandleBlocks(PeerId id, std::vector<Block> blocks) {
           RememberLocked(*peer, b.hash);
           (asked.contains(b.hash) ? requested : unrequested).push_back(std::move(b));
         }
-        // Whatever did not come is free for any peer to fetch again.
+        // What did not come is free for any peer to fetch again; what came
+        // stays in flight until the chain has taken it (below), so that no
+        // one asks for it meanwhile.
+        std::unordered_set<Hash32, Hash32Hasher> came;
+        for (const Block& b : requested) came.insert(b.hash);
         for (const Hash32& h : request.hashes) {
+          if (came.contains(h)) continue;
           auto it = in_flight_.find(h);
           if (it != in_flight_.end() && it->second == id) in_flight_.erase(it);
         }
@@ -839,6 +908,10 @@ void PeerManager::HandleBlocks(PeerId id, std::vector<Block> blocks) {
     Actions a;
     {
       std::lock_guard lock(mu_);
+      for (const Hash32& h : hashes) {
+        auto it = in_flight_.find(h);
+        if (it != in_flight_.end() && it->second == id) in_flight_.erase(it);
+      }
       Peer* peer = FindLocked(id);
       if (peer == nullptr) return;
       for (std::size_t i = 0; i < results.size(); ++i) {
@@ -938,10 +1011,10 @@ void PeerManager::HandlePeers(PeerId id, const std::vector<std::string>& urls) {
 void PeerManager::OnTipChanged(const TipChange& change) {
   const Hash32 tip = change.new_tip.hash();
   const PeerId source = tls_source_peer;
-  // While a heavier header chain is still being fetched, intermediate tips
-  // are not news to anyone: announce only the end of the fetch.
-  const HeaderInfo best = chain_.BestHeader();
-  if (best.hash != tip && best.chain_work > change.new_tip.work) return;
+  // While the blocks of a heavier header chain are being fetched, the tips
+  // along it are not news to anyone: announce only the end of the fetch.
+  // (A tip off that chain, one mined here say, is announced at once.)
+  if (chain_.BestHeader().hash != tip && chain_.OnBestHeaderChain(tip)) return;
   {
     std::lock_guard lock(mu_);
     if (stopped_ || !relayed_set_.insert(tip).second) return;

@@ -45,8 +45,14 @@ struct PeerManagerOptions {
   // inbound peers.
   std::size_t max_outbound = 8;
   std::size_t max_inbound = 32;
-  // Headers asked for per getheaders (and the most one answer holds).
+  // Headers asked for per getheaders (and the most one answer holds; at
+  // most 2,000, the protocol's limit).
   std::uint32_t headers_batch = ProtocolLimits::kMaxHeadersPerMessage;
+  // Headers without data may run at most this far above the last stored
+  // block of their chain; beyond it, header requests pause until block
+  // data catches up (so even a chain of cheap headers that is the best one
+  // known costs bounded memory).
+  std::uint64_t max_headers_ahead = 50000;
   std::uint32_t sync_batch = 500;  // blocks asked for per getdata
   // getdata requests in flight to one peer.
   std::size_t max_requests_per_peer = 2;
@@ -179,6 +185,11 @@ class PeerManager final : public TransportHandler, public ChainObserver {
     HeaderSync headers;             // its header chain, while it is checked
     bool getheaders_outstanding = false;
     std::uint64_t getheaders_sent_ms = 0;
+    // Header requests to this peer wait: for block data to catch up
+    // (max_headers_ahead), or until `headers_retry_ms` after a header too
+    // far in the future (0: no retry due).
+    bool headers_paused = false;
+    std::uint64_t headers_retry_ms = 0;
     std::deque<Request> requests;  // getdata in flight, oldest first
     unsigned unconnecting = 0;     // headers messages in a row that did not connect
     unsigned mismatches = 0;       // redownloads that differed
@@ -238,6 +249,9 @@ class PeerManager final : public TransportHandler, public ChainObserver {
   void HandleHello(PeerId id, Hello hello);
   void HandleHeaders(PeerId id, std::vector<HashedHeader> headers);
   void HandleHeadersLocked(Actions& a, Peer& peer, const std::vector<HashedHeader>& headers);
+  // A redownload that differs from the first pass: start the peer's header
+  // sync over, or drop the peer after max_header_mismatches.
+  void RestartHeadersLocked(Actions& a, Peer& peer, std::uint64_t now);
   void HandleGetHeaders(PeerId id, const GetHeaders& m);
   void HandleGetData(PeerId id, const GetData& m);
   void HandleGetBlocks(PeerId id, const GetBlocks& m);
@@ -256,6 +270,7 @@ class PeerManager final : public TransportHandler, public ChainObserver {
   const Clock& clock_;
   boost::asio::io_context& io_;
   const PeerManagerOptions options_;
+  const std::uint32_t headers_batch_;  // options_.headers_batch within the protocol's limit
   const std::string node_id_;
   const Hash32 genesis_;
 

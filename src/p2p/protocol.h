@@ -17,7 +17,9 @@
 
 namespace powchain::p2p {
 
-inline constexpr std::uint32_t kProtocolVersion = 1;
+// Version 2 added headers-first sync (getheaders, headers, getdata); a
+// version-1 node would refuse those messages as unknown.
+inline constexpr std::uint32_t kProtocolVersion = 2;
 
 // Limits on what a decoded message may hold. The transport separately
 // limits the whole frame (4 MiB by default).

@@ -465,7 +465,7 @@ class HostileFieldTest : public HostileP2pTest {
 };
 
 TEST_F(HostileFieldTest, WrongTypesInHelloAreRefused) {
-  const Fields hello = {{"version", "1"},   {"genesis", Quoted(genesis_hex_)},
+  const Fields hello = {{"version", "2"},   {"genesis", Quoted(genesis_hex_)},
                         {"height", "0"},    {"tip", Quoted(genesis_hex_)},
                         {"work", "\"0\""},  {"port", "null"},
                         {"agent", "\"x\""}, {"nodeId", "\"0123456789abcdef\""}};
@@ -584,7 +584,7 @@ TEST_F(HostileNumberTest, OutOfRangeNumbersAreRefused) {
     ExpectRefused(Msg("getblocks", Replace(getblocks, "limit", n)),
                   "'limit' must be an integer from 1 to 4294967295");
   }
-  const Fields hello = {{"version", "1"},  {"genesis", Quoted(genesis_hex_)},
+  const Fields hello = {{"version", "2"},  {"genesis", Quoted(genesis_hex_)},
                         {"height", "0"},   {"tip", Quoted(genesis_hex_)},
                         {"work", "\"0\""}, {"port", "null"},
                         {"agent", "\"x\""}};
@@ -653,7 +653,7 @@ TEST_F(HostileHexTest, InvalidHexIsRefused) {
                     "block field '" + std::string(field) + "' must be 64 hex digits");
     }
   }
-  const Fields hello = {{"version", "1"},   {"genesis", Quoted(g)}, {"height", "0"},
+  const Fields hello = {{"version", "2"},   {"genesis", Quoted(g)}, {"height", "0"},
                         {"tip", Quoted(g)}, {"work", "\"0\""},      {"port", "null"},
                         {"agent", "\"x\""}};
   for (const std::string& h : {g.substr(0, 63), g + "0", "x" + g.substr(1), std::string()}) {
@@ -732,7 +732,7 @@ TEST_F(HostileLimitTest, ListAndStringLimitsAreEnforced) {
       Msg("peers", {{"peers", "[" + Quoted("ws://" + std::string(300, 'a') + ".example:1") + "]"}}),
       "'peers'[0]");
   // agent: at most 256 bytes of UTF-8 (counted in bytes, not characters).
-  const Fields hello = {{"version", "1"}, {"genesis", hash}, {"height", "0"},
+  const Fields hello = {{"version", "2"}, {"genesis", hash}, {"height", "0"},
                         {"tip", hash},    {"work", "\"0\""}, {"port", "null"}};
   auto with_agent = [&](const std::string& agent) {
     Fields f = hello;
@@ -1137,7 +1137,7 @@ TEST_F(HostileProtocolTest, BadHellosAreRefused) {
             std::string::npos);
   other.genesis[0] ^= 1;
   ExpectRefused(p2p::Encode(other), "another network", true);
-  for (const std::uint32_t version : {0u, 2u, 4294967295u}) {
+  for (const std::uint32_t version : {0u, 1u, 3u, 4294967295u}) {
     p2p::Hello v = hello;
     v.version = version;
     ExpectRefused(p2p::Encode(v), "unsupported protocol version " + std::to_string(version), true);

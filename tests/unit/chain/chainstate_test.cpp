@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "consensus/genesis.h"
@@ -317,7 +321,7 @@ TEST(ChainStatePendingTest, PoolStaysBounded) {
     EXPECT_LE(chain.PendingCount(), 5u);
   }
   EXPECT_EQ(chain.PendingCount(), 5u);
-  // The parent arrives: only the five newest held blocks are stored with it.
+  // The parent arrives: the five held blocks are stored with it.
   const AcceptResult r = chain.AcceptBlock(b.tip(), kFarFuture);
   EXPECT_EQ(r.added, 6u);
   EXPECT_EQ(chain.BlockCount(), 7u);
@@ -574,6 +578,235 @@ TEST(ChainStateLoadTest, ReportsUnreadableStore) {
   const Status s = chain.Load();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().find("injected"), std::string::npos);
+}
+
+std::vector<HashedHeader> HeadersOf(const std::vector<Block>& blocks) {
+  std::vector<HashedHeader> out;
+  for (const Block& b : blocks) out.push_back(HashedHeader{b.header, b.hash});
+  return out;
+}
+
+// A tree with a short active chain and a side branch 20,000 headers deep,
+// for the bounds on walks.
+class DeepSideBranchTest : public ::testing::Test {
+ protected:
+  static constexpr int kDepth = 20000;
+  DeepSideBranchTest() : params_(TinyParams()), chain_(params_, store_), active_(params_) {
+    EXPECT_TRUE(chain_.Load().ok());
+    for (int i = 0; i < 50; ++i) active_.AddSlow("\"active\"");
+    for (const Block& b : active_.WithoutGenesis()) {
+      EXPECT_TRUE(chain_.AcceptBlock(b, kFarFuture).ok());
+    }
+    ChainBuilder side(params_, {active_.blocks().begin(), active_.blocks().begin() + 3});
+    for (int i = 0; i < kDepth; ++i) side.AddSlow();
+    side_ = std::vector<Block>(side.blocks().begin() + 3, side.blocks().end());
+    EXPECT_TRUE(chain_.AddHeaders(HeadersOf(side_), kFarFuture).ok());
+  }
+  Params params_;
+  MemoryBlockStore store_;
+  ChainState chain_;
+  ChainBuilder active_;
+  std::vector<Block> side_;  // heights 3 .. kDepth + 2, the first a child of active height 2
+};
+
+// A getblocks or getheaders naming the deep end of a side branch finds the
+// fork in a logarithmic number of steps (it used to walk back 20,000
+// parents under the chain lock).
+TEST_F(DeepSideBranchTest, LocatingFromTheDeepEndIsLogarithmic) {
+  AncestorSteps() = 0;
+  const std::vector<Hash32> after = chain_.LocateAfter({side_.back().hash}, 5);
+  EXPECT_LE(AncestorSteps(), 2000u);
+  ASSERT_EQ(after.size(), 5u);
+  EXPECT_EQ(after[0], active_.blocks()[3].hash);  // the fork is at height 2
+  AncestorSteps() = 0;
+  const std::vector<HashedHeader> headers = chain_.HeadersAfter({side_[kDepth / 2].hash}, 3);
+  EXPECT_LE(AncestorSteps(), 2000u);
+  ASSERT_EQ(headers.size(), 3u);
+  EXPECT_EQ(headers[0].hash, active_.blocks()[3].hash);
+}
+
+// GET /blocks pins the tip it started from: after a reorganization, each
+// chunk of the old chain is found from its height in logarithmic steps
+// (it used to walk back from the old tip for every chunk).
+TEST_F(DeepSideBranchTest, ChunksOfANonActiveChainAreLogarithmic) {
+  for (std::uint64_t from : {0ull, 100ull, 9000ull, 19960ull}) {
+    AncestorSteps() = 0;
+    const auto hashes = chain_.HashesInChain(side_.back().hash, from, 32);
+    EXPECT_LE(AncestorSteps(), 200u) << from;
+    ASSERT_TRUE(hashes.has_value());
+    ASSERT_EQ(hashes->size(), 32u);
+    for (std::size_t i = 0; i < 32; ++i) {
+      const std::uint64_t h = from + i;
+      EXPECT_EQ((*hashes)[i], h < 3 ? active_.blocks()[h].hash : side_[h - 3].hash);
+    }
+  }
+}
+
+TEST_F(DeepSideBranchTest, BlocksToDownloadStartAboveTheLastStored) {
+  // The side branch has more work than the active chain: its blocks are
+  // what to fetch, from the fork up, at most `window` heights.
+  std::vector<Hash32> want = chain_.BlocksToDownload(side_.back().hash, 10);
+  ASSERT_EQ(want.size(), 10u);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(want[i], side_[i].hash);
+  // Stored ones are skipped; held ones (waiting for a parent) too.
+  ASSERT_TRUE(chain_.AcceptBlocks({side_[0], side_[1]}, kFarFuture)[1].ok());
+  EXPECT_EQ(chain_.AcceptBlock(side_[3], kFarFuture).status, AcceptStatus::kPending);
+  want = chain_.BlocksToDownload(side_.back().hash, 4);
+  EXPECT_EQ(want, (std::vector<Hash32>{side_[2].hash, side_[4].hash, side_[5].hash}));
+  // Nothing to fetch for a stored or unknown target.
+  EXPECT_TRUE(chain_.BlocksToDownload(active_.tip().hash, 10).empty());
+  EXPECT_TRUE(chain_.BlocksToDownload(Hash32{}, 10).empty());
+}
+
+// A store whose commits wait until the test lets them through.
+class GatedStore final : public BlockStore {
+ public:
+  explicit GatedStore(BlockStore& inner) : inner_(inner) {}
+  Status Commit(const WriteBatch& batch) override {
+    std::unique_lock lock(mutex_);
+    ++entered_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    return inner_.Commit(batch);
+  }
+  Result<std::optional<Block>> ReadBlock(const Hash32& hash) const override {
+    return inner_.ReadBlock(hash);
+  }
+  Result<std::optional<Hash32>> ReadTip() const override { return inner_.ReadTip(); }
+  Status ForEachHeader(
+      const std::function<void(const Hash32&, const BlockHeader&)>& fn) const override {
+    return inner_.ForEachHeader(fn);
+  }
+  void Close() {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
+  void Open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  bool WaitEntered(int n) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return entered_ >= n; });
+  }
+
+ private:
+  BlockStore& inner_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool open_ = true;
+  int entered_ = 0;
+};
+
+// Observers read the chain from inside the notification: they see the
+// new tip, committed.
+class ReadingObserver : public ChainObserver {
+ public:
+  explicit ReadingObserver(ChainState& chain) : chain_(chain) {}
+  void OnTipChanged(const TipChange& change) override {
+    seen_tip = chain_.Tip().hash();
+    stored = chain_.BlockByHash(change.new_tip.hash()).ok();
+  }
+  ChainState& chain_;
+  Hash32 seen_tip{};
+  bool stored = false;
+};
+
+// The chain lock is not held across the store's commit (an fsync for the
+// real store) nor across observer calls: readers are served meanwhile and
+// see the old tip until the new one is durable.
+TEST(ChainStateLockTest, ReadersAreNotHeldUpByACommit) {
+  const Params params = TinyParams();
+  MemoryBlockStore memory;
+  GatedStore store(memory);
+  ChainState chain(params, store);
+  ASSERT_TRUE(chain.Load().ok());
+  ReadingObserver observer(chain);
+  chain.AddObserver(&observer);
+  ChainBuilder b(params);
+  const Block block = b.AddSlow();
+  const Hash32 genesis = chain.Tip().hash();
+
+  store.Close();
+  std::thread writer([&] { EXPECT_TRUE(chain.AcceptBlock(block, kFarFuture).ok()); });
+  ASSERT_TRUE(store.WaitEntered(2));  // genesis was the first commit
+  // The commit is in progress: readers get answers at once, with the old tip.
+  auto reader = std::async(std::launch::async, [&] {
+    return std::make_pair(chain.Tip().hash(), chain.Contains(block.hash));
+  });
+  const bool answered = reader.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  store.Open();
+  writer.join();
+  ASSERT_TRUE(answered) << "a reader waited on the commit";
+  const auto [tip, contains] = reader.get();
+  EXPECT_EQ(tip, genesis);
+  EXPECT_FALSE(contains);
+  // Once committed: the new tip, seen by the observer from inside its call.
+  EXPECT_EQ(chain.Tip().hash(), block.hash);
+  EXPECT_EQ(observer.seen_tip, block.hash);
+  EXPECT_TRUE(observer.stored);
+  chain.RemoveObserver(&observer);
+}
+
+// Side data stops before the disk is full; blocks that move the tip go on.
+TEST(ChainStateSpaceTest, LowDiskRefusesSideDataOnly) {
+  const Params params = TinyParams();
+  MemoryBlockStore store;
+  ChainOptions options;
+  options.side_data_min_free_bytes = 1000000;
+  ChainState chain(params, store, options);
+  ASSERT_TRUE(chain.Load().ok());
+  ChainBuilder main(params);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(chain.AcceptBlock(main.AddSlow(), kFarFuture).ok());
+  store.SetAvailableBytes(999999);
+  ChainBuilder tie(params, {main.blocks().begin(), main.blocks().end() - 1});
+  const AcceptResult side = chain.AcceptBlock(tie.AddSlow("\"tie\""), kFarFuture);
+  EXPECT_EQ(side.status, AcceptStatus::kNoSpace);
+  EXPECT_FALSE(chain.Contains(tie.tip().hash));
+  EXPECT_FALSE(chain.Failed());
+  EXPECT_EQ(chain.AcceptBlock(main.AddSlow(), kFarFuture).status, AcceptStatus::kNewTip);
+  // Its header stayed (it had the work when it came): with space again, the
+  // block is taken as a side branch.
+  EXPECT_TRUE(chain.HasHeader(tie.tip().hash));
+  store.SetAvailableBytes(1000000);
+  EXPECT_EQ(chain.AcceptBlock(tie.tip(), kFarFuture).status, AcceptStatus::kSideBranch);
+}
+
+// A block whose data breaks the size rule, with a header chain above it:
+// the block and everything built on it are invalid for good, and the best
+// header goes back to the best valid chain. Data that is simply not the
+// header's says nothing about the block.
+TEST(ChainStateFailureTest, AnOversizeBlockInvalidatesItsDescendants) {
+  Params params = TinyParams();
+  params.max_block_bytes = 2000;
+  MemoryBlockStore store;
+  ChainState chain(params, store);
+  ASSERT_TRUE(chain.Load().ok());
+  ChainBuilder b(params);
+  b.AddSlow();
+  b.AddSlow("\"" + std::string(3000, 'x') + "\"");  // height 2: too big
+  for (int i = 0; i < 3; ++i) b.AddSlow();
+  const std::vector<Block> blocks = b.WithoutGenesis();
+  ASSERT_TRUE(chain.AddHeaders(HeadersOf(blocks), kFarFuture).ok());
+  ASSERT_TRUE(chain.AcceptBlock(blocks[0], kFarFuture).ok());
+  EXPECT_EQ(chain.BestHeader().hash, b.tip().hash);
+  Block forged = blocks[1];
+  forged.data = "\"" + std::string(3000, 'y') + "\"";  // too big, and not its data
+  EXPECT_EQ(chain.AcceptBlock(forged, kFarFuture).validation.error, BlockError::kOversize);
+  EXPECT_FALSE(chain.Header(blocks[1].hash)->failed);
+  const AcceptResult r = chain.AcceptBlock(blocks[1], kFarFuture);
+  EXPECT_EQ(r.validation.error, BlockError::kOversize);
+  EXPECT_TRUE(chain.Header(blocks[1].hash)->failed);
+  EXPECT_TRUE(chain.Header(b.tip().hash)->failed);
+  EXPECT_EQ(chain.BestHeader().hash, blocks[0].hash);
+  EXPECT_TRUE(chain.BlocksToDownload(b.tip().hash, 10).empty());
+  EXPECT_EQ(chain.AcceptBlock(blocks[2], kFarFuture).status, AcceptStatus::kInvalid);
+  // No header may build on it any more.
+  ChainBuilder more(params, b.blocks());
+  more.AddSlow();
+  const AddHeadersResult added = chain.AddHeaders(HeadersOf({more.tip()}), kFarFuture);
+  EXPECT_EQ(added.validation.error, BlockError::kBadParent);
 }
 
 }  // namespace

@@ -154,7 +154,7 @@ TEST_F(PeerManagerTest, AnotherNetworkOrVersionEndsTheConnectionWithoutBan) {
   ASSERT_EQ(link_.To<ErrorMsg>(1).size(), 1u);
   EXPECT_NE(link_.To<ErrorMsg>(1)[0].reason.find("genesis"), std::string::npos);
   Hello future = PeerHello(MakeGenesis(params_), 1, "00000000000000cd");
-  future.version = 2;
+  future.version = kProtocolVersion + 1;
   Connect(2, future, "10.0.0.1");
   EXPECT_TRUE(link_.WasClosed(2));
   // Not punished: the same address may connect again.
@@ -483,6 +483,168 @@ TEST_F(PeerManagerTest, ARedownloadThatDiffersIsRefused) {
   EXPECT_EQ(link_.CloseReason(1), "headers changed during redownload");
   EXPECT_FALSE(chain_.HasHeader(b[0].hash));
   EXPECT_FALSE(chain_.HasHeader(a[0].hash));
+}
+
+// Once a header chain is the best known, another chain must beat it (not
+// only our active tip) to enter the tree: cheap chains cannot pile up.
+TEST_F(PeerManagerTest, AChainMustBeatTheBestHeaderToEnterTheTree) {
+  StartManager();
+  test::ChainBuilder best(params_);
+  for (int i = 0; i < 10; ++i) best.AddSlow("\"best\"");
+  Connect(1, PeerHello(best.tip(), WorkOf(best), "0000000000000001"));
+  Deliver(1, Headers{HeadersOf(best.WithoutGenesis())});
+  ASSERT_EQ(chain_.BestHeader().hash, best.tip().hash);
+  test::ChainBuilder middle(params_);
+  for (int i = 0; i < 6; ++i) middle.AddSlow("\"middle\"");  // more than the tip, less than best
+  Connect(2, PeerHello(middle.tip(), WorkOf(middle), "0000000000000002"));
+  ASSERT_EQ(link_.To<GetHeaders>(2).size(), 1u);
+  Deliver(2, Headers{HeadersOf(middle.WithoutGenesis())});
+  EXPECT_FALSE(link_.WasClosed(2));  // honest: its chain has the work it claimed
+  EXPECT_FALSE(chain_.HasHeader(middle.blocks()[1].hash));
+  EXPECT_TRUE(link_.To<GetData>(2).empty());
+}
+
+// Headers without data stay within max_headers_ahead of the chain's last
+// stored block; header requests wait for the blocks, then go on.
+TEST_F(PeerManagerTest, HeadersWaitForBlocksWhenTooFarAhead) {
+  options_.max_headers_ahead = 5;
+  options_.sync_batch = 2;
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 12; ++i) theirs.AddSlow();
+  const std::vector<Block> blocks = theirs.WithoutGenesis();
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs)));
+  Deliver(1, Headers{HeadersOf(blocks)});
+  EXPECT_TRUE(chain_.HasHeader(blocks[4].hash));
+  EXPECT_FALSE(chain_.HasHeader(blocks[5].hash));
+  EXPECT_EQ(link_.To<GetHeaders>(1).size(), 1u);  // paused
+  std::size_t answered = 0;
+  auto serve = [&] {
+    while (answered < link_.To<GetData>(1).size()) {
+      Deliver(1, Blocks{Pick(blocks, link_.To<GetData>(1)[answered++].hashes)});
+    }
+  };
+  // Blocks come in; once stored, the next Tick asks for headers again.
+  serve();
+  ASSERT_EQ(chain_.Tip().hash(), blocks[4].hash);
+  manager_->Tick();
+  const std::vector<GetHeaders> asks = link_.To<GetHeaders>(1);
+  ASSERT_EQ(asks.size(), 2u);
+  EXPECT_EQ(asks[1].locator.front(), blocks[4].hash);
+  Deliver(1, Headers{HeadersOf({blocks.begin() + 5, blocks.end()})});
+  for (int round = 0; round < 10 && chain_.Tip().hash() != theirs.tip().hash; ++round) {
+    serve();
+    manager_->Tick();
+    if (link_.To<GetHeaders>(1).size() > 2) {
+      Deliver(1, Headers{HeadersOf({blocks.begin() + 10, blocks.end()})});
+    }
+  }
+  EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
+  EXPECT_FALSE(link_.WasClosed(1));
+}
+
+// A header too far ahead of our clock is not blamed on the peer; its
+// headers are asked for again once it may be in time.
+TEST_F(PeerManagerTest, AHeaderFromTheFutureIsAskedForAgainLater) {
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 3; ++i) theirs.AddSlow();
+  clock_.now = theirs.tip().header.timestamp - params_.max_future_drift_ms - 1;
+  StartManager();
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs)), "10.0.0.5");
+  Deliver(1, Headers{HeadersOf(theirs.WithoutGenesis())});
+  EXPECT_FALSE(link_.WasClosed(1));
+  EXPECT_FALSE(chain_.HasHeader(theirs.tip().hash));
+  manager_->Tick();
+  EXPECT_EQ(link_.To<GetHeaders>(1).size(), 1u);  // not yet
+  clock_.now += params_.max_future_drift_ms;
+  manager_->Tick();
+  ASSERT_EQ(link_.To<GetHeaders>(1).size(), 2u);
+  Deliver(1, Headers{HeadersOf(theirs.WithoutGenesis())});
+  EXPECT_EQ(chain_.BestHeader().hash, theirs.tip().hash);
+  EXPECT_FALSE(link_.WasClosed(1));
+}
+
+// While the blocks of the best header chain are fetched, its tips are not
+// announced; a tip off that chain (mined here) is, at once.
+TEST_F(PeerManagerTest, TipsAlongAFetchAreNotAnnouncedOthersAre) {
+  StartManager();
+  test::ChainBuilder theirs(params_);
+  for (int i = 0; i < 6; ++i) theirs.AddSlow("\"theirs\"");
+  const std::vector<Block> blocks = theirs.WithoutGenesis();
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs), "0000000000000001"));
+  Connect(2, PeerHello(MakeGenesis(params_), chain_.Tip().work, "0000000000000002"));
+  Deliver(1, Headers{HeadersOf(blocks)});
+  Deliver(1, Blocks{Pick(blocks, link_.To<GetData>(1)[0].hashes)});
+  RunRelays();
+  ASSERT_GT(chain_.Tip().height(), 0u);
+  EXPECT_TRUE(link_.To<BlockMsg>(2).empty());
+  // The peer with the rest goes away; a block mined here on our tip is news.
+  manager_->OnClose(1, "gone");
+  test::ChainBuilder ours(
+      params_, {theirs.blocks().begin(),
+                theirs.blocks().begin() + static_cast<std::ptrdiff_t>(chain_.Tip().height() + 1)});
+  const Block mined = ours.AddSlow("\"mined here\"");
+  ASSERT_TRUE(chain_.AcceptBlock(mined, clock_.now, BlockOrigin::kMined).ok());
+  RunRelays();
+  ASSERT_EQ(link_.To<BlockMsg>(2).size(), 1u);
+  EXPECT_EQ(link_.To<BlockMsg>(2)[0].block, mined);
+}
+
+// One `peers` message of 1,000 addresses that never answer: dials in
+// progress count against the outbound cap, and learned addresses are
+// dialled at a bounded rate.
+TEST_F(PeerManagerTest, LearnedAddressesAreDialledWithinTheCapAndRate) {
+  options_.max_outbound = 8;
+  options_.learned_dial_rate = 1;
+  options_.learned_dial_burst = 4;
+  StartManager();
+  Connect(1, PeerHello(MakeGenesis(params_), chain_.Tip().work));
+  Peers many;
+  for (int i = 0; i < 1000; ++i)
+    many.peers.push_back("ws://10.1." + std::to_string(i / 250) + "." +
+                         std::to_string(i % 250 + 1) + ":7000");
+  Deliver(1, many);
+  std::set<std::string> dialing;
+  std::size_t most = 0;
+  for (int second = 0; second < 60; ++second) {
+    for (int tick = 0; tick < 5; ++tick) {
+      manager_->Tick();
+      clock_.now += 200;
+    }
+    {
+      std::lock_guard lock(link_.mu);
+      dialing.insert(link_.dialed.begin(), link_.dialed.end());
+      link_.dialed.clear();
+    }
+    most = std::max(most, dialing.size());
+    ASSERT_LE(dialing.size(), 8u) << "second " << second;
+    // Every 10 s the dials in progress fail (a connect timeout).
+    if (second % 10 == 9) {
+      for (const std::string& url : dialing) {
+        manager_->OnDialFailed(*ParsePeerUrl(url), "timeout");
+      }
+      dialing.clear();
+    }
+  }
+  EXPECT_EQ(most, 8u);
+}
+
+TEST_F(PeerManagerTest, TheBanListIsBounded) {
+  options_.max_banned = 3;
+  StartManager();
+  for (int i = 0; i < 5; ++i) {
+    const std::string address = "10.2.0." + std::to_string(i + 1);
+    manager_->OnOpen(10 + i, Direction::kInbound, address, 40000, std::nullopt);
+    manager_->OnMessage(10 + i, "{not json");
+    clock_.now += 1;
+  }
+  // The three latest are refused; the two whose refusal ended first were
+  // forgotten to make room.
+  for (int i = 0; i < 5; ++i) {
+    const std::string address = "10.2.0." + std::to_string(i + 1);
+    manager_->OnOpen(20 + i, Direction::kInbound, address, 40001, std::nullopt);
+    EXPECT_EQ(link_.WasClosed(20 + i), i >= 2) << address;
+  }
 }
 
 TEST_F(PeerManagerTest, ServesBlocksAfterTheLocator) {

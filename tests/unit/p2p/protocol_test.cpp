@@ -163,7 +163,7 @@ std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 // The frames of the examples in docs/protocol.md.
 std::string Hash11() { return std::string(64, '1'); }
 std::string HelloText() {
-  return R"({"type":"hello","version":1,"genesis":")" + Hash11() + R"(","height":42,"tip":")" +
+  return R"({"type":"hello","version":2,"genesis":")" + Hash11() + R"(","height":42,"tip":")" +
          HexEncode(Filled(0xab)) +
          R"(","work":"1f4","port":5001,"agent":"powchain/0.1.0","nodeId":"0123456789abcdef"})";
 }
@@ -263,7 +263,7 @@ TEST(ProtocolTest, WritesTheDocumentedWireForm) {
   Hello anonymous = SampleHello();
   anonymous.port.reset();
   anonymous.node_id.clear();
-  EXPECT_EQ(Encode(anonymous), R"({"type":"hello","version":1,"genesis":")" + Hash11() +
+  EXPECT_EQ(Encode(anonymous), R"({"type":"hello","version":2,"genesis":")" + Hash11() +
                                    R"(","height":42,"tip":")" + HexEncode(Filled(0xab)) +
                                    R"(","work":"1f4","port":null,"agent":"powchain/0.1.0"})");
 
@@ -540,10 +540,10 @@ std::vector<BadCase> BadCases() {
       {"nonce 1e400", R"({"type":"ping","nonce":1e400})", E::kBadField},
 
       // hello.
-      {"hello version missing", hello_with(R"("version":1,)", ""), E::kBadField},
-      {"hello version 2^32", hello_with(R"("version":1)", R"("version":4294967296)"), E::kBadField},
-      {"hello version negative", hello_with(R"("version":1)", R"("version":-1)"), E::kBadField},
-      {"hello version string", hello_with(R"("version":1)", R"("version":"1")"), E::kBadField},
+      {"hello version missing", hello_with(R"("version":2,)", ""), E::kBadField},
+      {"hello version 2^32", hello_with(R"("version":2)", R"("version":4294967296)"), E::kBadField},
+      {"hello version negative", hello_with(R"("version":2)", R"("version":-1)"), E::kBadField},
+      {"hello version string", hello_with(R"("version":2)", R"("version":"1")"), E::kBadField},
       {"hello genesis missing", hello_with(R"("genesis":")" + Hash11() + "\",", ""), E::kBadField},
       {"hello genesis 63 digits", hello_with(Hash11(), std::string(63, '1')), E::kBadField},
       {"hello genesis 65 digits", hello_with(Hash11(), std::string(65, '1')), E::kBadField},
