@@ -86,11 +86,12 @@ bool TestPeer::WaitClosed(std::chrono::milliseconds timeout) {
 }
 
 std::optional<p2p::Hello> TestPeer::Handshake(std::uint16_t port, const Hash32& genesis,
-                                              const std::string& node_id) {
+                                              const std::string& node_id, std::uint32_t version) {
   if (!Connect(port)) return std::nullopt;
   auto theirs = Await<p2p::Hello>();
   if (!theirs) return std::nullopt;
   p2p::Hello mine;
+  mine.version = version;
   mine.genesis = genesis;
   mine.height = 0;
   mine.tip = genesis;

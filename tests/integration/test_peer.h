@@ -79,10 +79,12 @@ class TestPeer {
   // with one (1000 normal, 1002 protocol error, 1003 binary, 1009 too big).
   std::optional<std::uint16_t> close_code() const { return close_code_; }
 
-  // Connect, read the node's hello, answer with a hello of this network.
+  // Connect, read the node's hello, answer with a hello of this network
+  // (and of protocol `version`: an older one for a node built before it).
   // Returns the node's hello.
   std::optional<p2p::Hello> Handshake(std::uint16_t port, const Hash32& genesis,
-                                      const std::string& node_id = "00000000deadbeef");
+                                      const std::string& node_id = "00000000deadbeef",
+                                      std::uint32_t version = p2p::kProtocolVersion);
 
  private:
   boost::asio::io_context io_;
