@@ -178,6 +178,15 @@ void P2pDecodeSeeds(SeedWriter& w) {
   w.Write(t, "blocks-empty.json", Encode(p2p::Blocks{}));
   w.Write(t, "getblocks.json",
           Encode(p2p::GetBlocks{{chain[3].hash, chain[2].hash, chain[0].hash}, 500}));
+  w.Write(t, "getheaders.json",
+          Encode(p2p::GetHeaders{{chain[3].hash, chain[2].hash, chain[0].hash}, 2000}));
+  w.Write(t, "headers.json",
+          Encode(p2p::Headers{{{chain[1].header, chain[1].hash},
+                               {chain[2].header, chain[2].hash},
+                               {chain[3].header, chain[3].hash}}}));
+  w.Write(t, "headers-empty.json", Encode(p2p::Headers{}));
+  w.Write(t, "getdata.json", Encode(p2p::GetData{{chain[2].hash, chain[1].hash}}));
+  w.Write(t, "getdata-empty.json", "{\"type\":\"getdata\",\"hashes\":[]}");
   w.Write(t, "getpeers.json", Encode(p2p::GetPeers{}));
   w.Write(t, "peers.json",
           Encode(p2p::Peers{{"ws://127.0.0.1:5001", "ws://[::1]:5002", "ws://node.example:1"}}));
@@ -188,7 +197,7 @@ void P2pDecodeSeeds(SeedWriter& w) {
   w.Write(t, "no-type.json", "{\"nonce\":1}");
   w.Write(t, "not-object.json", "[\"ping\"]");
   w.Write(t, "hello-bad-work.json",
-          "{\"type\":\"hello\",\"version\":1,\"genesis\":\"" + HexEncode(regtest.genesis) +
+          "{\"type\":\"hello\",\"version\":2,\"genesis\":\"" + HexEncode(regtest.genesis) +
               "\",\"height\":0,\"tip\":\"" + HexEncode(regtest.tip) +
               "\",\"work\":\"0x100\",\"port\":0,\"agent\":\"a\",\"nodeId\":\"xyz\"}");
   w.Write(t, "getblocks-empty-locator.json", "{\"type\":\"getblocks\",\"locator\":[],\"limit\":0}");
@@ -225,6 +234,17 @@ void P2pDispatchSeeds(SeedWriter& w) {
   w.Write(t, "sync-pipelined.txt",
           Lines({"9", Encode(p2p::Blocks{{chain[1], chain[2], chain[3], chain[4]}}),
                  Encode(p2p::Blocks{{chain[5], chain[6]}}), Encode(p2p::Blocks{})}));
+  std::vector<HashedHeader> headers;
+  for (int i = 1; i <= 6; ++i) headers.push_back(HashedHeader{chain[i].header, chain[i].hash});
+  w.Write(t, "headers-first.txt",
+          Lines({"9", Encode(p2p::Headers{headers}),
+                 Encode(p2p::Blocks{{chain[1], chain[2], chain[3], chain[4]}}),
+                 Encode(p2p::Blocks{{chain[5], chain[6]}}), "~"}));
+  const std::string unconnected = Encode(p2p::Headers{{headers.begin() + 2, headers.end()}});
+  w.Write(t, "headers-unconnected.txt", Lines({"1", unconnected, unconnected, unconnected}));
+  w.Write(t, "getheaders-getdata.txt",
+          Lines({"3", Encode(p2p::GetHeaders{{chain[0].hash}, 10}),
+                 Encode(p2p::GetData{{chain[2].hash, chain[1].hash, chain[7].hash}})}));
   w.Write(t, "new-tip-relayed.txt",
           Lines({"3", "@" + ping, Encode(p2p::BlockMsg{chain[6]}), "@" + getpeers}));
   w.Write(t, "orphan-fetch.txt",
