@@ -94,15 +94,10 @@ void Sync(const std::string& binary, int count, std::size_t data_bytes) {
   feeder.Await<p2p::Hello>();
   feeder.Send(feed.Hello("000000000000bead"));
   const auto load_start = Clock::now();
-  while (Field(*a.process, "tip") != tip) {
-    auto ask = feeder.Await<p2p::GetBlocks>(std::chrono::seconds(60));
-    if (!ask) break;
-    const p2p::Blocks answer = feed.Answer(*ask);
-    feeder.Send(answer);
-    if (answer.blocks.empty()) break;
+  while (!feed.tip_sent()) {
+    if (!feed.ServeOne(feeder, std::chrono::seconds(60))) break;
   }
-  // A may still be committing the last batch (it asked for the next one
-  // first).
+  // A may still be committing the last batch.
   WaitUntil([&] { return Field(*a.process, "tip") == tip; }, std::chrono::seconds(60));
   const double load_s = std::chrono::duration<double>(Clock::now() - load_start).count();
 
