@@ -84,7 +84,7 @@ void AppendKey(std::string& out, std::string_view name) {
 
 void AppendHash(std::string& out, const Hash32& h) {
   out += '"';
-  out += HexEncode(h);
+  AppendHex(out, h);
   out += '"';
 }
 
@@ -128,7 +128,8 @@ struct Encoder {
   }
   void operator()(const BlockMsg& m) const {
     AppendKey(out, "block");
-    out += BlockToJson(m.block);
+    out.reserve(out.size() + m.block.data.size() + 330);
+    AppendBlockJson(out, m.block);
   }
   void Locator(const std::vector<Hash32>& locator, std::uint32_t limit) const {
     AppendKey(out, "locator");
@@ -139,10 +140,11 @@ struct Encoder {
   void operator()(const GetHeaders& m) const { Locator(m.locator, m.limit); }
   void operator()(const Headers& m) const {
     AppendKey(out, "headers");
+    out.reserve(out.size() + m.headers.size() * 330 + 2);
     out += '[';
     for (std::size_t i = 0; i < m.headers.size(); ++i) {
       if (i > 0) out += ',';
-      out += HeaderToJson(m.headers[i]);
+      AppendHeaderJson(out, m.headers[i]);
     }
     out += ']';
   }
@@ -153,10 +155,13 @@ struct Encoder {
   void operator()(const GetBlocks& m) const { Locator(m.locator, m.limit); }
   void operator()(const Blocks& m) const {
     AppendKey(out, "blocks");
+    std::size_t bytes = 2;
+    for (const Block& b : m.blocks) bytes += b.data.size() + 331;
+    out.reserve(out.size() + bytes);
     out += '[';
     for (std::size_t i = 0; i < m.blocks.size(); ++i) {
       if (i > 0) out += ',';
-      out += BlockToJson(m.blocks[i]);
+      AppendBlockJson(out, m.blocks[i]);
     }
     out += ']';
   }

@@ -53,7 +53,7 @@ void AppendHeaderFields(std::string& out, const BlockHeader& h, const Hash32& bl
   auto hash = [&out](std::string_view name, const Hash32& v) {
     AppendField(out, name);
     out += '"';
-    out += HexEncode(v);
+    AppendHex(out, v);
     out += "\",";
   };
   number("version", h.version);
@@ -102,23 +102,31 @@ Result<HashedHeader> ReadHeaderFields(const JsonValue& value) {
 
 }  // namespace
 
-std::string BlockToJson(const Block& block) {
-  std::string out;
-  out.reserve(block.data.size() + 320);
+void AppendBlockJson(std::string& out, const Block& block) {
   out += '{';
   AppendHeaderFields(out, block.header, block.hash);
   AppendField(out, "data");
   out += block.data;
   out += '}';
+}
+
+std::string BlockToJson(const Block& block) {
+  std::string out;
+  out.reserve(block.data.size() + 320);
+  AppendBlockJson(out, block);
   return out;
+}
+
+void AppendHeaderJson(std::string& out, const HashedHeader& header) {
+  out += '{';
+  AppendHeaderFields(out, header.header, header.hash);
+  out.back() = '}';  // the last field's comma
 }
 
 std::string HeaderToJson(const HashedHeader& header) {
   std::string out;
   out.reserve(320);
-  out += '{';
-  AppendHeaderFields(out, header.header, header.hash);
-  out.back() = '}';  // the last field's comma
+  AppendHeaderJson(out, header);
   return out;
 }
 

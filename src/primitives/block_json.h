@@ -15,6 +15,8 @@ namespace powchain {
 
 // The block as one JSON object; `data` is written as its canonical bytes.
 std::string BlockToJson(const Block& block);
+// The same, appended to `out` (for messages of many blocks).
+void AppendBlockJson(std::string& out, const Block& block);
 
 // Reads a block from a parsed JSON object. Every field is required and must
 // have its exact type and range (u32/u64 integers written as plain digits,
@@ -27,6 +29,7 @@ Result<Block> BlockFromJson(const JsonValue& value);
 //   {"version":1,"height":H,"lastHash":"<hex>","dataHash":"<hex>",
 //    "timestamp":T,"difficulty":D,"nonce":N,"hash":"<hex>"}
 std::string HeaderToJson(const HashedHeader& header);
+void AppendHeaderJson(std::string& out, const HashedHeader& header);
 
 // Reads a header as BlockFromJson reads a block's header fields; other
 // members (a "data", say) are ignored.

@@ -14,6 +14,9 @@ namespace powchain {
 
 std::string HexEncode(ByteSpan bytes);
 
+// Appends the hex of `bytes` to `out` (no temporary string).
+void AppendHex(std::string& out, ByteSpan bytes);
+
 // Returns nullopt when `hex` is not an even-length string of hex digits.
 std::optional<std::vector<std::uint8_t>> HexDecode(std::string_view hex);
 
