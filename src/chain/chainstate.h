@@ -58,7 +58,7 @@ namespace powchain {
 
 struct ChainOptions {
   static constexpr std::size_t kDefaultRecheckDepth = 10;
-  static constexpr std::size_t kDefaultMaxPending = 4096;
+  static constexpr std::size_t kDefaultMaxPending = 8192;
   static constexpr std::size_t kDefaultMaxPendingBytes = std::size_t{64} * 1024 * 1024;
   static constexpr std::uint64_t kDefaultSideDataMinFreeBytes = std::uint64_t{256} * 1024 * 1024;
 

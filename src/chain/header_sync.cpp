@@ -115,6 +115,8 @@ HeaderSync::FeedResult HeaderSync::Feed(std::span<const HashedHeader> headers, s
             ready_.insert(ready_.end(), held_.begin(), held_.end());
             held_.clear();
             checkpoints_.clear();
+            target_length_ = length_;
+            target_work_ = tail_work_;
             phase_ = Phase::kProven;
           } else {
             target_length_ = length_;

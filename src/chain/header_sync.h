@@ -116,7 +116,8 @@ class HeaderSync {
   const Work& tail_work() const { return tail_work_; }
   std::uint64_t tail_height() const { return tail_.header.height; }
   const Hash32& anchor_hash() const { return anchor_.context.hash; }
-  // For a redownload: the height and work the first pass reached.
+  // Once the chain has proved its work (kRedownload, kProven): the height
+  // and cumulative work at which it did.
   std::uint64_t proven_height() const;
   const Work& proven_work() const { return target_work_; }
   // Headers held now (for limits and tests).

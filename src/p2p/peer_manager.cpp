@@ -211,18 +211,21 @@ void PeerManager::Tick() {
       a.dials.push_back(t.url);
     }
     std::erase_if(banned_, [now](const auto& kv) { return kv.second <= now; });
-    // Header requests that waited: for block data to catch up, or for a
-    // header that was too far in the future to come in time.
-    const HeaderInfo best = chain_.BestHeader();
-    const std::uint64_t stored = chain_.StoredHeightOn(best.hash).value_or(best.height);
-    const bool caught_up = best.height - stored < options_.max_headers_ahead / 2;
+    // Header requests that waited: for the blocks of the peer's chain to
+    // catch up, or for a header too far in the future to come in time.
     for (auto& [id, peer] : peers_) {
       if (!peer.handshaked || peer.closing) continue;
-      const bool retry = peer.headers_retry_ms != 0 && now >= peer.headers_retry_ms;
-      if ((peer.headers_paused && caught_up) || retry) {
+      bool resume = peer.headers_retry_ms != 0 && now >= peer.headers_retry_ms;
+      if (peer.headers_paused && peer.best_known) {
+        const std::uint64_t stored = chain_.StoredHeightOn(*peer.best_known).value_or(0);
+        resume = resume || peer.best_known_height < stored + options_.max_headers_ahead / 2;
+      }
+      if (resume) {
         peer.headers_paused = false;
         peer.headers_retry_ms = 0;
-        SendGetHeadersLocked(a, peer, std::nullopt, now);
+        std::optional<Hash32> after;
+        if (peer.headers.active()) after = peer.headers.ResumeAfter();
+        SendGetHeadersLocked(a, peer, after, now);
       }
     }
     RequestDataFromAllLocked(a, now);
@@ -587,6 +590,7 @@ void PeerManager::ShowedLocked(Peer& peer, const HeaderInfo& info) {
   if (!peer.best_known || info.chain_work > peer.best_known_work) {
     peer.best_known = info.hash;
     peer.best_known_work = info.chain_work;
+    peer.best_known_height = info.height;
   }
 }
 
@@ -669,17 +673,13 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
   // active tip: cheap chains cannot pile up beside the best one.
   const HeaderSync::FeedResult fed = sync.Feed(rest, now, chain_.BestHeader().chain_work);
   const Work shown = sync.tail_work();
-  std::vector<HashedHeader> ready = sync.TakeReady();
+  if (sync.phase() == HeaderSync::Phase::kRedownload ||
+      sync.phase() == HeaderSync::Phase::kProven) {
+    peer.proven_work = std::max(peer.proven_work, sync.proven_work());
+  }
+  const std::vector<HashedHeader> ready = sync.TakeReady();
   bool paused = false;
   if (!ready.empty()) {
-    // Headers without data stay within max_headers_ahead of the chain's
-    // last stored block.
-    const std::uint64_t stored = chain_.StoredHeightOn(ready.front().header.last_hash).value_or(0);
-    const std::uint64_t cap = stored + options_.max_headers_ahead;
-    if (ready.back().header.height > cap) {
-      std::erase_if(ready, [cap](const HashedHeader& h) { return h.header.height > cap; });
-      paused = true;
-    }
     const AddHeadersResult added = chain_.AddHeaders(ready, now);
     if (added.last) ShowedLocked(peer, *added.last);
     if (!added.ok()) {
@@ -689,6 +689,10 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
                        added.validation.message + ")");
       return;
     }
+    // Headers without data stay within max_headers_ahead (and one message)
+    // of their chain's last stored block: past it, wait for the blocks.
+    const std::uint64_t stored = chain_.StoredHeightOn(ready.back().hash).value_or(0);
+    paused = ready.back().header.height > stored + options_.max_headers_ahead;
   }
   const std::string at = fed.index < rest.size() ? Short(rest[fed.index].hash) : std::string("?");
   switch (fed.status) {
@@ -721,8 +725,8 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
     peer.mismatches = 0;  // the redownload matched all the way
   }
   if (paused) {
-    // Block data first; Tick asks again once it has caught up.
-    sync.Reset();
+    // Block data first; Tick asks again, from where this stopped, once it
+    // has caught up.
     peer.headers_paused = true;
     return;
   }
@@ -746,11 +750,7 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
     sync.Reset();
     return;
   }
-  const Hash32 resume = sync.ResumeAfter();
-  // A proven chain is in the tree: the next message starts a fresh check
-  // from its end, against the best header as it is then.
-  if (sync.phase() == HeaderSync::Phase::kProven) sync.Reset();
-  if (answer) SendGetHeadersLocked(a, peer, resume, now);
+  if (answer) SendGetHeadersLocked(a, peer, sync.ResumeAfter(), now);
 }
 
 void PeerManager::RestartHeadersLocked(Actions& a, Peer& peer, std::uint64_t now) {
@@ -765,7 +765,9 @@ void PeerManager::RestartHeadersLocked(Actions& a, Peer& peer, std::uint64_t now
 void PeerManager::RequestDataLocked(Actions& a, Peer& peer, const ChainTip& tip,
                                     std::uint64_t now) {
   if (!peer.handshaked || peer.closing || stopped_ || !peer.best_known) return;
-  if (peer.best_known_work <= tip.work) return;
+  // Its chain is worth fetching when what it showed, or what its header
+  // chain proved (headers not all added yet), beats the active tip.
+  if (std::max(peer.best_known_work, peer.proven_work) <= tip.work) return;
   while (peer.requests.size() < options_.max_requests_per_peer) {
     GetData request;
     for (const Hash32& h : chain_.BlocksToDownload(*peer.best_known, options_.download_window)) {

@@ -49,17 +49,18 @@ struct PeerManagerOptions {
   // most 2,000, the protocol's limit).
   std::uint32_t headers_batch = ProtocolLimits::kMaxHeadersPerMessage;
   // Headers without data may run at most this far above the last stored
-  // block of their chain; beyond it, header requests pause until block
-  // data catches up (so even a chain of cheap headers that is the best one
-  // known costs bounded memory).
+  // block of their chain; beyond it (by at most one message), header
+  // requests to that peer pause until block data catches up to half of it
+  // (so even a chain of cheap headers that is the best one known costs
+  // bounded memory).
   std::uint64_t max_headers_ahead = 50000;
-  std::uint32_t sync_batch = 500;  // blocks asked for per getdata
+  std::uint32_t sync_batch = 2000;  // blocks asked for per getdata
   // getdata requests in flight to one peer.
   std::size_t max_requests_per_peer = 2;
   // Blocks are fetched at most this many heights above the last block
   // stored on the chain being fetched (the pool of blocks waiting for a
   // parent stays small).
-  std::size_t download_window = 2048;
+  std::size_t download_window = 8192;
   // How a peer's header chain is checked before it enters the tree.
   HeaderSync::Limits header_limits;
   std::uint32_t max_blocks_per_answer = ProtocolLimits::kMaxBlocksPerMessage;
@@ -181,8 +182,13 @@ class PeerManager final : public TransportHandler, public ChainObserver {
     // (its hello tip, headers it sent, blocks it announced).
     std::optional<Hash32> best_known;
     Work best_known_work = 0;
+    std::uint64_t best_known_height = 0;
     std::uint64_t best_height = 0;  // for GET /peers
     HeaderSync headers;             // its header chain, while it is checked
+    // The work its header chain proved (HeaderSync) beyond what is in the
+    // tree so far: block data is fetched along the chain while this beats
+    // the active tip, even before the headers that show it are added.
+    Work proven_work = 0;
     bool getheaders_outstanding = false;
     std::uint64_t getheaders_sent_ms = 0;
     // Header requests to this peer wait: for block data to catch up

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <mutex>
 #include <set>
@@ -504,43 +505,105 @@ TEST_F(PeerManagerTest, AChainMustBeatTheBestHeaderToEnterTheTree) {
   EXPECT_TRUE(link_.To<GetData>(2).empty());
 }
 
-// Headers without data stay within max_headers_ahead of the chain's last
-// stored block; header requests wait for the blocks, then go on.
+// Plays an honest peer `id` holding `chain` (genesis first): answers every
+// getheaders and getdata sent to it, running the timers between rounds,
+// until our tip is the chain's tip or `rounds` pass. Returns whether it got
+// there.
+bool ServeUntilSynced(PeerManager& manager, FakeLink& link, ManualClock& clock,
+                      const ChainState& chain, PeerId id, const std::vector<Block>& blocks,
+                      int rounds = 100) {
+  std::size_t seen = 0;
+  for (int round = 0; round < rounds; ++round) {
+    if (chain.Tip().hash() == blocks.back().hash) return true;
+    std::vector<Message> asks;
+    {
+      std::lock_guard lock(link.mu);
+      for (; seen < link.sent.size(); ++seen) {
+        if (link.sent[seen].first == id) asks.push_back(link.sent[seen].second);
+      }
+    }
+    for (const Message& m : asks) {
+      if (const auto* gh = std::get_if<GetHeaders>(&m)) {
+        std::size_t start = 1;
+        for (const Hash32& h : gh->locator) {
+          auto it = std::find_if(blocks.begin(), blocks.end(),
+                                 [&](const Block& b) { return b.hash == h; });
+          if (it != blocks.end()) {
+            start = static_cast<std::size_t>(it - blocks.begin()) + 1;
+            break;
+          }
+        }
+        Headers answer;
+        for (std::size_t i = start; i < blocks.size() && answer.headers.size() < gh->limit; ++i) {
+          answer.headers.push_back(HashedHeader{blocks[i].header, blocks[i].hash});
+        }
+        manager.OnMessage(id, Encode(answer));
+      } else if (const auto* gd = std::get_if<GetData>(&m)) {
+        manager.OnMessage(id, Encode(Blocks{Pick(blocks, gd->hashes)}));
+      }
+    }
+    clock.now += 200;
+    manager.Tick();
+  }
+  return chain.Tip().hash() == blocks.back().hash;
+}
+
+// Headers without data stay within max_headers_ahead (and one message) of
+// their chain's last stored block; header requests wait for the blocks,
+// then go on from where they stopped.
 TEST_F(PeerManagerTest, HeadersWaitForBlocksWhenTooFarAhead) {
   options_.max_headers_ahead = 5;
+  options_.headers_batch = 4;
   options_.sync_batch = 2;
+  options_.max_requests_per_peer = 1;
   StartManager();
   test::ChainBuilder theirs(params_);
   for (int i = 0; i < 12; ++i) theirs.AddSlow();
   const std::vector<Block> blocks = theirs.WithoutGenesis();
   Connect(1, PeerHello(theirs.tip(), WorkOf(theirs)));
-  Deliver(1, Headers{HeadersOf(blocks)});
-  EXPECT_TRUE(chain_.HasHeader(blocks[4].hash));
-  EXPECT_FALSE(chain_.HasHeader(blocks[5].hash));
-  EXPECT_EQ(link_.To<GetHeaders>(1).size(), 1u);  // paused
-  std::size_t answered = 0;
-  auto serve = [&] {
-    while (answered < link_.To<GetData>(1).size()) {
-      Deliver(1, Blocks{Pick(blocks, link_.To<GetData>(1)[answered++].hashes)});
-    }
-  };
-  // Blocks come in; once stored, the next Tick asks for headers again.
-  serve();
-  ASSERT_EQ(chain_.Tip().hash(), blocks[4].hash);
+  Deliver(1, Headers{HeadersOf({blocks.begin(), blocks.begin() + 4})});
+  ASSERT_EQ(link_.To<GetHeaders>(1).size(), 2u);
+  Deliver(1, Headers{HeadersOf({blocks.begin() + 4, blocks.begin() + 8})});
+  EXPECT_TRUE(chain_.HasHeader(blocks[7].hash));
+  EXPECT_EQ(link_.To<GetHeaders>(1).size(), 2u);  // 8 > 0 + 5: paused
+  manager_->Tick();
+  EXPECT_EQ(link_.To<GetHeaders>(1).size(), 2u);  // still: no block stored yet
+  // Two blocks in: header 8 is still more than 5 / 2 above them. All eight
+  // in: it is not, and the requests go on.
+  Deliver(1, Blocks{Pick(blocks, link_.To<GetData>(1)[0].hashes)});
+  manager_->Tick();
+  EXPECT_EQ(link_.To<GetHeaders>(1).size(), 2u);
+  for (std::size_t i = 1; i < 4; ++i) {
+    Deliver(1, Blocks{Pick(blocks, link_.To<GetData>(1)[i].hashes)});
+  }
+  ASSERT_EQ(chain_.Tip().hash(), blocks[7].hash);
   manager_->Tick();
   const std::vector<GetHeaders> asks = link_.To<GetHeaders>(1);
-  ASSERT_EQ(asks.size(), 2u);
-  EXPECT_EQ(asks[1].locator.front(), blocks[4].hash);
-  Deliver(1, Headers{HeadersOf({blocks.begin() + 5, blocks.end()})});
-  for (int round = 0; round < 10 && chain_.Tip().hash() != theirs.tip().hash; ++round) {
-    serve();
-    manager_->Tick();
-    if (link_.To<GetHeaders>(1).size() > 2) {
-      Deliver(1, Headers{HeadersOf({blocks.begin() + 10, blocks.end()})});
-    }
-  }
-  EXPECT_EQ(chain_.Tip().hash(), theirs.tip().hash);
+  ASSERT_EQ(asks.size(), 3u);
+  EXPECT_EQ(asks[2].locator.front(), blocks[7].hash);  // from where it stopped
+  EXPECT_TRUE(ServeUntilSynced(*manager_, link_, clock_, chain_, 1, theirs.blocks()));
   EXPECT_FALSE(link_.WasClosed(1));
+}
+
+// A fork deeper than max_headers_ahead: the heavier chain's headers are
+// proved, then added a part at a time, and its blocks fetched although the
+// part added so far has less work than our chain (the proof says the rest
+// has more). It ends on the heavier chain.
+TEST_F(PeerManagerTest, AForkDeeperThanTheHeadersCapHeals) {
+  options_.headers_batch = 4;
+  options_.header_limits.checkpoint_interval = 3;
+  options_.max_headers_ahead = 3;
+  options_.sync_batch = 2;
+  test::ChainBuilder ours(params_);
+  for (int i = 0; i < 12; ++i) ours.AddSlow("\"ours\"");
+  for (const Block& b : ours.WithoutGenesis()) ASSERT_TRUE(chain_.AcceptBlock(b, clock_.now).ok());
+  StartManager();
+  test::ChainBuilder theirs(params_, {ours.blocks().begin(), ours.blocks().begin() + 2});
+  for (int i = 0; i < 13; ++i) theirs.AddSlow("\"theirs\"");  // 14 blocks > 12
+  Connect(1, PeerHello(theirs.tip(), WorkOf(theirs)));
+  EXPECT_TRUE(ServeUntilSynced(*manager_, link_, clock_, chain_, 1, theirs.blocks()));
+  EXPECT_FALSE(link_.WasClosed(1));
+  EXPECT_TRUE(chain_.Contains(ours.tip().hash));  // the old branch stays stored
 }
 
 // A header too far ahead of our clock is not blamed on the peer; its
