@@ -21,11 +21,13 @@
 //       second whose locator names <side-tip-hex> (a block deep on a side
 //       branch). Prints median, p99 and max, and the getblocks answered.
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -76,6 +78,26 @@ std::string Field(const NodeProcess& n, const char* name) {
   if (!v.ok() || v->Find(name) == nullptr) return "";
   const JsonValue* f = v->Find(name);
   return f->is_string() ? f->as_string() : f->number_text();
+}
+
+// CPU seconds (user + system) the process has used so far.
+double CpuSeconds(pid_t pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return -1;
+  char buf[2048];
+  const std::size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // Fields after the command name (which may hold spaces) start past ')'.
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  unsigned long utime = 0, stime = 0;
+  // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) !=
+      2) {
+    return -1;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double Since(Clock::time_point t0) {
@@ -166,6 +188,8 @@ int Sync(const std::string& binary, const fs::path& store) {
   }
   const double sync_s = Since(t0);
   const bool ok = Field(*b.process, "tip") == tip;
+  std::printf("cpu: syncing node %.2f s, serving node %.2f s\n", CpuSeconds(b.process->pid()),
+              CpuSeconds(a.process->pid()));
   std::printf("sync %llu blocks: %.3f s (%.0f blocks/s)%s; headers to %llu: %s\n",
               static_cast<unsigned long long>(height), sync_s, height / sync_s,
               ok ? "" : " DID NOT FINISH", static_cast<unsigned long long>(headers_mark),
