@@ -37,19 +37,9 @@ class TestPeer {
   // pings); nullopt if the connection closes or the time runs out first.
   template <typename T>
   std::optional<T> Await(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      auto text = ReadText(left);
-      if (!text) return std::nullopt;
-      auto decoded = p2p::Decode(*text);
-      auto* m = std::get_if<p2p::Message>(&decoded);
-      if (m == nullptr) continue;
-      if (auto* ping = std::get_if<p2p::Ping>(m)) Send(p2p::Pong{ping->nonce});
-      if (auto* t = std::get_if<T>(m)) return *t;
-    }
-    return std::nullopt;
+    auto m = AwaitAnyOf<T>(timeout);
+    if (!m) return std::nullopt;
+    return std::get<T>(std::move(*m));
   }
   // Reads until a message of one of the types Ts arrives (skipping others,
   // answering pings); nullopt if the connection closes or the time runs
