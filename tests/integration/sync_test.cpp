@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -355,6 +356,31 @@ TEST(DialTest, OnePeersMessageOfAThousandAddressesStaysWithinTheCap) {
   EXPECT_GE(silent.most(), 4u);  // it did dial them
   EXPECT_LE(silent.most(), 8u + 2u);
   EXPECT_LE(silent.accepted(), 40u);  // 1 a second (4 at once) at most
+}
+
+// --- The miner ---------------------------------------------------------------
+
+// Sixteen workers on a solo node: every block it stores is on its active
+// chain (two workers' hits in one job used to both be stored).
+TEST(SoloMinerTest, SixteenThreadsStoreNoSiblings) {
+  TempDir dir;
+  Ports ports;
+  const fs::path data = dir.path() / "node";
+  auto node = StartAt(dir, ports, data, {"--mine", "--threads", "16", "--log-level", "warn"});
+  ASSERT_TRUE(WaitUntil([&] { return Height(*node) >= 25; }, 120s)) << node->Log();
+  node->Signal(SIGTERM);
+  ASSERT_EQ(node->WaitExit(), 0) << node->Log();
+  NodeProcess verify({"verify", "--data-dir", data.string()}, {}, dir.path());
+  ASSERT_EQ(verify.WaitExit(120s), 0) << verify.Log();
+  // "sound: N blocks of the regtest network, tip at height H": N = H + 1.
+  const std::string out = verify.Log();
+  const auto at = out.find("sound: ");
+  const auto tip = out.find("tip at height ");
+  ASSERT_TRUE(at != std::string::npos && tip != std::string::npos) << out;
+  const std::uint64_t blocks = std::stoull(out.substr(at + 7));
+  const std::uint64_t height = std::stoull(out.substr(tip + 14));
+  EXPECT_GE(height, 25u);
+  EXPECT_EQ(blocks, height + 1) << out;
 }
 
 // --- GET /blocks under a reorganization ---------------------------------------
