@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::uint64_t kNoSequence = std::numeric_limits<std::uint64_t>::max();
 
-// Fork choice (SPEC section 3): more cumulative work wins; on a tie, the
+// Fork choice (docs/consensus.md): more cumulative work wins; on a tie, the
 // block stored first.
 bool IsBetter(const BlockIndex& a, const BlockIndex& b) {
   if (a.chain_work != b.chain_work) return a.chain_work > b.chain_work;

@@ -115,7 +115,6 @@ class HeaderSync {
   // Cumulative work and height of the chain up to ResumeAfter().
   const Work& tail_work() const { return tail_work_; }
   std::uint64_t tail_height() const { return tail_.header.height; }
-  const Hash32& anchor_hash() const { return anchor_.context.hash; }
   // Once the chain has proved its work (kRedownload, kProven): the height
   // and cumulative work at which it did.
   std::uint64_t proven_height() const;
