@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= fuzz_block fuzz_p2p_decode fuzz_p2p_dispatch fuzz_http fuzz_canonical_json fuzz_hex
 FUZZ_ARGS ?=
 
-.PHONY: all setup build test run bench debug fuzz format tidy clean
+.PHONY: all setup build test tsa run bench debug fuzz format tidy clean
 
 all: build
 
@@ -18,11 +18,17 @@ build: setup
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
 
-# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
-test: setup
+# First src/ under clang with the thread-safety analysis and the
+# function-size check as errors (the tsa preset), then the whole suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+test: setup tsa
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan
+
+tsa: setup
+	cmake --preset tsa
+	cmake --build --preset tsa -j $(JOBS)
 
 # Every libFuzzer target (clang, ASan + UBSan) for FUZZ_SECONDS each, on a
 # copy of its seed corpus under build/fuzz/corpus; fails if any target does.

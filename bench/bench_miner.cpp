@@ -1,6 +1,6 @@
 // How fast the mining service drops a search when the tip changes: the time
-// from the new tip until every worker is searching on it (SPEC: "abandoned
-// within milliseconds"; the node issue asks for 10 ms).
+// from the new tip until every worker is searching on it (docs/consensus.md,
+// "Mining": a search is abandoned within milliseconds; the target is 10 ms).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// difficulty_sim: the difficulty rule (SPEC rule 4, consensus NextDifficulty)
+// difficulty_sim: the difficulty rule (docs/consensus.md, rule 4; consensus NextDifficulty)
 // run against simulated miners of known hash rate. For each configuration it
 // prints the distribution of block intervals (timestamp differences) and of
 // block difficulties, against mineRate. It measures the rule's behaviour, not

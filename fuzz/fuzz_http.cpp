@@ -68,8 +68,10 @@ class FixedNodeApi final : public http::NodeApi {
     status_.peers = 2;
     status_.mining.hash_rate = 1e300;  // rounded and capped in the answer
     status_.agent = "powchain/\xff";   // not UTF-8: repaired in the answer
-    peers_.push_back({"ws://127.0.0.1:5002", "outbound", 3, "powchain/0.1.0", 1, "connected"});
-    peers_.push_back({"ws://[::1]:5003", "inbound", 0, "\xc3(", 0, "handshaking"});
+    peers_.push_back(
+        {"ws://127.0.0.1:5002", "outbound", 3, "powchain/0.1.0", 1, "connected", "", 0});
+    peers_.push_back({"ws://[::1]:5003", "inbound", 0, "\xc3(", 0, "handshaking", "", 0});
+    peers_.push_back({"ws://a:1", "outbound", 0, "", 0, "waiting", "dial \xff failed", 7});
   }
 
   http::NodeStatus Status() override { return status_; }
@@ -99,6 +101,10 @@ class FixedNodeApi final : public http::NodeApi {
   std::vector<http::PeerInfo> Peers() override { return peers_; }
   powchain::Status AddPeer(const std::string& url) override {
     if (url.ends_with(":1")) return Error{"refused: port 1"};
+    return {};
+  }
+  powchain::Status RemovePeer(const std::string& url) override {
+    if (!url.ends_with(":2")) return Error{"not a configured peer"};
     return {};
   }
 

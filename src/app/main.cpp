@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <system_error>
 
+#include "consensus/params.h"
 #include "node/bench.h"
 #include "node/node.h"
 #include "node/options.h"
@@ -42,6 +45,7 @@ powchain::Result<std::vector<powchain::PeerUrl>> ParsePeerList(std::string_view 
 }
 
 int Fail(int code, const std::string& message);
+void AddPeerPolicyOptions(CLI::App& node, powchain::NodeOptions& options);
 
 // `powchain verify`: a progress bar on stderr, a verdict on stdout.
 int RunVerify(const std::string& data_dir) {
@@ -88,25 +92,60 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
-}  // namespace
+const std::string kVersion = std::string("powchain ") + POWCHAIN_VERSION;
 
-int main(int argc, char** argv) {
-  CLI::App app{"powchain: a proof-of-work blockchain node"};
-  app.set_version_flag("--version", std::string("powchain ") + POWCHAIN_VERSION);
-  app.require_subcommand(0, 1);
-  app.footer("Run `powchain node --help` for the node's options.");
+// A whole number from `lo` to `hi`, saying which of the two it is not.
+CLI::Validator WholeNumber(std::uint64_t lo, std::uint64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& value) -> std::string {
+        std::uint64_t n = 0;
+        const char* end = value.data() + value.size();
+        const auto [at, ec] = std::from_chars(value.data(), end, n);
+        if (value.empty() || ec == std::errc::invalid_argument || at != end) {
+          return "'" + value + "' is not a number";
+        }
+        if (ec == std::errc::result_out_of_range || n < lo || n > hi) {
+          return value + " is out of range (" + std::to_string(lo) + " to " + std::to_string(hi) +
+                 ")";
+        }
+        return std::string();
+      },
+      "NUMBER " + std::to_string(lo) + "-" + std::to_string(hi));
+}
 
-  powchain::NodeOptions options;
-  std::string peers_text;
+// CLI11 names the flag in its errors even when the value came from the
+// environment: name the variable instead, which is what the user set.
+std::string DescribeParseError(const CLI::ParseError& e, const CLI::App& command, int argc,
+                               char** argv) {
+  std::string message = e.what();
+  for (const CLI::Option* option : command.get_options()) {
+    const std::string& env = option->get_envname();
+    if (env.empty()) continue;
+    const std::string flag = option->get_name();  // the first long name, e.g. --http-port
+    if (message.rfind(flag + ":", 0) != 0) continue;
+    bool on_command_line = false;
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view arg = argv[i];
+      for (const std::string& name : option->get_lnames()) {
+        const std::string dashed = "--" + name;
+        if (arg == dashed || arg.rfind(dashed + "=", 0) == 0) on_command_line = true;
+      }
+    }
+    if (!on_command_line) message = env + " (environment)" + message.substr(flag.size());
+  }
+  return message;
+}
+
+CLI::App* AddNodeCommand(CLI::App& app, powchain::NodeOptions& options, std::string& peers_text) {
   CLI::App* node = app.add_subcommand("node", "Run a node: HTTP API, mining, peers");
-  node->set_version_flag("--version", std::string("powchain ") + POWCHAIN_VERSION);
+  node->set_version_flag("--version", kVersion);
   node->add_option("--http-port", options.http_port, "HTTP API port")
       ->envname("HTTP_PORT")
-      ->check(CLI::Range(1, 65535))
+      ->check(WholeNumber(1, 65535))
       ->capture_default_str();
   node->add_option("--p2p-port", options.p2p_port, "WebSocket port for peers")
       ->envname("P2P_PORT")
-      ->check(CLI::Range(1, 65535))
+      ->check(WholeNumber(1, 65535))
       ->capture_default_str();
   node->add_option("--p2p-bind", options.p2p_bind, "Address the P2P listener binds")
       ->envname("P2P_BIND")
@@ -116,90 +155,129 @@ int main(int argc, char** argv) {
   node->add_option("--data-dir", options.data_dir,
                    "Where the chain is stored [default: ./data/<network>/<p2p-port>]")
       ->envname("DATA_DIR");
-  node->add_option("--network", options.network, "Parameter set: main or regtest")
+  node->add_option("--network", options.network, "Parameter set")
       ->envname("NETWORK")
-      ->check(CLI::IsMember({"main", "regtest"}))
+      ->check(CLI::IsMember(powchain::Params::NetworkNames()))
       ->capture_default_str();
   node->add_option("--http-bind", options.http_bind, "Address the HTTP API listens on")
       ->envname("HTTP_BIND")
       ->capture_default_str();
   node->add_option("--api-token", options.api_token,
-                   "Bearer token for POST /mine and POST /peers [default: none on loopback, "
-                   "else the one in <data-dir>/api.token, made if absent]")
+                   "Bearer token for POST /mine and POST/DELETE /peers [default: none on "
+                   "loopback, else the one in <data-dir>/api.token, made if absent]")
       ->envname("API_TOKEN");
   node->add_flag("--mine", options.mine, "Mine continuously")->envname("MINE");
   node->add_option("--threads", options.miner_threads, "Miner threads")
       ->envname("MINER_THREADS")
-      ->check(CLI::Range(1u, powchain::NodeOptions::kMaxMinerThreads))
+      ->check(WholeNumber(1, powchain::NodeOptions::kMaxMinerThreads))
       ->capture_default_str();
-  node->add_option("--ban-seconds", options.ban_seconds,
-                   "How long a misbehaving peer's address is refused")
-      ->envname("BAN_SECONDS")
-      ->check(CLI::Range(0u, 7u * 24 * 3600))
-      ->capture_default_str();
-  node->add_flag("--ban-loopback", options.ban_loopback,
-                 "Refuse misbehaving loopback peers too (by default they are only dropped)")
-      ->envname("BAN_LOOPBACK");
-  node->add_option("--peer-msg-rate", options.peer_message_rate,
-                   "Messages a second one peer may send (twice that at once); a peer over "
-                   "it is dropped and refused")
-      ->envname("PEER_MSG_RATE")
-      ->check(CLI::Range(1u, 1000000u))
-      ->capture_default_str();
-  node->add_option("--peer-request-rate,--peer-getblocks-rate", options.peer_request_rate,
-                   "getheaders, getdata and getblocks requests a second one peer may send "
-                   "(twice that at once)")
-      ->envname("PEER_REQUEST_RATE")
-      ->check(CLI::Range(1u, 1000000u))
-      ->capture_default_str();
+  AddPeerPolicyOptions(*node, options);
   node->add_option("--log-level", options.log_level,
                    "trace, debug, info, warn, error, critical or off")
       ->envname("LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
-  std::string verify_dir;
+  node->footer(
+      "Flags win over environment variables, which win over defaults.\n"
+      "Example: HTTP_PORT=3002 P2P_PORT=5002 PEERS=ws://localhost:5001 powchain node\n");
+  return node;
+}
+
+void AddPeerPolicyOptions(CLI::App& node, powchain::NodeOptions& options) {
+  node.add_option("--ban-seconds", options.ban_seconds,
+                  "How long a misbehaving peer's address is refused")
+      ->envname("BAN_SECONDS")
+      ->check(WholeNumber(0, 7u * 24 * 3600))
+      ->capture_default_str();
+  node.add_flag("--ban-loopback", options.ban_loopback,
+                "Refuse misbehaving loopback peers too (by default they are only dropped)")
+      ->envname("BAN_LOOPBACK");
+  node.add_option("--peer-msg-rate", options.peer_message_rate,
+                  "Messages a second one peer may send (twice that at once); a peer over "
+                  "it is dropped and refused")
+      ->envname("PEER_MSG_RATE")
+      ->check(WholeNumber(1, 1000000))
+      ->capture_default_str();
+  node.add_option("--peer-request-rate,--peer-getblocks-rate", options.peer_request_rate,
+                  "getheaders, getdata and getblocks requests a second one peer may send "
+                  "(twice that at once)")
+      ->envname("PEER_REQUEST_RATE")
+      ->check(WholeNumber(1, 1000000))
+      ->capture_default_str();
+}
+
+CLI::App* AddVerifyCommand(CLI::App& app, std::string& verify_dir) {
   CLI::App* verify = app.add_subcommand(
       "verify", "Re-check every stored block of a data directory against the consensus rules");
-  verify->set_version_flag("--version", std::string("powchain ") + POWCHAIN_VERSION);
+  verify->set_version_flag("--version", kVersion);
   verify->add_option("--data-dir", verify_dir, "The node's data directory")
       ->envname("DATA_DIR")
       ->required();
   verify->footer(
       "Exit code 0: every block is sound. 1: a block is bad or the store cannot be read\n"
       "(the first bad block is named). 2: usage error.\n");
+  return verify;
+}
 
-  powchain::BenchOptions bench_options;
-  bool bench_json = false;
+CLI::App* AddBenchCommand(CLI::App& app, powchain::BenchOptions& options, bool& json) {
   CLI::App* bench = app.add_subcommand(
       "bench", "Measure mining, header validation and block ingest on this machine");
-  bench->set_version_flag("--version", std::string("powchain ") + POWCHAIN_VERSION);
-  bench
-      ->add_option("--seconds", bench_options.seconds, "Time per mining and validation measurement")
+  bench->set_version_flag("--version", kVersion);
+  bench->add_option("--seconds", options.seconds, "Time per mining and validation measurement")
       ->check(CLI::Range(0.01, powchain::BenchOptions::kMaxSeconds))
       ->capture_default_str();
-  bench
-      ->add_option("--threads", bench_options.threads,
-                   "Mining thread counts to measure, e.g. 1,2,4")
+  bench->add_option("--threads", options.threads, "Mining thread counts to measure, e.g. 1,2,4")
       ->delimiter(',')
-      ->check(CLI::Range(1u, 256u))
+      ->check(WholeNumber(1, 256))
       ->capture_default_str();
-  bench->add_option("--blocks", bench_options.blocks, "Blocks built for validation and ingest")
-      ->check(CLI::Range(std::uint64_t{1}, powchain::BenchOptions::kMaxBlocks))
+  bench->add_option("--blocks", options.blocks, "Blocks built for validation and ingest")
+      ->check(WholeNumber(1, powchain::BenchOptions::kMaxBlocks))
       ->capture_default_str();
-  bench->add_option("--data-bytes", bench_options.data_bytes, "Data bytes per block")
-      ->check(CLI::Range(std::size_t{2}, std::size_t{64 * 1024}))
+  bench->add_option("--data-bytes", options.data_bytes, "Data bytes per block")
+      ->check(WholeNumber(2, 64 * 1024))
       ->capture_default_str();
-  bench->add_option("--batch", bench_options.batch, "Blocks per store commit during ingest")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{10000}))
+  bench->add_option("--batch", options.batch, "Blocks per store commit during ingest")
+      ->check(WholeNumber(1, 10000))
       ->capture_default_str();
-  bench->add_flag("--json", bench_json, "Print one JSON object instead of the table");
+  bench->add_flag("--json", json, "Print one JSON object instead of the table");
   bench->footer(
       "Mining runs the real search loop at a difficulty it never meets, beside the plain\n"
       "single-stream loops on SHA-NI and OpenSSL. Ingest writes to a temporary SQLite file.\n");
+  return bench;
+}
 
-  node->footer(
-      "Flags win over environment variables, which win over defaults.\n"
-      "Example: HTTP_PORT=3002 P2P_PORT=5002 PEERS=ws://localhost:5001 powchain node\n");
+// `powchain node`: the checks the command line cannot make, then the node
+// until a signal.
+int RunNode(powchain::NodeOptions options, const std::string& peers_text) {
+  auto peers = ParsePeerList(peers_text);
+  if (!peers) return Fail(kExitUsage, peers.error());
+  options.peers = std::move(peers).value();
+  if (powchain::Status s = powchain::ValidateOptions(options); !s) {
+    return Fail(kExitUsage, s.error());
+  }
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  powchain::NodeContext context(options);
+  if (powchain::Status s = context.Start(); !s) return Fail(kExitRuntimeError, s.error());
+  context.RunUntilStopped();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"powchain: a proof-of-work blockchain node"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(0, 1);
+  app.footer("Run `powchain <command> --help` for a command's options.");
+
+  powchain::NodeOptions node_options;
+  std::string peers_text;
+  CLI::App* node = AddNodeCommand(app, node_options, peers_text);
+  std::string verify_dir;
+  CLI::App* verify = AddVerifyCommand(app, verify_dir);
+  powchain::BenchOptions bench_options;
+  bool bench_json = false;
+  CLI::App* bench = AddBenchCommand(app, bench_options, bench_json);
 
   try {
     app.parse(argc, argv);
@@ -210,26 +288,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return Fail(kExitUsage, std::string(e.what()) + " (see powchain --help)");
+    // Point at the help of the command that was being parsed.
+    const CLI::App* command = &app;
+    for (const CLI::App* sub : {node, verify, bench}) {
+      if (sub->parsed()) command = sub;
+    }
+    const std::string help =
+        command == &app ? "powchain --help" : "powchain " + command->get_name() + " --help";
+    return Fail(kExitUsage, DescribeParseError(e, *command, argc, argv) + " (see " + help + ")");
   }
 
   if (verify->parsed()) return RunVerify(verify_dir);
   if (bench->parsed()) return RunBench(bench_options, bench_json);
-  if (!node->parsed()) {
-    std::cout << app.help();
-    return 0;
-  }
-
-  auto peers = ParsePeerList(peers_text);
-  if (!peers) return Fail(kExitUsage, peers.error());
-  options.peers = std::move(peers).value();
-  if (powchain::Status s = powchain::ValidateOptions(options); !s) {
-    return Fail(kExitUsage, s.error());
-  }
-  spdlog::set_level(spdlog::level::from_str(options.log_level));
-
-  powchain::NodeContext context(options);
-  if (powchain::Status s = context.Start(); !s) return Fail(kExitRuntimeError, s.error());
-  context.RunUntilStopped();
+  if (node->parsed()) return RunNode(std::move(node_options), peers_text);
+  std::cout << app.help();
   return 0;
 }

@@ -72,8 +72,11 @@ std::string_view AcceptStatusName(AcceptStatus status) {
 }
 
 struct ChainState::Staged {
-  std::vector<Block> blocks;         // in staging order, parents first
-  std::vector<BlockIndex*> entries;  // entries[i] belongs to blocks[i]
+  std::vector<Block> blocks;             // in staging order, parents first
+  std::vector<BlockIndex*> entries;      // entries[i] belongs to blocks[i]
+  std::vector<std::size_t> first_entry;  // per block given: its first index into entries
+  const BlockIndex* old_tip = nullptr;   // the active tip before
+  const BlockIndex* best = nullptr;      // the best of old_tip and entries
 };
 
 ChainState::ChainState(Params params, BlockStore& store, ChainOptions options)
@@ -83,7 +86,7 @@ ChainState::ChainState(Params params, BlockStore& store, ChainOptions options)
       pending_(options.max_pending, options.max_pending_bytes) {}
 
 Status ChainState::Load() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   assert(index_.empty());
   const Block genesis = MakeGenesis(params_);
 
@@ -91,31 +94,33 @@ Status ChainState::Load() {
   if (!tip) return Error{"cannot read the chain tip: " + tip.error()};
 
   std::string load_error;
-  auto add_stored = [this](const Hash32& hash, const BlockHeader& header, BlockIndex* parent) {
-    BlockIndex* entry = InsertLocked(hash, header, parent);
-    entry->status |= BlockIndex::kHaveData;
-    entry->sequence = next_sequence_++;
-    ++stored_count_;
-    return entry;
-  };
-  Status read = store_.ForEachHeader([&](const Hash32& hash, const BlockHeader& header) {
-    if (!load_error.empty()) return;
-    if (index_.empty()) {
-      if (hash != genesis.hash) {
-        load_error = "the store holds a chain of another network (genesis " + HexEncode(hash) +
-                     ", expected " + HexEncode(genesis.hash) + " for " + params_.network + ")";
-        return;
-      }
-      add_stored(hash, header, nullptr);
-      return;
-    }
-    BlockIndex* parent = FindLocked(header.last_hash);
-    if (parent == nullptr) {
-      load_error = "the store is inconsistent: block " + HexEncode(hash) + " has no parent";
-      return;
-    }
-    add_stored(hash, header, parent);
-  });
+  auto add_stored = [this](const Hash32& hash, const BlockHeader& header, BlockIndex* parent)
+                        REQUIRES(mutex_) {
+                          BlockIndex* entry = InsertLocked(hash, header, parent);
+                          entry->status |= BlockIndex::kHaveData;
+                          entry->sequence = next_sequence_++;
+                          ++stored_count_;
+                          return entry;
+                        };
+  Status read =
+      store_.ForEachHeader([&](const Hash32& hash, const BlockHeader& header) REQUIRES(mutex_) {
+        if (!load_error.empty()) return;
+        if (index_.empty()) {
+          if (hash != genesis.hash) {
+            load_error = "the store holds a chain of another network (genesis " + HexEncode(hash) +
+                         ", expected " + HexEncode(genesis.hash) + " for " + params_.network + ")";
+            return;
+          }
+          add_stored(hash, header, nullptr);
+          return;
+        }
+        BlockIndex* parent = FindLocked(header.last_hash);
+        if (parent == nullptr) {
+          load_error = "the store is inconsistent: block " + HexEncode(hash) + " has no parent";
+          return;
+        }
+        add_stored(hash, header, parent);
+      });
   if (!read) return Error{"cannot read the block index: " + read.error()};
   if (!load_error.empty()) return Error{load_error};
 
@@ -270,7 +275,8 @@ const BlockIndex* ChainState::LastStoredLocked(const BlockIndex& entry) const {
 
 std::vector<Hash32> ChainState::LocatorOfLocked(const BlockIndex& tip) const {
   if (IsActiveLocked(tip)) {
-    return MakeLocator(tip.height(), [this](std::uint64_t h) { return active_[h]->hash; });
+    const BlockIndex* const* active = active_.data();  // read under the lock held here
+    return MakeLocator(tip.height(), [&active](std::uint64_t h) { return active[h]->hash; });
   }
   return MakeLocator(tip.height(), [&tip](std::uint64_t h) { return tip.GetAncestor(h)->hash; });
 }
@@ -373,32 +379,19 @@ void ChainState::SetActiveTipLocked(const BlockIndex* tip, TipChange* change) {
   for (auto it = path.rbegin(); it != path.rend(); ++it) active_.push_back(*it);
 }
 
-AcceptResult ChainState::AcceptBlock(Block block, std::uint64_t now_ms, BlockOrigin origin) {
+AcceptResult ChainState::AcceptBlock(Block block, std::uint64_t now_ms, BlockSource source) {
   std::vector<Block> one;
   one.push_back(std::move(block));
-  return std::move(AcceptBlocks(std::move(one), now_ms, origin).front());
+  return std::move(AcceptBlocks(std::move(one), now_ms, source).front());
 }
 
-std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms,
-                                                   BlockOrigin origin) {
-  std::lock_guard write_lock(write_mutex_);
-  std::vector<AcceptResult> results;
-  results.reserve(blocks.size());
-  if (Failed()) {
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      AcceptResult r;
-      r.status = AcceptStatus::kStoreFailed;
-      r.store_error = "the store failed earlier; the chain accepts no more blocks";
-      results.push_back(std::move(r));
-    }
-    return results;
-  }
+std::vector<ValidationResult> ChainState::CheckContextFree(const std::vector<Block>& blocks) const {
   // A block already stored or held costs one header hash to recognize;
   // the checks that need no chain (hashing header and data) run for the
   // others. Both without the tree's lock.
   std::vector<bool> known(blocks.size(), false);
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       const BlockIndex* e = FindLocked(blocks[i].hash);
       known[i] = e != nullptr && e->header == blocks[i].header &&
@@ -409,94 +402,110 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, st
   context_free.reserve(blocks.size());
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     const Block& b = blocks[i];
-    known[i] = known[i] && b.header.ComputeHash() == b.hash;
-    context_free.push_back(known[i] ? ValidationResult::Ok() : CheckBlockContextFree(b, params_));
+    const bool skip = known[i] && b.header.ComputeHash() == b.hash;
+    context_free.push_back(skip ? ValidationResult::Ok() : CheckBlockContextFree(b, params_));
   }
+  return context_free;
+}
+
+bool ChainState::LacksSpaceFor(const Staged& staged) const {
+  // Side data must not fill the disk the active chain needs: when space is
+  // low, a batch that neither moves the tip nor leads to the best header
+  // (the chain being fetched to move to) is refused.
+  if (staged.best != staged.old_tip) return false;
+  const std::optional<std::uint64_t> free = store_.AvailableBytes();
+  if (!free.has_value() || *free >= options_.side_data_min_free_bytes) return false;
+  MutexLock lock(mutex_);
+  return !std::all_of(staged.entries.begin(), staged.entries.end(),
+                      [this](const BlockIndex* e)
+                          REQUIRES(mutex_) { return best_header_->GetAncestor(e->height()) == e; });
+}
+
+std::optional<TipChange> ChainState::FinishLocked(const Staged& staged, const Status& committed,
+                                                  bool no_space, BlockSource source,
+                                                  std::vector<AcceptResult>& results) {
+  for (const BlockIndex* e : staged.entries) storing_.erase(e);
+  std::optional<TipChange> change;
+  if (!no_space && !committed) {
+    failed_ = true;
+    spdlog::critical(
+        "the block store failed to commit: {}; no further block is accepted, "
+        "mined or acknowledged (what was committed is intact)",
+        committed.error());
+  } else if (!no_space) {
+    for (BlockIndex* e : staged.entries) e->status |= BlockIndex::kHaveData;
+    stored_count_ += staged.entries.size();
+    if (staged.best != staged.old_tip) {
+      change.emplace();
+      change->source = source;
+      change->old_tip = TipOfLocked(*staged.old_tip);
+      SetActiveTipLocked(staged.best, &*change);
+      change->new_tip = TipOfLocked(*staged.best);
+    }
+  }
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    AcceptResult& r = results[i];
+    if (r.status != AcceptStatus::kSideBranch) continue;
+    if (no_space) {
+      r.status = AcceptStatus::kNoSpace;
+      r.added = 0;
+    } else if (!committed) {
+      r.status = AcceptStatus::kStoreFailed;
+      r.store_error = committed.error();
+      r.added = 0;
+    } else if (IsActiveLocked(*staged.entries[staged.first_entry[i]])) {
+      r.status = AcceptStatus::kNewTip;
+    }
+  }
+  return change;
+}
+
+std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms,
+                                                   BlockSource source) {
+  MutexLock write_lock(write_mutex_);
+  std::vector<AcceptResult> results;
+  results.reserve(blocks.size());
+  if (Failed()) {
+    AcceptResult r;
+    r.status = AcceptStatus::kStoreFailed;
+    r.store_error = "the store failed earlier; the chain accepts no more blocks";
+    results.assign(blocks.size(), r);
+    return results;
+  }
+  const std::vector<ValidationResult> context_free = CheckContextFree(blocks);
 
   Staged staged;
-  std::vector<std::size_t> first_entry;  // index into staged.entries per result
-  const BlockIndex* old_tip = nullptr;
-  const BlockIndex* best = nullptr;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (std::size_t i = 0; i < blocks.size(); ++i) {
-      first_entry.push_back(staged.entries.size());
+      staged.first_entry.push_back(staged.entries.size());
       results.push_back(StageLocked(std::move(blocks[i]), context_free[i], now_ms, staged));
     }
-    old_tip = active_.back();
-    best = old_tip;
+    staged.old_tip = active_.back();
+    staged.best = staged.old_tip;
     for (const BlockIndex* e : staged.entries) {
-      if (IsBetter(*e, *best)) best = e;
+      if (IsBetter(*e, *staged.best)) staged.best = e;
     }
   }
   if (staged.entries.empty()) return results;
 
-  // Side data must not fill the disk the active chain needs: when space is
-  // low, a batch that neither moves the tip nor leads to the best header
-  // (the chain being fetched to move to) is refused.
-  Status s;
-  bool no_space = false;
-  if (best == old_tip) {
-    const std::optional<std::uint64_t> free = store_.AvailableBytes();
-    if (free.has_value() && *free < options_.side_data_min_free_bytes) {
-      std::lock_guard lock(mutex_);
-      no_space = !std::all_of(
-          staged.entries.begin(), staged.entries.end(),
-          [this](const BlockIndex* e) { return best_header_->GetAncestor(e->height()) == e; });
-    }
-  }
+  const bool no_space = LacksSpaceFor(staged);
+  Status committed;
   if (!no_space) {
     WriteBatch batch;
     batch.blocks.reserve(staged.blocks.size());
     for (const Block& b : staged.blocks) batch.blocks.push_back(&b);
-    if (best != old_tip) batch.tip = best->hash;
-    s = store_.Commit(batch);  // without mutex_: readers go on meanwhile
+    if (staged.best != staged.old_tip) batch.tip = staged.best->hash;
+    committed = store_.Commit(batch);  // without mutex_: readers go on meanwhile
   }
-
-  TipChange change;
-  bool tip_moved = false;
-  std::vector<ChainObserver*> observers;
+  std::optional<TipChange> change;
   {
-    std::lock_guard lock(mutex_);
-    for (const BlockIndex* e : staged.entries) storing_.erase(e);
-    if (no_space || !s) {
-      if (!no_space) {
-        failed_ = true;
-        spdlog::critical(
-            "the block store failed to commit: {}; no further block is accepted, "
-            "mined or acknowledged (what was committed is intact)",
-            s.error());
-      }
-    } else {
-      for (BlockIndex* e : staged.entries) e->status |= BlockIndex::kHaveData;
-      stored_count_ += staged.entries.size();
-      if (best != old_tip) {
-        change.origin = origin;
-        change.old_tip = TipOfLocked(*old_tip);
-        SetActiveTipLocked(best, &change);
-        change.new_tip = TipOfLocked(*best);
-        tip_moved = true;
-        observers = observers_;
-      }
-    }
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      AcceptResult& r = results[i];
-      if (r.status != AcceptStatus::kSideBranch) continue;
-      if (no_space) {
-        r.status = AcceptStatus::kNoSpace;
-        r.added = 0;
-      } else if (!s) {
-        r.status = AcceptStatus::kStoreFailed;
-        r.store_error = s.error();
-        r.added = 0;
-      } else if (IsActiveLocked(*staged.entries[first_entry[i]])) {
-        r.status = AcceptStatus::kNewTip;
-      }
-    }
+    MutexLock lock(mutex_);
+    change = FinishLocked(staged, committed, no_space, source, results);
   }
   // Still under write_mutex_, so observers hear of changes in commit order.
-  if (tip_moved) {
-    for (ChainObserver* o : observers) o->OnTipChanged(change);
+  if (change.has_value()) {
+    for (ChainObserver* o : observers_) o->OnTipChanged(*change);
   }
   return results;
 }
@@ -504,7 +513,7 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, st
 AddHeadersResult ChainState::AddHeaders(std::span<const HashedHeader> headers,
                                         std::uint64_t now_ms) {
   AddHeadersResult result;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   for (std::size_t i = 0; i < headers.size(); ++i) {
     const HashedHeader& h = headers[i];
     result.index = i;
@@ -541,7 +550,7 @@ AddHeadersResult ChainState::AddHeaders(std::span<const HashedHeader> headers,
 
 std::size_t ChainState::KnownPrefix(std::span<const HashedHeader> headers,
                                     std::optional<HeaderInfo>* last) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::size_t n = 0;
   for (const HashedHeader& h : headers) {
     const BlockIndex* e = FindLocked(h.hash);
@@ -553,7 +562,7 @@ std::size_t ChainState::KnownPrefix(std::span<const HashedHeader> headers,
 }
 
 std::optional<HeaderAnchor> ChainState::AnchorFor(const Hash32& hash) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* e = FindLocked(hash);
   if (e == nullptr) return std::nullopt;
   HeaderAnchor anchor;
@@ -569,42 +578,42 @@ std::optional<HeaderAnchor> ChainState::AnchorFor(const Hash32& hash) const {
 }
 
 ChainTip ChainState::Tip() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return TipOfLocked(*active_.back());
 }
 
 HeaderInfo ChainState::BestHeader() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return InfoOfLocked(*best_header_);
 }
 
 std::optional<std::uint64_t> ChainState::StoredHeightOn(const Hash32& hash) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* e = FindLocked(hash);
   if (e == nullptr) return std::nullopt;
   return LastStoredLocked(*e)->height();
 }
 
 bool ChainState::OnBestHeaderChain(const Hash32& hash) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* e = FindLocked(hash);
   return e != nullptr && best_header_->GetAncestor(e->height()) == e;
 }
 
 std::optional<HeaderInfo> ChainState::Header(const Hash32& hash) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* e = FindLocked(hash);
   if (e == nullptr) return std::nullopt;
   return InfoOfLocked(*e);
 }
 
 Hash32 ChainState::GenesisHash() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return active_.front()->hash;
 }
 
 std::optional<Hash32> ChainState::HashAtHeight(std::uint64_t height) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (height >= active_.size()) return std::nullopt;
   return active_[height]->hash;
 }
@@ -621,7 +630,7 @@ Result<std::optional<Block>> ChainState::BlockByHash(const Hash32& hash) const {
 }
 
 std::vector<Hash32> ChainState::ActiveHashes(std::uint64_t from, std::size_t limit) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::vector<Hash32> out;
   for (std::uint64_t h = from; h < active_.size() && out.size() < limit; ++h) {
     out.push_back(active_[h]->hash);
@@ -630,18 +639,18 @@ std::vector<Hash32> ChainState::ActiveHashes(std::uint64_t from, std::size_t lim
 }
 
 std::vector<Hash32> ChainState::Locator() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return LocatorOfLocked(*active_.back());
 }
 
 std::vector<Hash32> ChainState::HeaderLocator() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return LocatorOfLocked(*best_header_);
 }
 
 std::vector<Hash32> ChainState::LocateAfter(const std::vector<Hash32>& locator,
                                             std::size_t limit) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* fork = LocateLocked(locator);
   std::vector<Hash32> out;
   for (std::uint64_t h = fork->height() + 1; h < active_.size() && out.size() < limit; ++h) {
@@ -652,7 +661,7 @@ std::vector<Hash32> ChainState::LocateAfter(const std::vector<Hash32>& locator,
 
 std::vector<HashedHeader> ChainState::HeadersAfter(const std::vector<Hash32>& locator,
                                                    std::size_t limit) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* fork = LocateLocked(locator);
   std::vector<HashedHeader> out;
   for (std::uint64_t h = fork->height() + 1; h < active_.size() && out.size() < limit; ++h) {
@@ -662,7 +671,7 @@ std::vector<HashedHeader> ChainState::HeadersAfter(const std::vector<Hash32>& lo
 }
 
 std::vector<Hash32> ChainState::BlocksToDownload(const Hash32& target, std::size_t window) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* t = FindLocked(target);
   if (t == nullptr || t->has_data() || t->failed() || window == 0) return {};
   const std::uint64_t lo = LastStoredLocked(*t)->height();
@@ -680,25 +689,25 @@ std::vector<Hash32> ChainState::BlocksToDownload(const Hash32& target, std::size
 }
 
 bool ChainState::Contains(const Hash32& hash) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* e = FindLocked(hash);
   return e != nullptr && e->has_data();
 }
 
 bool ChainState::HasHeader(const Hash32& hash) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return FindLocked(hash) != nullptr;
 }
 
 bool ChainState::IsActive(const Hash32& hash) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* e = FindLocked(hash);
   return e != nullptr && IsActiveLocked(*e);
 }
 
 std::optional<std::vector<Hash32>> ChainState::HashesInChain(const Hash32& tip, std::uint64_t from,
                                                              std::size_t limit) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* e = FindLocked(tip);
   if (e == nullptr) return std::nullopt;
   std::vector<Hash32> out;
@@ -715,41 +724,40 @@ std::optional<std::vector<Hash32>> ChainState::HashesInChain(const Hash32& tip, 
 }
 
 std::size_t ChainState::BlockCount() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return stored_count_;
 }
 
 std::size_t ChainState::HeaderCount() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return index_.size();
 }
 
 std::size_t ChainState::PendingCount() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return pending_.size();
 }
 
 bool ChainState::Failed() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return failed_;
 }
 
 std::optional<ParentContext> ChainState::ContextFor(const Hash32& hash) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const BlockIndex* e = FindLocked(hash);
   if (e == nullptr) return std::nullopt;
   return ContextForLocked(*e);
 }
 
 void ChainState::AddObserver(ChainObserver* observer) {
-  std::lock_guard lock(mutex_);
+  MutexLock write_lock(write_mutex_);
   observers_.push_back(observer);
 }
 
 void ChainState::RemoveObserver(ChainObserver* observer) {
   // write_mutex_ first: once this returns, no call to `observer` is running.
-  std::lock_guard write_lock(write_mutex_);
-  std::lock_guard lock(mutex_);
+  MutexLock write_lock(write_mutex_);
   std::erase(observers_, observer);
 }
 

@@ -36,7 +36,6 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,6 +51,7 @@
 #include "primitives/block.h"
 #include "storage/block_store.h"
 #include "util/hash_map.h"
+#include "util/mutex.h"
 #include "util/result.h"
 
 namespace powchain {
@@ -129,56 +129,57 @@ class ChainState {
   // Must be called once before anything else. Headers are trusted as
   // stored (not re-hashed), except the top `recheck_depth` active blocks,
   // which are read back and checked in full.
-  Status Load();
+  Status Load() EXCLUDES(mutex_);
 
   // Validates `block` and stores it (see the policy above), reorganizing
   // when it makes a branch heavier than the active one. `now_ms` is the
   // local time for the future-drift check. A block too far in the future
   // is refused now (kInvalid, kTimeTooNew) without being remembered as bad,
   // so the same block may be accepted later.
-  AcceptResult AcceptBlock(Block block, std::uint64_t now_ms,
-                           BlockOrigin origin = BlockOrigin::kUnknown);
+  AcceptResult AcceptBlock(Block block, std::uint64_t now_ms, BlockSource source = {})
+      EXCLUDES(write_mutex_, mutex_);
 
   // Accepts `blocks` in order with a single store commit for all of them
   // (sync batches). Returns one result per block; if the commit fails,
   // every block that would have been stored reports kStoreFailed.
   std::vector<AcceptResult> AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms,
-                                         BlockOrigin origin = BlockOrigin::kUnknown);
+                                         BlockSource source = {}) EXCLUDES(write_mutex_, mutex_);
 
   // Adds headers to the tree without data, after checking each against its
   // parent (the first one's must be in the tree). The caller decides that
   // the chain deserves it (HeaderSync proved its work). Headers already in
   // the tree are skipped. Stops at the first header refused.
-  AddHeadersResult AddHeaders(std::span<const HashedHeader> headers, std::uint64_t now_ms);
+  AddHeadersResult AddHeaders(std::span<const HashedHeader> headers, std::uint64_t now_ms)
+      EXCLUDES(mutex_);
 
   // How many of `headers`, from the first, the tree already holds (valid,
   // with these very headers); `last` receives the last of them.
   std::size_t KnownPrefix(std::span<const HashedHeader> headers,
-                          std::optional<HeaderInfo>* last) const;
+                          std::optional<HeaderInfo>* last) const EXCLUDES(mutex_);
 
   // What checking the children of `hash` needs; nullopt when `hash` is not
   // in the tree.
-  std::optional<HeaderAnchor> AnchorFor(const Hash32& hash) const;
+  std::optional<HeaderAnchor> AnchorFor(const Hash32& hash) const EXCLUDES(mutex_);
 
-  ChainTip Tip() const;
+  ChainTip Tip() const EXCLUDES(mutex_);
   // The most-work header in the tree that is not known to be invalid
   // (the active tip when nothing is being downloaded).
-  HeaderInfo BestHeader() const;
+  HeaderInfo BestHeader() const EXCLUDES(mutex_);
   // The height of the last stored block on the chain ending at `hash`
   // (stored blocks form a prefix of every chain); nullopt when `hash` is
   // unknown. O(log² n).
-  std::optional<std::uint64_t> StoredHeightOn(const Hash32& hash) const;
+  std::optional<std::uint64_t> StoredHeightOn(const Hash32& hash) const EXCLUDES(mutex_);
   // Whether the block `hash` is the best header or one of its ancestors.
-  bool OnBestHeaderChain(const Hash32& hash) const;
-  std::optional<HeaderInfo> Header(const Hash32& hash) const;
+  bool OnBestHeaderChain(const Hash32& hash) const EXCLUDES(mutex_);
+  std::optional<HeaderInfo> Header(const Hash32& hash) const EXCLUDES(mutex_);
   const Params& params() const { return params_; }
-  Hash32 GenesisHash() const;
+  Hash32 GenesisHash() const EXCLUDES(mutex_);
 
   // Active-chain lookups. Block data comes from the store.
-  std::optional<Hash32> HashAtHeight(std::uint64_t height) const;
-  Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) const;
+  std::optional<Hash32> HashAtHeight(std::uint64_t height) const EXCLUDES(mutex_);
+  Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) const EXCLUDES(mutex_);
   // A stored block, on any branch.
-  Result<std::optional<Block>> BlockByHash(const Hash32& hash) const;
+  Result<std::optional<Block>> BlockByHash(const Hash32& hash) const EXCLUDES(mutex_);
   // Blocks read from the store by hash, in order, as BlockStore::ReadBlocks
   // (which may stop early: compare the sizes): for runs of hashes got from
   // this tree (HashesInChain, LocateAfter), read more cheaply than one by one.
@@ -188,85 +189,100 @@ class ChainState {
     return store_.ReadBlocks(hashes, max_data_bytes);
   }
   // Hashes of up to `limit` active blocks starting at `from`.
-  std::vector<Hash32> ActiveHashes(std::uint64_t from, std::size_t limit) const;
+  std::vector<Hash32> ActiveHashes(std::uint64_t from, std::size_t limit) const EXCLUDES(mutex_);
   // Hashes of up to `limit` blocks at heights from, from+1, ... of the chain
   // ending at `tip` (active or not); nullopt when `tip` is unknown.
   // O(log n + limit) whatever the branch.
   std::optional<std::vector<Hash32>> HashesInChain(const Hash32& tip, std::uint64_t from,
-                                                   std::size_t limit) const;
+                                                   std::size_t limit) const EXCLUDES(mutex_);
 
   // A block locator of the active chain: the tip, the nine blocks below it,
   // then hashes spaced back exponentially, and always genesis last. At most
   // about 10 + log2(height) hashes.
-  std::vector<Hash32> Locator() const;
+  std::vector<Hash32> Locator() const EXCLUDES(mutex_);
   // The same for the chain ending at the best header (what to ask peers
   // for headers after).
-  std::vector<Hash32> HeaderLocator() const;
+  std::vector<Hash32> HeaderLocator() const EXCLUDES(mutex_);
 
   // For a peer's locator: hashes of up to `limit` active blocks after the
   // last block the locator and the active chain share (the first locator
   // hash this tree knows, or its active ancestor when it is on a side
   // branch; genesis when none is known). O(log² n) whatever the branch.
-  std::vector<Hash32> LocateAfter(const std::vector<Hash32>& locator, std::size_t limit) const;
+  std::vector<Hash32> LocateAfter(const std::vector<Hash32>& locator, std::size_t limit) const
+      EXCLUDES(mutex_);
   // The same, as headers (the answer to getheaders).
   std::vector<HashedHeader> HeadersAfter(const std::vector<Hash32>& locator,
-                                         std::size_t limit) const;
+                                         std::size_t limit) const EXCLUDES(mutex_);
 
   // Block data to fetch for the chain ending at `target`: hashes of the
   // blocks above the last one stored on that chain, lowest first, at most
   // `window` heights up, without those being stored or held; stops below a
   // block known to be invalid. Empty when `target` is unknown, stored or
   // invalid.
-  std::vector<Hash32> BlocksToDownload(const Hash32& target, std::size_t window) const;
+  std::vector<Hash32> BlocksToDownload(const Hash32& target, std::size_t window) const
+      EXCLUDES(mutex_);
 
   // True when the block's data is stored (any branch).
-  bool Contains(const Hash32& hash) const;
+  bool Contains(const Hash32& hash) const EXCLUDES(mutex_);
   // True when the block is in the tree, with or without data.
-  bool HasHeader(const Hash32& hash) const;
-  bool IsActive(const Hash32& hash) const;
-  std::size_t BlockCount() const;   // stored blocks
-  std::size_t HeaderCount() const;  // every node of the tree
-  std::size_t PendingCount() const;
-  bool Failed() const;
+  bool HasHeader(const Hash32& hash) const EXCLUDES(mutex_);
+  bool IsActive(const Hash32& hash) const EXCLUDES(mutex_);
+  std::size_t BlockCount() const EXCLUDES(mutex_);   // stored blocks
+  std::size_t HeaderCount() const EXCLUDES(mutex_);  // every node of the tree
+  std::size_t PendingCount() const EXCLUDES(mutex_);
+  bool Failed() const EXCLUDES(mutex_);
 
   // The context a child of `hash` would be checked against; nullopt when
   // `hash` is not in the tree.
-  std::optional<ParentContext> ContextFor(const Hash32& hash) const;
+  std::optional<ParentContext> ContextFor(const Hash32& hash) const EXCLUDES(mutex_);
 
   // Registers an observer (not owned; must outlive this ChainState or be
   // removed first).
-  void AddObserver(ChainObserver* observer);
+  void AddObserver(ChainObserver* observer) EXCLUDES(write_mutex_, mutex_);
   // Once this returns, `observer` is not being called and will not be.
   // Waits for a write in progress; must not be called from an observer.
-  void RemoveObserver(ChainObserver* observer);
+  void RemoveObserver(ChainObserver* observer) EXCLUDES(write_mutex_, mutex_);
 
  private:
   struct Staged;  // blocks of one call, on their way to the store
 
-  ParentContext ContextForLocked(const BlockIndex& entry) const;
-  ChainTip TipOfLocked(const BlockIndex& entry) const;
-  HeaderInfo InfoOfLocked(const BlockIndex& entry) const;
-  BlockIndex* FindLocked(const Hash32& hash) const;
-  bool IsActiveLocked(const BlockIndex& entry) const {
+  ParentContext ContextForLocked(const BlockIndex& entry) const REQUIRES(mutex_);
+  ChainTip TipOfLocked(const BlockIndex& entry) const REQUIRES(mutex_);
+  HeaderInfo InfoOfLocked(const BlockIndex& entry) const REQUIRES(mutex_);
+  BlockIndex* FindLocked(const Hash32& hash) const REQUIRES(mutex_);
+  bool IsActiveLocked(const BlockIndex& entry) const REQUIRES(mutex_) {
     return entry.height() < active_.size() && active_[entry.height()] == &entry;
   }
   // The highest ancestor of `entry` (itself included) on the active chain.
-  const BlockIndex* ActiveAncestorLocked(const BlockIndex& entry) const;
+  const BlockIndex* ActiveAncestorLocked(const BlockIndex& entry) const REQUIRES(mutex_);
   // The fork point of a peer's locator with the active chain.
-  const BlockIndex* LocateLocked(const std::vector<Hash32>& locator) const;
+  const BlockIndex* LocateLocked(const std::vector<Hash32>& locator) const REQUIRES(mutex_);
   // The last stored block on the chain ending at `entry`.
-  const BlockIndex* LastStoredLocked(const BlockIndex& entry) const;
-  std::vector<Hash32> LocatorOfLocked(const BlockIndex& tip) const;
+  const BlockIndex* LastStoredLocked(const BlockIndex& entry) const REQUIRES(mutex_);
+  std::vector<Hash32> LocatorOfLocked(const BlockIndex& tip) const REQUIRES(mutex_);
   // Validates one block and stages it (and any held children) or holds it.
   AcceptResult StageLocked(Block block, const ValidationResult& context_free, std::uint64_t now_ms,
-                           Staged& staged);
-  BlockIndex* InsertLocked(const Hash32& hash, const BlockHeader& header, BlockIndex* parent);
+                           Staged& staged) REQUIRES(mutex_);
+  BlockIndex* InsertLocked(const Hash32& hash, const BlockHeader& header, BlockIndex* parent)
+      REQUIRES(mutex_);
   // Marks `entry` and every descendant invalid; recomputes the best header.
-  void MarkFailedLocked(BlockIndex* entry);
-  void SetActiveTipLocked(const BlockIndex* tip, TipChange* change);
+  void MarkFailedLocked(BlockIndex* entry) REQUIRES(mutex_);
+  void SetActiveTipLocked(const BlockIndex* tip, TipChange* change) REQUIRES(mutex_);
 
-  // The top recheck_depth active blocks pass every rule; requires mutex_.
-  Status RecheckTopLocked() const;
+  // AcceptBlocks, step by step. The context-free checks of `blocks`,
+  // skipped for blocks the tree already holds with these very bytes.
+  std::vector<ValidationResult> CheckContextFree(const std::vector<Block>& blocks) const
+      EXCLUDES(mutex_);
+  // Whether the disk is too full for this batch (see kNoSpace).
+  bool LacksSpaceFor(const Staged& staged) const EXCLUDES(mutex_);
+  // After the commit (or the refusal): marks the blocks stored, moves the
+  // tip and settles each result; returns the tip change to announce.
+  std::optional<TipChange> FinishLocked(const Staged& staged, const Status& committed,
+                                        bool no_space, BlockSource source,
+                                        std::vector<AcceptResult>& results) REQUIRES(mutex_);
+
+  // The top recheck_depth active blocks pass every rule.
+  Status RecheckTopLocked() const REQUIRES(mutex_);
 
   // The index finds entries by block hash while holding only pointers to
   // them: hashing and equality look through the pointer, and lookups take
@@ -289,24 +305,25 @@ class ChainState {
 
   const Params params_;
   const ChainOptions options_;
-  BlockStore& store_;       // not owned
-  std::mutex write_mutex_;  // held by writers of block data, before mutex_
-  mutable std::mutex mutex_;
+  BlockStore& store_;                          // not owned
+  Mutex write_mutex_ ACQUIRED_BEFORE(mutex_);  // held by writers of block data
+  mutable Mutex mutex_;
   // Every entry, in insertion order (so a parent always before its
   // children): entry i is entry_chunks_[i / k][i % k] (k =
   // kEntriesPerChunk). Entries are never removed, so they never move.
-  std::vector<std::unique_ptr<BlockIndex[]>> entry_chunks_;
-  std::size_t entry_count_ = 0;
-  boost::unordered_flat_set<BlockIndex*, EntryHash, EntryEq> index_;
-  std::vector<const BlockIndex*> active_;  // active_[h] is the active block at height h
-  const BlockIndex* best_header_ = nullptr;
-  std::size_t stored_count_ = 0;
+  std::vector<std::unique_ptr<BlockIndex[]>> entry_chunks_ GUARDED_BY(mutex_);
+  std::size_t entry_count_ GUARDED_BY(mutex_) = 0;
+  boost::unordered_flat_set<BlockIndex*, EntryHash, EntryEq> index_ GUARDED_BY(mutex_);
+  // active_[h] is the active block at height h.
+  std::vector<const BlockIndex*> active_ GUARDED_BY(mutex_);
+  const BlockIndex* best_header_ GUARDED_BY(mutex_) = nullptr;
+  std::size_t stored_count_ GUARDED_BY(mutex_) = 0;
   // Staged by the writer and being committed: not stored yet, not to fetch.
-  boost::unordered_flat_set<const BlockIndex*> storing_;
-  OrphanPool pending_;
-  std::uint64_t next_sequence_ = 0;
-  bool failed_ = false;
-  std::vector<ChainObserver*> observers_;  // not owned; guarded by mutex_
+  boost::unordered_flat_set<const BlockIndex*> storing_ GUARDED_BY(mutex_);
+  OrphanPool pending_ GUARDED_BY(mutex_);
+  std::uint64_t next_sequence_ GUARDED_BY(mutex_) = 0;
+  bool failed_ GUARDED_BY(mutex_) = false;
+  std::vector<ChainObserver*> observers_ GUARDED_BY(write_mutex_);  // not owned
 };
 
 }  // namespace powchain

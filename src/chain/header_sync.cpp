@@ -61,6 +61,75 @@ void HeaderSync::Append(const HashedHeader& h) {
   ++length_;
 }
 
+bool HeaderSync::CheckNext(const HashedHeader& h, std::uint64_t now_ms, FeedResult& result) const {
+  if (anchor_.failed) {
+    result.status = Status::kInvalid;
+    result.validation =
+        ValidationResult::Fail(BlockError::kBadParent, "the chain builds on a block found invalid");
+    return false;
+  }
+  result.validation = CheckHeaderContextFree(h.header, h.hash, params_);
+  if (!result.validation.ok()) {
+    result.status = Status::kInvalid;
+    return false;
+  }
+  const ParentContext parent{tail_.header, tail_.hash,
+                             window_.empty() ? 0 : MedianTimePast(window_)};
+  result.validation = CheckBlockContextual(h.header, parent, now_ms, params_);
+  if (!result.validation.ok()) {
+    result.status =
+        result.validation.error == BlockError::kTimeTooNew ? Status::kTooNew : Status::kInvalid;
+    return false;
+  }
+  return true;
+}
+
+HeaderSync::Step HeaderSync::PresyncStep(const HashedHeader& h, const Work& threshold) {
+  const std::size_t interval = limits_.checkpoint_interval;
+  if (length_ > limits_.max_length) return Step::kTooLong;
+  if (length_ % interval == 0) checkpoints_.push_back(h.hash);
+  if (!overflowed_) {
+    held_.push_back(h);
+    if (held_.size() > interval) {
+      overflowed_ = true;
+      held_.clear();
+      held_.shrink_to_fit();
+    }
+  }
+  if (tail_work_ <= threshold) return Step::kNext;
+  target_length_ = length_;
+  target_work_ = tail_work_;
+  if (!overflowed_) {
+    // Every header is still held: proven at once.
+    ready_.insert(ready_.end(), held_.begin(), held_.end());
+    held_.clear();
+    checkpoints_.clear();
+    phase_ = Phase::kProven;
+    return Step::kNext;
+  }
+  target_hash_ = h.hash;
+  phase_ = Phase::kRedownload;
+  Rewind();
+  return Step::kRewound;
+}
+
+HeaderSync::Step HeaderSync::RedownloadStep(const HashedHeader& h) {
+  const std::size_t interval = limits_.checkpoint_interval;
+  held_.push_back(h);
+  if (length_ % interval != 0 && length_ != target_length_) return Step::kNext;
+  const Hash32& expected =
+      length_ == target_length_ ? target_hash_ : checkpoints_[length_ / interval - 1];
+  if (h.hash != expected) return Step::kMismatch;
+  ready_.insert(ready_.end(), held_.begin(), held_.end());
+  held_.clear();
+  if (length_ == target_length_) {
+    checkpoints_.clear();
+    checkpoints_.shrink_to_fit();
+    phase_ = Phase::kProven;
+  }
+  return Step::kNext;
+}
+
 HeaderSync::FeedResult HeaderSync::Feed(std::span<const HashedHeader> headers, std::uint64_t now_ms,
                                         const Work& threshold) {
   FeedResult result;
@@ -68,88 +137,31 @@ HeaderSync::FeedResult HeaderSync::Feed(std::span<const HashedHeader> headers, s
     result.status = Status::kMismatch;
     return result;
   }
-  const std::size_t interval = limits_.checkpoint_interval;
   for (std::size_t i = 0; i < headers.size(); ++i) {
     const HashedHeader& h = headers[i];
     result.index = i;
-    if (anchor_.failed) {
-      result.status = Status::kInvalid;
-      result.validation = ValidationResult::Fail(BlockError::kBadParent,
-                                                 "the chain builds on a block found invalid");
-      return result;
-    }
-    result.validation = CheckHeaderContextFree(h.header, h.hash, params_);
-    if (!result.validation.ok()) {
-      result.status = Status::kInvalid;
-      return result;
-    }
-    const ParentContext parent{tail_.header, tail_.hash,
-                               window_.empty() ? 0 : MedianTimePast(window_)};
-    result.validation = CheckBlockContextual(h.header, parent, now_ms, params_);
-    if (!result.validation.ok()) {
-      result.status =
-          result.validation.error == BlockError::kTimeTooNew ? Status::kTooNew : Status::kInvalid;
-      return result;
-    }
+    if (!CheckNext(h, now_ms, result)) return result;
     Append(h);
-
-    switch (phase_) {
-      case Phase::kIdle:
+    Step step = Step::kNext;
+    if (phase_ == Phase::kPresync) {
+      step = PresyncStep(h, threshold);
+    } else if (phase_ == Phase::kRedownload) {
+      step = RedownloadStep(h);
+    } else {
+      ready_.push_back(h);
+    }
+    switch (step) {
+      case Step::kNext:
         break;
-      case Phase::kPresync:
-        if (length_ > limits_.max_length) {
-          result.status = Status::kTooLong;
-          return result;
-        }
-        if (length_ % interval == 0) checkpoints_.push_back(h.hash);
-        if (!overflowed_) {
-          held_.push_back(h);
-          if (held_.size() > interval) {
-            overflowed_ = true;
-            held_.clear();
-            held_.shrink_to_fit();
-          }
-        }
-        if (tail_work_ > threshold) {
-          if (!overflowed_) {
-            ready_.insert(ready_.end(), held_.begin(), held_.end());
-            held_.clear();
-            checkpoints_.clear();
-            target_length_ = length_;
-            target_work_ = tail_work_;
-            phase_ = Phase::kProven;
-          } else {
-            target_length_ = length_;
-            target_hash_ = h.hash;
-            target_work_ = tail_work_;
-            phase_ = Phase::kRedownload;
-            Rewind();
-            result.index = headers.size();
-            return result;  // the rest comes again after the anchor
-          }
-        }
-        break;
-      case Phase::kRedownload:
-        held_.push_back(h);
-        if (length_ % interval == 0 || length_ == target_length_) {
-          const Hash32& expected =
-              length_ == target_length_ ? target_hash_ : checkpoints_[length_ / interval - 1];
-          if (h.hash != expected) {
-            result.status = Status::kMismatch;
-            return result;
-          }
-          ready_.insert(ready_.end(), held_.begin(), held_.end());
-          held_.clear();
-          if (length_ == target_length_) {
-            checkpoints_.clear();
-            checkpoints_.shrink_to_fit();
-            phase_ = Phase::kProven;
-          }
-        }
-        break;
-      case Phase::kProven:
-        ready_.push_back(h);
-        break;
+      case Step::kTooLong:
+        result.status = Status::kTooLong;
+        return result;
+      case Step::kMismatch:
+        result.status = Status::kMismatch;
+        return result;
+      case Step::kRewound:
+        result.index = headers.size();
+        return result;  // the rest comes again after the anchor
     }
   }
   result.index = headers.size();

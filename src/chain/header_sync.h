@@ -123,9 +123,20 @@ class HeaderSync {
   std::size_t held() const { return held_.size() + ready_.size(); }
 
  private:
+  // What one header did to the pass (Feed, step by step).
+  enum class Step { kNext, kTooLong, kMismatch, kRewound };
+
   // Moves the tail back to the anchor.
   void Rewind();
   void Append(const HashedHeader& h);
+  // Checks `h` as the child of the tail; on failure fills `result`.
+  bool CheckNext(const HashedHeader& h, std::uint64_t now_ms, FeedResult& result) const;
+  // `h`, just appended, in the first pass: held while few, checkpointed,
+  // and the switch to redownload (kRewound) once its chain beats `threshold`.
+  Step PresyncStep(const HashedHeader& h, const Work& threshold);
+  // `h`, just appended, in the second pass: released at each checkpoint
+  // that matches the first pass.
+  Step RedownloadStep(const HashedHeader& h);
 
   const Params params_;
   const Limits limits_;

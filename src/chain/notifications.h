@@ -22,8 +22,17 @@ struct ChainTip {
 // Where a block came from, for logs and for relay decisions.
 enum class BlockOrigin { kUnknown, kMined, kPeer };
 
+// Who handed the chain its blocks, carried through to the tip change so
+// that relay can skip the peer a block came from.
+struct BlockSource {
+  BlockSource(BlockOrigin o = BlockOrigin::kUnknown, std::uint64_t peer_id = 0)  // NOLINT: implicit
+      : origin(o), peer(peer_id) {}
+  BlockOrigin origin;
+  std::uint64_t peer;  // the sending peer's id when origin is kPeer (p2p's PeerId), else 0
+};
+
 struct TipChange {
-  BlockOrigin origin = BlockOrigin::kUnknown;  // of the block(s) that caused the change
+  BlockSource source;  // of the block(s) that caused the change
   ChainTip old_tip;
   ChainTip new_tip;
   // Blocks that left the active chain (tip first) and that joined it

@@ -1,4 +1,5 @@
-// Consensus parameters (SPEC section 2). Networks differ only by this data.
+// Consensus parameters (docs/consensus.md, "Network parameters and genesis"). Networks differ only
+// by this data.
 #pragma once
 
 #include <cstddef>

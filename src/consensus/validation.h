@@ -1,4 +1,4 @@
-// Block validity (SPEC section 3). Context-free checks need only the block;
+// Block validity (docs/consensus.md, "Consensus rules"). Context-free checks need only the block;
 // contextual checks need the parent. Both are pure: `now_ms` is a parameter.
 #pragma once
 
@@ -70,8 +70,8 @@ ValidationResult CheckBlockContextual(const BlockHeader& header, const ParentCon
 ValidationResult CheckBlock(const Block& block, const ParentContext& parent, std::uint64_t now_ms,
                             const Params& params);
 
-// A whole chain, genesis first, as a peer might send it (the tutorial's
-// isValidChain): blocks[0] must equal MakeGenesis(params) field for field,
+// A whole chain, genesis first, as a peer might send it (a chain
+// replacing ours wholesale): blocks[0] must equal MakeGenesis(params) field for field,
 // and every later block must pass CheckBlock on top of the one before it.
 // `error_height` (optional) receives the height of the first bad block.
 ValidationResult CheckChain(std::span<const Block> blocks, std::uint64_t now_ms,

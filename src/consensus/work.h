@@ -1,4 +1,5 @@
-// Cumulative proof of work as a 256-bit integer (SPEC section 3).
+// Cumulative proof of work as a 256-bit integer (docs/consensus.md,
+// "Cumulative work and fork choice").
 #pragma once
 
 #include <boost/multiprecision/cpp_int.hpp>

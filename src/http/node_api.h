@@ -50,7 +50,12 @@ struct PeerInfo {
   std::uint64_t height = 0;  // as last reported by the peer
   std::string agent;
   std::uint64_t connected_since_ms = 0;  // Unix ms; 0 while not connected
-  std::string state;                     // "connecting", "handshaking", "connected"
+  // "handshaking" or "connected"; a configured peer not connected is
+  // "dialing", "waiting" (until next_attempt_ms), "refused" (another
+  // network) or "self".
+  std::string state;
+  std::string last_error;             // why its last dial or connection ended; may be empty
+  std::uint64_t next_attempt_ms = 0;  // Unix ms of the next dial, while "waiting"
 };
 
 class NodeApi {
@@ -87,6 +92,9 @@ class NodeApi {
   // names why it is refused (e.g. P2P disabled, peer cap reached).
   // Spelled powchain::Status: inside this class, Status names the method above.
   virtual powchain::Status AddPeer(const std::string& url) = 0;
+  // Stops dialling a configured peer and closes its connection; an error
+  // when `url` is not one.
+  virtual powchain::Status RemovePeer(const std::string& url) = 0;
 };
 
 }  // namespace powchain::http

@@ -29,6 +29,8 @@ namespace bhttp = boost::beast::http;
 
 // Longest piece of a request path echoed back in a 404 message.
 constexpr std::size_t kMaxEchoedPath = 200;
+constexpr std::string_view kBadBlockId =
+    "block id must be a height, a 64-digit hex hash or \"tip\"";
 // Longest decimal u64: 18446744073709551615.
 constexpr std::size_t kMaxHeightDigits = 20;
 constexpr std::size_t kHashHexDigits = 64;
@@ -42,10 +44,6 @@ std::optional<std::uint64_t> ParseU64(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
-}
-
-bool IsHexDigit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 Response MethodNotAllowed(const Request& request, std::string_view path, std::string_view allow) {
@@ -83,7 +81,7 @@ std::variant<JsonValue, Response> ReadJsonObject(const Request& request,
 }
 
 std::string AllowedMethods(std::string_view path) {
-  if (path == "/peers") return "GET, POST";
+  if (path == "/peers") return "GET, POST, DELETE";
   if (path == "/mine") return "POST";
   return "GET";
 }
@@ -175,6 +173,10 @@ RouteResult Router::Route(const Request& request) const {
       if (auto denied = CheckWriteToken(request)) return std::move(*denied);
       return AddPeer(request);
     }
+    if (method == bhttp::verb::delete_) {
+      if (auto denied = CheckWriteToken(request)) return std::move(*denied);
+      return RemovePeer(request);
+    }
     return MethodNotAllowed(request, path, AllowedMethods(path));
   }
   std::string shown(path.substr(0, kMaxEchoedPath));
@@ -184,16 +186,18 @@ RouteResult Router::Route(const Request& request) const {
 
 Response Router::BlockById(std::string_view id) const {
   Result<std::optional<Block>> found = std::optional<Block>();
-  if (id.size() == kHashHexDigits && std::all_of(id.begin(), id.end(), IsHexDigit)) {
+  if (id == "tip") {
+    found = api_.BlockByHash(api_.ActiveTip().first);
+  } else if (id.size() == kHashHexDigits && std::all_of(id.begin(), id.end(), IsHexDigit)) {
     const auto hash = HexToHash32(id);
     if (!hash) {
-      return ErrorResponse(status::bad_request, "block id must be a height or a 64-digit hex hash");
+      return ErrorResponse(status::bad_request, kBadBlockId);
     }
     found = api_.BlockByHash(*hash);
   } else if (const auto height = ParseU64(id)) {
     found = api_.BlockAtHeight(*height);
   } else {
-    return ErrorResponse(status::bad_request, "block id must be a height or a 64-digit hex hash");
+    return ErrorResponse(status::bad_request, kBadBlockId);
   }
   if (!found) {
     return ErrorResponse(status::internal_server_error, "cannot read the block: " + found.error());
@@ -252,6 +256,8 @@ Response Router::GetPeers() const {
     o["agent"] = ToValidUtf8(peer.agent);
     o["connectedSince"] = peer.connected_since_ms;
     o["state"] = ToValidUtf8(peer.state);
+    if (!peer.last_error.empty()) o["lastError"] = ToValidUtf8(peer.last_error);
+    if (peer.next_attempt_ms != 0) o["nextAttempt"] = peer.next_attempt_ms;
     peers.push_back(std::move(o));
   }
   return JsonResponse(status::ok, boost::json::serialize(peers));
@@ -283,7 +289,7 @@ std::optional<Response> Router::CheckWriteToken(const Request& request) const {
   return r;
 }
 
-Response Router::AddPeer(const Request& request) const {
+std::variant<std::string, Response> Router::ReadPeerUrl(const Request& request) const {
   auto body = ReadJsonObject(request, options_.max_body_bytes);
   if (auto* error = std::get_if<Response>(&body)) return std::move(*error);
   const JsonValue* url_value = std::get<JsonValue>(body).Find("url");
@@ -295,7 +301,25 @@ Response Router::AddPeer(const Request& request) const {
   }
   const auto url = ParsePeerUrl(url_value->as_string());
   if (!url) return ErrorResponse(status::bad_request, url.error());
-  const std::string canonical = url->ToString();
+  return url->ToString();
+}
+
+Response Router::RemovePeer(const Request& request) const {
+  auto url = ReadPeerUrl(request);
+  if (auto* error = std::get_if<Response>(&url)) return std::move(*error);
+  const std::string& canonical = std::get<std::string>(url);
+  const Status removed = api_.RemovePeer(canonical);
+  if (!removed) return ErrorResponse(status::not_found, removed.error());
+  boost::json::object out;
+  out["url"] = canonical;
+  out["removed"] = true;
+  return JsonResponse(status::ok, boost::json::serialize(out));
+}
+
+Response Router::AddPeer(const Request& request) const {
+  auto url = ReadPeerUrl(request);
+  if (auto* error = std::get_if<Response>(&url)) return std::move(*error);
+  const std::string& canonical = std::get<std::string>(url);
   const Status added = api_.AddPeer(canonical);
   if (!added) return ErrorResponse(status::conflict, added.error());
   boost::json::object out;

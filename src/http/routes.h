@@ -1,4 +1,4 @@
-// The HTTP API of SPEC section 4 (docs/api.md) as plain functions from a
+// The HTTP API (docs/api.md) as plain functions from a
 // parsed request to what the server must do with it, so that every route can
 // be tested without sockets. The server (server.h) owns the connections; it
 // calls Router::Route once per request and acts on the answer: send a
@@ -92,6 +92,9 @@ class Router {
   Response GetStatus() const;
   Response GetPeers() const;
   Response AddPeer(const Request& request) const;
+  Response RemovePeer(const Request& request) const;
+  // The canonical ws:// URL in a {"url": ...} body, or the error to answer.
+  std::variant<std::string, Response> ReadPeerUrl(const Request& request) const;
   RouteResult Mine(const Request& request) const;
 
   NodeApi& api_;

@@ -9,19 +9,19 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_cat.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 #include <limits>
 #include <list>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -30,47 +30,27 @@
 #include <vector>
 
 #include "http/routes.h"
+#include "net/deadline.h"
+#include "net/endpoint.h"
+#include "net/guard.h"
+#include "net/listener.h"
+#include "util/mutex.h"
 
 namespace powchain::http {
 namespace {
 
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
-using tcp = net::ip::tcp;
+using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 // The executor of a session's socket and timer: a strand of the io_context.
-using Strand = net::any_io_executor;
+using Strand = asio::any_io_executor;
 
 // Bytes asked of the socket per read. A request header is parsed once it is
 // complete, so the read buffer holds at most header_limit plus one read.
 constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
-// After an accept error (e.g. out of file descriptors) the listener waits this
-// long before accepting again, rather than spinning.
-constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
-
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-
-std::string EndpointText(const std::string& address, std::uint16_t port) {
-  const bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
-
-// One chunk of chunked transfer coding (RFC 9112 section 7.1); `last` adds
-// the terminating zero-size chunk. Requires a non-empty `data`. Without
-// `chunked` (an HTTP/1.0 client), `data` as it is.
-std::string ChunkFrame(std::string data, bool last, bool chunked) {
-  if (!chunked) return data;
-  char size[20];
-  const int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
-  std::string out;
-  out.reserve(static_cast<std::size_t>(n) + data.size() + 7);
-  out.append(size, static_cast<std::size_t>(n));
-  out += data;
-  out += "\r\n";
-  if (last) out += "0\r\n\r\n";
-  return out;
-}
 
 }  // namespace
 
@@ -115,27 +95,30 @@ struct HttpServer::State {
 
   // Registers a session for `socket` and gives it a slot as described
   // above. Thread-safe.
-  Admission Admit(net::ip::tcp::socket socket, const std::shared_ptr<State>& self);
+  Admission Admit(tcp::socket socket, const std::shared_ptr<State>& self) EXCLUDES(mutex);
+  // Admits an accepted connection and sets its session going (or closes
+  // it). On the listener's strand.
+  static void OnAccept(const std::shared_ptr<State>& self, tcp::socket socket) EXCLUDES(mutex);
 
   // A served session is waiting for a request header again (idle, or
   // lingering after its last answer): it becomes the newest eviction
   // candidate. Ignored for sessions that are not served. Thread-safe.
-  void MarkWaiting(HttpSession* session);
+  void MarkWaiting(HttpSession* session) EXCLUDES(mutex);
   // A served session has a whole request header: it can no longer be
   // evicted. False when it was evicted before that (it must then close
   // without handling the request). Thread-safe.
-  bool MarkBusy(HttpSession* session);
+  bool MarkBusy(HttpSession* session) EXCLUDES(mutex);
 
   // Called once by every admitted session when it closes (and again, doing
   // nothing, by its destructor). Thread-safe.
-  void Unregister(HttpSession* session);
+  void Unregister(HttpSession* session) EXCLUDES(mutex);
 
-  std::size_t Connections() const {
-    std::lock_guard lock(mu);
+  std::size_t Connections() const EXCLUDES(mutex) {
+    MutexLock lock(mutex);
     return serving;
   }
-  std::size_t Waiting() const {
-    std::lock_guard lock(mu);
+  std::size_t Waiting() const EXCLUDES(mutex) {
+    MutexLock lock(mutex);
     return waiting_order.size();
   }
 
@@ -150,21 +133,21 @@ struct HttpServer::State {
     std::list<HttpSession*>::iterator at;  // its place there, when `waiting`
   };
 
-  mutable std::mutex mu;
-  bool started = false;                            // guarded by mu
-  bool stopped = false;                            // guarded by mu
-  std::shared_ptr<HttpServer::Listener> listener;  // guarded by mu
+  mutable Mutex mutex;
+  bool started GUARDED_BY(mutex) = false;
+  bool stopped GUARDED_BY(mutex) = false;
+  std::shared_ptr<net::Listener> listener GUARDED_BY(mutex);
   // Every admitted session not yet closed, to close them on Stop().
-  std::unordered_map<HttpSession*, Entry> sessions;  // guarded by mu
+  std::unordered_map<HttpSession*, Entry> sessions GUARDED_BY(mutex);
   // Served sessions waiting for a request header, longest waiting first:
-  // the eviction order. Guarded by mu.
-  std::list<HttpSession*> waiting_order;
-  std::size_t serving = 0;   // Slot::kServing sessions; guarded by mu
-  std::size_t refusing = 0;  // Slot::kRefusing sessions; guarded by mu
-  std::size_t evicting = 0;  // Slot::kEvicted sessions; guarded by mu
+  // the eviction order.
+  std::list<HttpSession*> waiting_order GUARDED_BY(mutex);
+  std::size_t serving GUARDED_BY(mutex) = 0;   // Slot::kServing sessions
+  std::size_t refusing GUARDED_BY(mutex) = 0;  // Slot::kRefusing sessions
+  std::size_t evicting GUARDED_BY(mutex) = 0;  // Slot::kEvicted sessions
 
  private:
-  void StopWaiting(Entry& entry);  // requires mu
+  void StopWaitingLocked(Entry& entry) REQUIRES(mutex);
 };
 
 // One connection. Every member is touched only on the session's strand (the
@@ -191,7 +174,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpSession(tcp::socket socket, std::shared_ptr<HttpServer::State> state)
       : socket_(std::move(socket)),
         strand_(socket_.get_executor()),
-        timer_(strand_),
+        deadline_(strand_),
         state_(std::move(state)) {}
 
   ~HttpSession() { state_->Unregister(this); }  // if never closed
@@ -202,7 +185,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Runs `f` on the session's strand, keeping the session alive.
   template <typename F>
   void Post(F f) {
-    net::post(strand_, [self = shared_from_this(), f = std::move(f)]() mutable {
+    asio::post(strand_, [self = shared_from_this(), f = std::move(f)]() mutable {
       self->Guarded("task", [&] { f(*self); });
     });
   }
@@ -227,8 +210,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void CloseNow() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
-    ++timer_generation_;
-    timer_.cancel();
+    deadline_.Disarm();
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -252,34 +234,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // exceptions first (answering 500), so this is the last resort.
   template <typename F>
   void Guarded(const char* where, F&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      spdlog::error("http: unexpected exception in {}: {}; closing the connection", where,
-                    e.what());
+    net::RunGuarded(std::forward<F>(f), [&](std::string_view what) {
+      spdlog::error("http: unexpected exception in {}: {}; closing the connection", where, what);
       CloseNow();
-    } catch (...) {
-      spdlog::error("http: unexpected exception in {}; closing the connection", where);
-      CloseNow();
-    }
+    });
   }
 
-  // Arms the one timer: when it fires, the connection is closed. Re-arming
-  // or disarming makes an earlier expiry a no-op even if its handler is
-  // already queued (the generation no longer matches).
+  // When the phase's time is up, the connection is closed.
   void Arm(std::chrono::milliseconds timeout) {
-    const std::uint64_t generation = ++timer_generation_;
-    timer_.expires_after(timeout);
-    timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
-      if (ec || generation != self->timer_generation_ || self->phase_ == Phase::kClosed) return;
+    deadline_.Arm(timeout, [self = shared_from_this()] {
+      if (self->phase_ == Phase::kClosed) return;
       spdlog::debug("http: connection timed out ({}); closing", self->PhaseName());
       self->CloseNow();
     });
   }
-  void Disarm() {
-    ++timer_generation_;
-    timer_.cancel();
-  }
+  void Disarm() { deadline_.Disarm(); }
 
   const char* PhaseName() const {
     switch (phase_) {
@@ -334,7 +303,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec) {
       // End of stream or a reset: the client is gone or done. In kMining,
       // this is how a client that gave up is noticed.
-      if (ec != net::error::eof)
+      if (ec != asio::error::eof)
         spdlog::debug("http: read failed ({}): {}", PhaseName(), ec.message());
       CloseNow();
       return;
@@ -392,14 +361,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (phase_ == Phase::kBody && !continue_sent_ && ExpectsContinue()) {
       // The client waits for this before it sends the body (RFC 9110 10.1.1).
       continue_sent_ = true;
-      net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
-                       [self = shared_from_this()](error_code ec, std::size_t) {
-                         self->Guarded("write", [&] {
-                           if (self->phase_ == Phase::kClosed) return;
-                           if (ec) return self->CloseNow();
-                           self->ReadMore();
-                         });
-                       });
+      asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](error_code ec, std::size_t) {
+                          self->Guarded("write", [&] {
+                            if (self->phase_ == Phase::kClosed) return;
+                            if (ec) return self->CloseNow();
+                            self->ReadMore();
+                          });
+                        });
       return;
     }
     ReadMore();
@@ -607,7 +576,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     stream_header_.keep_alive(!close_after_);
     if (chunked_) stream_header_.chunked(true);
     stream_serializer_.emplace(stream_header_);
-    wire_ = ChunkFrame(std::move(*first), stream_->done(), chunked_);
+    wire_ = std::move(*first);
     phase_ = Phase::kStreaming;
     Arm(options().write_timeout);
     bhttp::async_write_header(socket_, *stream_serializer_,
@@ -625,13 +594,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     WriteChunk(stream_->done());  // the first chunk, prepared with the header
   }
 
-  // Writes wire_; `last`: it carries the terminating chunk.
+  // Writes wire_ as one chunk of chunked transfer coding (as it is for an
+  // HTTP/1.0 client); `last`: the terminating chunk follows. wire_ is never
+  // empty (an empty chunk would end the body).
   void WriteChunk(bool last) {
+    const asio::const_buffer data = asio::buffer(wire_);
+    if (!chunked_) return WriteBuffers(data, last);
+    if (!last) return WriteBuffers(bhttp::make_chunk(data), last);
+    WriteBuffers(beast::buffers_cat(bhttp::make_chunk(data), bhttp::make_chunk_last()), last);
+  }
+  template <typename Buffers>
+  void WriteBuffers(const Buffers& buffers, bool last) {
     Arm(options().write_timeout);
-    net::async_write(socket_, net::buffer(wire_),
-                     [self = shared_from_this(), last](error_code ec, std::size_t) {
-                       self->Guarded("write", [&] { self->OnChunkWritten(ec, last); });
-                     });
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this(), last](error_code ec, std::size_t) {
+                        self->Guarded("write", [&] { self->OnChunkWritten(ec, last); });
+                      });
   }
 
   void OnChunkWritten(error_code ec, bool last) {
@@ -656,17 +634,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       spdlog::warn("http: GET /blocks: {}; cutting the response short", next.error());
       return CloseNow();
     }
-    wire_ = ChunkFrame(std::move(*next), stream_->done(), chunked_);
+    wire_ = std::move(*next);
     WriteChunk(stream_->done());
   }
 
   tcp::socket socket_;
   Strand strand_;
-  net::steady_timer timer_;
+  net::Deadline deadline_;
   const std::shared_ptr<HttpServer::State> state_;
 
   Phase phase_ = Phase::kIdle;
-  std::uint64_t timer_generation_ = 0;
   bool reading_ = false;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -679,114 +656,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bhttp::response<bhttp::empty_body> stream_header_;
   std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
   bool chunked_ = true;  // the streamed response uses chunked coding
-  std::string wire_;     // the chunk being written, framed
+  std::string wire_;     // the data of the chunk being written
 };
 
-// Accepts connections on its own strand and hands each to a session.
-class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
- public:
-  Listener(net::io_context& io, std::shared_ptr<State> state)
-      : io_(io),
-        acceptor_(net::make_strand(io)),
-        retry_timer_(acceptor_.get_executor()),
-        state_(std::move(state)) {}
-
-  // Opens, binds and listens; returns the bound port. Called once, before
-  // Start(), on the caller's thread. Errors name the address and why.
-  Result<std::uint16_t> Open() {
-    const HttpOptions& o = state_->options;
-    auto fail = [&](const std::string& why) {
-      return Error{"cannot listen for HTTP on " + EndpointText(o.bind_address, o.port) + ": " +
-                   why};
-    };
-    error_code ec;
-    const auto address = net::ip::make_address(o.bind_address, ec);
-    if (ec) return fail("'" + o.bind_address + "' is not an IP address");
-    const tcp::endpoint endpoint(address, o.port);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (ec) return fail(ec.message());
-    // Lets a restarted node bind while old connections sit in TIME_WAIT; it
-    // does not let two listeners share the port.
-    acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-    if (ec) return fail(ec.message());
-    acceptor_.bind(endpoint, ec);
-    if (ec) return fail(ec.message());
-    acceptor_.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) return fail(ec.message());
-    const tcp::endpoint local = acceptor_.local_endpoint(ec);
-    if (ec) return fail(ec.message());
-    return local.port();
+void HttpServer::State::OnAccept(const std::shared_ptr<State>& self, tcp::socket socket) {
+  Admission admission = self->Admit(std::move(socket), self);
+  if (admission.evicted) {
+    spdlog::debug(
+        "http: {} connections; closing the one that has waited longest for a request header",
+        self->options.max_connections);
+    admission.evicted->Post([](HttpSession& s) { s.CloseNow(); });
   }
-
-  // Starts accepting (on the listener's strand).
-  void Start() {
-    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
-      if (!self->closed_) self->Accept();
-    });
+  if (!admission.session) {
+    spdlog::debug("http: too many connections; closing a new one without an answer");
+  } else if (admission.serve) {
+    admission.session->Post([](HttpSession& s) { s.Serve(); });
+  } else {
+    spdlog::debug("http: too many connections; refusing a new one");
+    admission.session->Post([](HttpSession& s) { s.Refuse(); });
   }
-
-  // Stops accepting. Thread-safe; idempotent.
-  void Close() {
-    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
-      self->closed_ = true;
-      error_code ignored;
-      self->acceptor_.close(ignored);
-      self->retry_timer_.cancel();
-    });
-  }
-
- private:
-  void Accept() {
-    // Each connection gets its own strand.
-    acceptor_.async_accept(net::make_strand(io_),
-                           [self = shared_from_this()](error_code ec, tcp::socket socket) {
-                             self->OnAccept(ec, std::move(socket));
-                           });
-  }
-
-  void OnAccept(error_code ec, tcp::socket socket) {
-    if (closed_) return;
-    if (ec) {
-      // Out of file descriptors, or the like: wait a little, then go on.
-      spdlog::warn("http: accept failed: {}", ec.message());
-      retry_timer_.expires_after(kAcceptRetryDelay);
-      retry_timer_.async_wait([self = shared_from_this()](error_code wait_ec) {
-        if (!wait_ec && !self->closed_) self->Accept();
-      });
-      return;
-    }
-    try {
-      Admit(std::move(socket));
-    } catch (const std::exception& e) {
-      spdlog::error("http: cannot admit a connection: {}", e.what());
-    }
-    Accept();
-  }
-
-  void Admit(tcp::socket socket) {
-    HttpServer::State::Admission admission = state_->Admit(std::move(socket), state_);
-    if (admission.evicted) {
-      spdlog::debug(
-          "http: {} connections; closing the one that has waited longest for a request header",
-          state_->options.max_connections);
-      admission.evicted->Post([](HttpSession& s) { s.CloseNow(); });
-    }
-    if (!admission.session) {
-      spdlog::debug("http: too many connections; closing a new one without an answer");
-    } else if (admission.serve) {
-      admission.session->Post([](HttpSession& s) { s.Serve(); });
-    } else {
-      spdlog::debug("http: too many connections; refusing a new one");
-      admission.session->Post([](HttpSession& s) { s.Refuse(); });
-    }
-  }
-
-  net::io_context& io_;
-  tcp::acceptor acceptor_;
-  net::steady_timer retry_timer_;
-  const std::shared_ptr<State> state_;
-  bool closed_ = false;  // on the strand
-};
+}
 
 HttpServer::State::Admission HttpServer::State::Admit(tcp::socket socket,
                                                       const std::shared_ptr<State>& self) {
@@ -794,7 +683,7 @@ HttpServer::State::Admission HttpServer::State::Admit(tcp::socket socket,
   // destroyed after it is released (its destructor takes it).
   auto session = std::make_shared<HttpSession>(std::move(socket), self);
   Admission out;
-  std::lock_guard lock(mu);
+  MutexLock lock(mutex);
   if (stopped) return out;  // closes the socket
   const std::size_t cap = options.max_connections;
   Slot slot = Slot::kServing;
@@ -821,7 +710,7 @@ HttpServer::State::Admission HttpServer::State::Admit(tcp::socket socket,
   if (evict) {
     // The new session takes over the victim's slot: `serving` stays.
     Entry& victim = sessions.at(waiting_order.front());
-    StopWaiting(victim);
+    StopWaitingLocked(victim);
     victim.slot = Slot::kEvicted;
     ++evicting;
     // Null when the victim is being destroyed: it unregisters itself.
@@ -836,14 +725,14 @@ HttpServer::State::Admission HttpServer::State::Admit(tcp::socket socket,
   return out;
 }
 
-void HttpServer::State::StopWaiting(Entry& entry) {
+void HttpServer::State::StopWaitingLocked(Entry& entry) {
   if (!entry.waiting) return;
   waiting_order.erase(entry.at);
   entry.waiting = false;
 }
 
 void HttpServer::State::MarkWaiting(HttpSession* session) {
-  std::lock_guard lock(mu);
+  MutexLock lock(mutex);
   const auto it = sessions.find(session);
   if (it == sessions.end() || it->second.slot != Slot::kServing) return;
   Entry& entry = it->second;
@@ -856,19 +745,19 @@ void HttpServer::State::MarkWaiting(HttpSession* session) {
 }
 
 bool HttpServer::State::MarkBusy(HttpSession* session) {
-  std::lock_guard lock(mu);
+  MutexLock lock(mutex);
   const auto it = sessions.find(session);
   if (it == sessions.end()) return false;  // closed (Stop()); nothing to handle
   if (it->second.slot == Slot::kEvicted) return false;
-  StopWaiting(it->second);
+  StopWaitingLocked(it->second);
   return true;
 }
 
 void HttpServer::State::Unregister(HttpSession* session) {
-  std::lock_guard lock(mu);
+  MutexLock lock(mutex);
   const auto it = sessions.find(session);
   if (it == sessions.end()) return;
-  StopWaiting(it->second);
+  StopWaitingLocked(it->second);
   switch (it->second.slot) {
     case Slot::kServing:
       --serving;
@@ -883,7 +772,7 @@ void HttpServer::State::Unregister(HttpSession* session) {
   sessions.erase(it);
 }
 
-HttpServer::HttpServer(net::io_context& io, HttpOptions options, NodeApi& api)
+HttpServer::HttpServer(asio::io_context& io, HttpOptions options, NodeApi& api)
     : io_(io), state_(std::make_shared<State>(std::move(options), api)) {}
 
 HttpServer::~HttpServer() { Stop(); }
@@ -894,41 +783,42 @@ std::size_t HttpServer::waiting_connections() const { return state_->Waiting(); 
 
 Status HttpServer::Start() {
   const HttpOptions& o = state_->options;
+  const std::string where =
+      "cannot listen for HTTP on " + net::EndpointText(o.bind_address, o.port);
   try {
     {
-      std::lock_guard lock(state_->mu);
+      MutexLock lock(state_->mutex);
       if (state_->started || state_->stopped) {
-        return Error{"cannot listen for HTTP on " + EndpointText(o.bind_address, o.port) +
-                     ": the server was already started"};
+        return Error{where + ": the server was already " +
+                     (state_->stopped ? "stopped" : "started")};
       }
       state_->started = true;
     }
-    auto listener = std::make_shared<Listener>(io_, state_);
-    auto port = listener->Open();
-    if (!port) return Error{port.error()};
+    auto listener = net::Listener::Open(io_, "HTTP", o.bind_address, o.port,
+                                        [weak = std::weak_ptr<State>(state_)](tcp::socket socket) {
+                                          if (auto state = weak.lock())
+                                            State::OnAccept(state, std::move(socket));
+                                        });
+    if (!listener) return Error{listener.error()};
     {
-      std::lock_guard lock(state_->mu);
-      if (state_->stopped) {
-        return Error{"cannot listen for HTTP on " + EndpointText(o.bind_address, o.port) +
-                     ": the server was stopped"};
-      }
-      state_->listener = listener;
+      MutexLock lock(state_->mutex);
+      if (state_->stopped) return Error{where + ": the server was stopped"};
+      state_->listener = *listener;
     }
-    port_ = *port;
-    listener->Start();
-    spdlog::info("http: listening on {}", EndpointText(o.bind_address, *port));
+    port_ = (*listener)->port();
+    (*listener)->Start();
+    spdlog::debug("http: listening on {}", net::EndpointText(o.bind_address, port_));
     return {};
   } catch (const std::exception& e) {
-    return Error{"cannot listen for HTTP on " + EndpointText(o.bind_address, o.port) + ": " +
-                 e.what()};
+    return Error{where + ": " + e.what()};
   }
 }
 
 void HttpServer::Stop() {
-  std::shared_ptr<Listener> listener;
+  std::shared_ptr<net::Listener> listener;
   std::vector<std::weak_ptr<HttpSession>> sessions;
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(state_->mutex);
     state_->stopped = true;
     listener = std::move(state_->listener);
     sessions.reserve(state_->sessions.size());

@@ -1,4 +1,4 @@
-// The HTTP API server (SPEC section 4, docs/api.md), after Beast's advanced
+// The HTTP API server (docs/api.md), after Beast's advanced
 // server example: a listener, and one session per connection on its own
 // strand with at most one write in flight. Routes live in routes.h.
 //
@@ -113,11 +113,8 @@ class HttpServer {
   struct State;  // shared with the listener and the sessions
 
  private:
-  class Listener;
-
   boost::asio::io_context& io_;
   std::shared_ptr<State> state_;
-  std::shared_ptr<Listener> listener_;
   std::atomic<std::uint16_t> port_{0};
 };
 

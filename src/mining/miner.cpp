@@ -19,7 +19,7 @@ Miner::~Miner() { Stop(); }
 void Miner::Start() {
   chain_.AddObserver(this);
   const ChainTip tip = chain_.Tip();
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (started_) return;
   started_ = true;
   if (!tip_known_) {  // a tip change may have arrived since AddObserver
@@ -37,7 +37,7 @@ void Miner::Stop() {
   std::vector<Completion> failed;
   std::vector<std::thread> workers;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
     if (job_) job_->cancel = true;
@@ -54,7 +54,7 @@ void Miner::Stop() {
 void Miner::Submit(std::string canonical_data, Callback done) {
   std::vector<Completion> refused;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) {
       refused.emplace_back(std::move(done), Error{"node is stopping"});
     } else if (failed_) {
@@ -73,7 +73,7 @@ void Miner::Submit(std::string canonical_data, Callback done) {
 }
 
 Miner::Stats Miner::GetStats() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   Stats s;
   s.continuous = options_.continuous;
   s.threads = thread_count_;
@@ -99,7 +99,7 @@ Miner::Stats Miner::GetStats() {
 void Miner::OnTipChanged(const TipChange& change) {
   std::vector<Completion> completed;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     tip_ = change.new_tip;
     tip_known_ = true;
     for (const Hash32& hash : change.connected) {
@@ -114,7 +114,7 @@ void Miner::OnTipChanged(const TipChange& change) {
       }
       std::erase_if(found_, [&](const auto& kv) { return kv.second.request_id == request_id; });
     }
-    if (change.origin == BlockOrigin::kMined) {
+    if (change.source.origin == BlockOrigin::kMined) {
       for (const Hash32& hash : change.connected) {
         if (hash == change.new_tip.hash()) ++blocks_mined_;
       }
@@ -148,8 +148,9 @@ void Miner::WorkerLoop(unsigned index) {
   for (;;) {
     std::shared_ptr<Job> job;
     {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [&] { return stopping_ || (job_ && job_->id != seen_job); });
+      MutexLock lock(mutex_);
+      cv_.wait(lock,
+               [&]() REQUIRES(mutex_) { return stopping_ || (job_ && job_->id != seen_job); });
       if (stopping_) return;
       job = job_;
       seen_job = job->id;
@@ -171,7 +172,7 @@ void Miner::WorkerLoop(unsigned index) {
 
 void Miner::HandleFound(const std::shared_ptr<Job>& job, Block block) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     // Superseded while the last attempts ran, or another worker's hit in
     // the same job came first: that one is the job's block.
     if (job_ != job || job->claimed) return;
@@ -184,7 +185,7 @@ void Miner::HandleFound(const std::shared_ptr<Job>& job, Block block) {
   // request and made the next job. Otherwise, pick up again from here.
   std::vector<Completion> failed;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (r.status == AcceptStatus::kStoreFailed) {
       failed_ = true;
       failed = FailAllLocked("the block could not be stored: " + r.store_error);

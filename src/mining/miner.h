@@ -1,5 +1,5 @@
 // The mining service: worker threads searching for the next block on the
-// active tip (SPEC section 3, "Mining").
+// active tip (docs/consensus.md, "Mining").
 //
 // One job at a time, built on the current tip: the data of the oldest queued
 // request, or (with `continuous`) the continuous data, or nothing (idle).
@@ -23,12 +23,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -38,6 +36,7 @@
 #include "consensus/params.h"
 #include "util/clock.h"
 #include "util/hash_map.h"
+#include "util/mutex.h"
 #include "util/result.h"
 
 namespace powchain {
@@ -80,19 +79,19 @@ class Miner final : public ChainObserver {
   Miner& operator=(const Miner&) = delete;
 
   // Subscribes to tip changes and starts the workers.
-  void Start();
+  void Start() EXCLUDES(mutex_);
   // Cancels the search, joins the workers, and fails queued requests with
   // "node is stopping". Idempotent.
-  void Stop();
+  void Stop() EXCLUDES(mutex_);
 
   // Queues `canonical_data`. `done` is called exactly once, from another
   // thread (or from this one, at once, for a refusal); it must not block and
   // must not call back into the miner's Stop().
-  void Submit(std::string canonical_data, Callback done);
+  void Submit(std::string canonical_data, Callback done) EXCLUDES(mutex_);
 
-  Stats GetStats();
+  Stats GetStats() EXCLUDES(mutex_);
 
-  void OnTipChanged(const TipChange& change) override;
+  void OnTipChanged(const TipChange& change) override EXCLUDES(mutex_);
 
  private:
   struct Request {
@@ -118,12 +117,12 @@ class Miner final : public ChainObserver {
   };
   using Completion = std::pair<Callback, Result<Block>>;
 
-  void WorkerLoop(unsigned index);
-  void HandleFound(const std::shared_ptr<Job>& job, Block block);
-  // Replaces the current job for tip_ and the queue head. Requires mutex_.
-  void NewJobLocked();
+  void WorkerLoop(unsigned index) EXCLUDES(mutex_);
+  void HandleFound(const std::shared_ptr<Job>& job, Block block) EXCLUDES(mutex_);
+  // Replaces the current job for tip_ and the queue head.
+  void NewJobLocked() REQUIRES(mutex_);
   // Removes every request and returns their callbacks with `error`.
-  std::vector<Completion> FailAllLocked(const std::string& error);
+  std::vector<Completion> FailAllLocked(const std::string& error) REQUIRES(mutex_);
   static void Run(std::vector<Completion>& completions);
 
   const Params params_;
@@ -132,26 +131,27 @@ class Miner final : public ChainObserver {
   const MinerOptions options_;
   const unsigned thread_count_;  // workers, fixed at construction
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Request> queue_;
-  std::shared_ptr<Job> job_;  // nullptr when idle
-  ChainTip tip_;
-  bool tip_known_ = false;
-  bool started_ = false;
-  bool stopping_ = false;
-  bool failed_ = false;  // the chain refused a mined block for a store failure
-  std::uint64_t next_request_id_ = 1;
-  std::uint64_t next_job_id_ = 1;
-  std::unordered_map<Hash32, Found, Hash32Hasher> found_;  // mined for a request, not yet active
-  std::uint64_t blocks_mined_ = 0;
-  std::chrono::microseconds last_switch_latency_{0};
-  std::uint64_t last_switch_job_ = 0;
+  Mutex mutex_;
+  ConditionVariable cv_;
+  std::deque<Request> queue_ GUARDED_BY(mutex_);
+  std::shared_ptr<Job> job_ GUARDED_BY(mutex_);  // nullptr when idle
+  ChainTip tip_ GUARDED_BY(mutex_);
+  bool tip_known_ GUARDED_BY(mutex_) = false;
+  bool started_ GUARDED_BY(mutex_) = false;
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  bool failed_ GUARDED_BY(mutex_) = false;  // the chain refused a mined block for a store failure
+  std::uint64_t next_request_id_ GUARDED_BY(mutex_) = 1;
+  std::uint64_t next_job_id_ GUARDED_BY(mutex_) = 1;
+  // Mined for a request, not yet active.
+  std::unordered_map<Hash32, Found, Hash32Hasher> found_ GUARDED_BY(mutex_);
+  std::uint64_t blocks_mined_ GUARDED_BY(mutex_) = 0;
+  std::chrono::microseconds last_switch_latency_ GUARDED_BY(mutex_){0};
+  std::uint64_t last_switch_job_ GUARDED_BY(mutex_) = 0;
   // Hash-rate sampling.
   std::atomic<std::uint64_t> attempts_{0};
-  std::chrono::steady_clock::time_point sample_time_;
-  std::uint64_t sample_attempts_ = 0;
-  double hash_rate_ = 0;
+  std::chrono::steady_clock::time_point sample_time_ GUARDED_BY(mutex_);
+  std::uint64_t sample_attempts_ GUARDED_BY(mutex_) = 0;
+  double hash_rate_ GUARDED_BY(mutex_) = 0;
 
   std::vector<std::thread> workers_;
 };

@@ -22,19 +22,25 @@ namespace powchain {
 class NodeContext::LogObserver final : public ChainObserver {
  public:
   void OnTipChanged(const TipChange& change) override {
-    const char* source = change.origin == BlockOrigin::kMined  ? "mined"
-                         : change.origin == BlockOrigin::kPeer ? "peer"
-                                                               : "local";
+    const char* source = change.source.origin == BlockOrigin::kMined  ? "mined"
+                         : change.source.origin == BlockOrigin::kPeer ? "peer"
+                                                                      : "local";
     if (!change.disconnected.empty()) {
       spdlog::info("reorganization: {} block(s) left the active chain, {} joined",
                    change.disconnected.size(), change.connected.size());
     }
-    const std::uint64_t first = change.new_tip.height() + 1 - change.connected.size();
-    for (std::size_t i = 0; i < change.connected.size(); ++i) {
-      const bool tip = i + 1 == change.connected.size();
-      spdlog::info("block height={} hash={} difficulty={} source={}", first + i,
-                   HexEncode(change.connected[i]).substr(0, 16),
-                   tip ? std::to_string(change.new_tip.context.header.difficulty) : "-", source);
+    // One line per change: a sync batch of 2,000 blocks is one line too,
+    // naming its range and the new tip.
+    const std::uint64_t height = change.new_tip.height();
+    const std::string hash = HexEncode(change.new_tip.hash()).substr(0, 16);
+    const unsigned difficulty = change.new_tip.context.header.difficulty;
+    if (change.connected.size() <= 1) {
+      spdlog::info("block height={} hash={} difficulty={} source={}", height, hash, difficulty,
+                   source);
+    } else {
+      spdlog::info("blocks height={}..{} ({} blocks) tip={} difficulty={} source={}",
+                   height + 1 - change.connected.size(), height, change.connected.size(), hash,
+                   difficulty, source);
     }
   }
 };
@@ -48,30 +54,75 @@ NodeContext::NodeContext(NodeOptions options)
 NodeContext::~NodeContext() { Stop(); }
 
 Status NodeContext::Start() {
+  Status s = StartSubsystems();
+  if (!s) {
+    Stop();
+    RemoveCreatedDataDir();
+    return s;
+  }
+  started_ = true;
+  LogSummary();
+  return {};
+}
+
+Status NodeContext::StartSubsystems() {
+  if (Status s = OpenDataDir(); !s) return s;
+  if (Status s = ResolveApiToken(); !s) return s;
+  if (Status s = OpenChain(); !s) return s;
+  StartMiner();
+  if (Status s = StartPeers(); !s) return s;
+  if (Status s = StartHttp(); !s) return s;
+  StartThreads();
+  return {};
+}
+
+Status NodeContext::OpenDataDir() {
+  // The first directory of the path that does not exist yet: if the start
+  // fails, it is removed again, so a failed start leaves nothing behind.
   std::error_code ec;
+  std::filesystem::path missing;
+  for (std::filesystem::path p = std::filesystem::absolute(data_dir_, ec);
+       !ec && !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+    missing = p;
+    if (p == p.parent_path()) break;
+  }
   std::filesystem::create_directories(data_dir_, ec);
   if (ec) return Error{"cannot create data directory " + data_dir_ + ": " + ec.message()};
-
+  created_dir_ = missing;
   auto lock = DataDirLock::Acquire(data_dir_);
   if (!lock) return Error{lock.error()};
   lock_ = std::move(lock).value();
+  return {};
+}
 
+void NodeContext::RemoveCreatedDataDir() {
+  if (created_dir_.empty()) return;
+  // Only what this start made: the store and the lock are closed first.
+  chain_.reset();
+  store_.reset();
+  lock_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(created_dir_, ec);
+}
+
+Status NodeContext::ResolveApiToken() {
   // Reads stay open; what changes the node needs the token once the API is
   // reachable from other hosts, or whenever one is given. Resolved before
   // anything starts, so a bad token file stops the node before it mines.
-  std::string write_token;
-  std::string token_source;
   if (!options_.api_token.empty()) {
-    write_token = options_.api_token;
-    token_source = "--api-token";
+    write_token_ = options_.api_token;
+    token_source_ = "--api-token";
   } else if (!IsLoopbackAddress(options_.http_bind)) {
     const auto file = ApiTokenFile(data_dir_);
     auto token = LoadOrCreateApiToken(file);
     if (!token) return Error{token.error()};
-    write_token = std::move(token).value();
-    token_source = file.string();
+    write_token_ = std::move(token).value();
+    token_source_ = file.string();
   }
+  return {};
+}
 
+Status NodeContext::OpenChain() {
   clock_ = std::make_unique<SystemClock>();
   auto store = SqliteBlockStore::Open(StoreFile(data_dir_), params_.network,
                                       HexEncode(MakeGenesis(params_).hash));
@@ -81,16 +132,20 @@ Status NodeContext::Start() {
   if (Status s = chain_->Load(); !s) return Error{"cannot load the chain: " + s.error()};
   log_observer_ = std::make_unique<LogObserver>();
   chain_->AddObserver(log_observer_.get());
+  return {};
+}
 
+void NodeContext::StartMiner() {
   MinerOptions miner_options;
   miner_options.threads = options_.miner_threads;
   miner_options.continuous = options_.mine;
   miner_ = std::make_unique<Miner>(params_, *chain_, *clock_, miner_options);
   miner_->Start();
+}
 
-  const std::string agent = std::string("powchain/") + POWCHAIN_VERSION;
+Status NodeContext::StartPeers() {
   p2p::PeerManagerOptions peer_options;
-  peer_options.agent = agent;
+  peer_options.agent = Agent();
   peer_options.listen_port = options_.p2p_port;
   peer_options.ban_duration = std::chrono::seconds(options_.ban_seconds);
   peer_options.ban_loopback = options_.ban_loopback;
@@ -103,24 +158,23 @@ Status NodeContext::Start() {
   transport_options.bind_address = options_.p2p_bind;
   transport_options.port = options_.p2p_port;
   transport_ = std::make_unique<p2p::Transport>(io_, transport_options, *peers_);
-  if (Status s = transport_->Start(); !s) {
-    Stop();
-    return s;
-  }
+  if (Status s = transport_->Start(); !s) return s;
   link_ = std::make_unique<p2p::TransportLink>(*transport_);
   peers_->Start(*link_, options_.peers);
+  return {};
+}
 
-  api_ = std::make_unique<NodeApiImpl>(*chain_, *miner_, *peers_, agent);
+Status NodeContext::StartHttp() {
+  api_ = std::make_unique<NodeApiImpl>(*chain_, *miner_, *peers_, Agent());
   http::HttpOptions http_options;
   http_options.bind_address = options_.http_bind;
   http_options.port = options_.http_port;
-  http_options.write_token = std::move(write_token);
+  http_options.write_token = write_token_;
   http_ = std::make_unique<http::HttpServer>(http_io_, http_options, *api_);
-  if (Status s = http_->Start(); !s) {
-    Stop();
-    return s;
-  }
+  return http_->Start();
+}
 
+void NodeContext::StartThreads() {
   signals_ = std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM);
   signals_->async_wait([this](const boost::system::error_code& error, int signal) {
     if (error) return;
@@ -132,7 +186,7 @@ Status NodeContext::Start() {
   ScheduleTick();
   auto run = [this](boost::asio::io_context& io) {
     io.run();
-    std::lock_guard lock(stop_mutex_);
+    MutexLock lock(stop_mutex_);
     ++io_threads_done_;
     stop_cv_.notify_all();
   };
@@ -140,6 +194,9 @@ Status NodeContext::Start() {
   for (unsigned i = 0; i < options_.http_threads; ++i) {
     io_threads_.emplace_back(run, std::ref(http_io_));
   }
+}
+
+void NodeContext::LogSummary() const {
   const ChainTip tip = chain_->Tip();
   spdlog::info("powchain node on network {} (genesis {}), height {}, data dir {}", params_.network,
                HexEncode(chain_->GenesisHash()).substr(0, 16), tip.height(), data_dir_);
@@ -148,16 +205,18 @@ Status NodeContext::Start() {
   spdlog::info("sha256: {}", DescribeSha256Backend());
   spdlog::info("P2P on ws://{}:{}, {} peer(s) to dial", options_.p2p_bind, transport_->port(),
                options_.peers.size());
-  if (!token_source.empty()) {
-    spdlog::info("POST /mine and POST /peers need \"Authorization: Bearer <token>\" (token: {})",
-                 token_source);
+  if (!token_source_.empty()) {
+    spdlog::info(
+        "POST /mine and POST/DELETE /peers need \"Authorization: Bearer <token>\" (token: {})",
+        token_source_);
   }
   spdlog::info("HTTP API on http://{}:{}{}", options_.http_bind, http_->port(),
                options_.mine
                    ? ", mining with " + std::to_string(options_.miner_threads) + " thread(s)"
                    : "");
-  return {};
 }
+
+std::string NodeContext::Agent() { return std::string("powchain/") + POWCHAIN_VERSION; }
 
 void NodeContext::ScheduleTick() {
   tick_timer_->expires_after(kPeerTickInterval);
@@ -170,14 +229,14 @@ void NodeContext::ScheduleTick() {
 
 void NodeContext::RunUntilStopped() {
   {
-    std::unique_lock lock(stop_mutex_);
-    stop_cv_.wait(lock, [this] { return stop_requested_; });
+    MutexLock lock(stop_mutex_);
+    stop_cv_.wait(lock, [this]() REQUIRES(stop_mutex_) { return stop_requested_; });
   }
   Stop();
 }
 
 void NodeContext::RequestStop() {
-  std::lock_guard lock(stop_mutex_);
+  MutexLock lock(stop_mutex_);
   stop_requested_ = true;
   stop_cv_.notify_all();
 }
@@ -199,9 +258,10 @@ void NodeContext::Stop() {
     // With the acceptor, the connections and the signal wait gone, the I/O
     // threads run out of work once the closes are done; a connection that
     // does not finish in time is cut by io_.stop().
-    std::unique_lock lock(stop_mutex_);
-    stop_cv_.wait_for(lock, kIoDrainTimeout,
-                      [this] { return io_threads_done_ == io_threads_.size(); });
+    MutexLock lock(stop_mutex_);
+    stop_cv_.wait_for(lock, kIoDrainTimeout, [this]() REQUIRES(stop_mutex_) {
+      return io_threads_done_ == io_threads_.size();
+    });
   }
   io_.stop();
   http_io_.stop();
@@ -212,7 +272,7 @@ void NodeContext::Stop() {
   // Nothing to flush: the store commits every block before it is
   // acknowledged. The store closes (and the lock is released) when the
   // context is destroyed, after everything that uses them.
-  spdlog::info("stopped");
+  if (started_) spdlog::info("stopped");
 }
 
 std::uint16_t NodeContext::http_port() const { return http_ ? http_->port() : 0; }

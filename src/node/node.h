@@ -1,5 +1,5 @@
 // NodeContext: owns every subsystem of a running node and starts and stops
-// them in a fixed order (ARCHITECTURE.md, "One owner").
+// them in a fixed order (docs/architecture.md, "Ownership").
 //
 // Start order: data directory (created, then locked), store (SQLite,
 // <data-dir>/chain.sqlite), chain (load or write genesis), miner,
@@ -15,9 +15,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <condition_variable>
+#include <filesystem>
 #include <memory>
-#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -31,6 +31,7 @@
 #include "storage/block_store.h"
 #include "storage/sqlite_store.h"
 #include "util/clock.h"
+#include "util/mutex.h"
 #include "util/result.h"
 
 namespace powchain {
@@ -66,11 +67,29 @@ class NodeContext {
 
  private:
   class LogObserver;
+  // Start, step by step, in the order things must come up; the first error
+  // stops the rest.
+  Status StartSubsystems();
+  Status OpenDataDir();
+  // After a failed start: the data directory, if this start created it.
+  void RemoveCreatedDataDir();
+  Status ResolveApiToken();
+  Status OpenChain();
+  void StartMiner();
+  Status StartPeers();
+  Status StartHttp();
+  void StartThreads();
+  void LogSummary() const;
+  static std::string Agent();
   void ScheduleTick();
 
   const NodeOptions options_;
   const Params params_;
   std::string data_dir_;
+  std::filesystem::path created_dir_;  // by this start (empty: it existed)
+  std::string write_token_;            // for POST requests; empty: none needed
+  std::string token_source_;           // where write_token_ came from
+  bool started_ = false;
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<DataDirLock> lock_;  // held while the node runs
   std::unique_ptr<BlockStore> store_;
@@ -90,10 +109,10 @@ class NodeContext {
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::vector<std::thread> io_threads_;  // both kinds
   std::atomic<bool> stopped_{false};
-  std::mutex stop_mutex_;
-  std::condition_variable stop_cv_;
-  bool stop_requested_ = false;   // guarded by stop_mutex_
-  unsigned io_threads_done_ = 0;  // guarded by stop_mutex_
+  Mutex stop_mutex_;
+  ConditionVariable stop_cv_;
+  bool stop_requested_ GUARDED_BY(stop_mutex_) = false;
+  unsigned io_threads_done_ GUARDED_BY(stop_mutex_) = 0;
 };
 
 }  // namespace powchain

@@ -61,6 +61,8 @@ std::vector<http::PeerInfo> NodeApiImpl::Peers() {
     info.agent = p.agent;
     info.connected_since_ms = p.connected_since_ms;
     info.state = p.state;
+    info.last_error = p.last_error;
+    info.next_attempt_ms = p.next_attempt_ms;
     out.push_back(std::move(info));
   }
   return out;
@@ -70,6 +72,12 @@ powchain::Status NodeApiImpl::AddPeer(const std::string& url) {
   auto parsed = ParsePeerUrl(url);
   if (!parsed) return Error{parsed.error()};
   return peers_.AddPeer(*parsed);
+}
+
+powchain::Status NodeApiImpl::RemovePeer(const std::string& url) {
+  auto parsed = ParsePeerUrl(url);
+  if (!parsed) return Error{parsed.error()};
+  return peers_.RemovePeer(*parsed);
 }
 
 }  // namespace powchain

@@ -25,6 +25,7 @@ class NodeApiImpl final : public http::NodeApi {
   void Mine(std::string canonical_data, MineCallback done) override;
   std::vector<http::PeerInfo> Peers() override;
   powchain::Status AddPeer(const std::string& url) override;
+  powchain::Status RemovePeer(const std::string& url) override;
 
  private:
   ChainState& chain_;

@@ -15,10 +15,6 @@ constexpr std::size_t kMaxKnownPerPeer = 2048;
 constexpr std::size_t kMaxRelayed = 4096;
 constexpr unsigned kMaxLearnedFailures = 3;  // a learned address is dropped after this
 
-// The peer whose message is being accepted on this thread, so that the
-// relay triggered by the resulting tip change skips it.
-thread_local PeerId tls_source_peer = 0;
-
 bool IsLoopback(const std::string& address) {
   return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
 }
@@ -62,7 +58,7 @@ PeerManager::~PeerManager() { Stop(); }
 
 void PeerManager::Start(PeerLink& link, const std::vector<PeerUrl>& peers) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     link_ = &link;
     for (const PeerUrl& url : peers) {
       Target& t = targets_[url.ToString()];
@@ -76,7 +72,7 @@ void PeerManager::Start(PeerLink& link, const std::vector<PeerUrl>& peers) {
 
 void PeerManager::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
   }
@@ -86,7 +82,7 @@ void PeerManager::Stop() {
 void PeerManager::Run(Actions& a) {
   PeerLink* link = nullptr;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     link = link_;
   }
   if (link == nullptr) return;
@@ -160,7 +156,7 @@ PeerManager::Peer* PeerManager::FindLocked(PeerId id) {
 void PeerManager::Tick() {
   Actions a;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     if (stopped_ || link_ == nullptr) return;
     const std::uint64_t now = clock_.NowMs();
     const std::uint64_t stall = Ms(options_.sync_stall_timeout);
@@ -200,7 +196,9 @@ void PeerManager::Tick() {
     }
     for (auto& [text, t] : targets_) {
       if (outbound >= options_.max_outbound) break;
-      if (t.is_self || t.dialing || t.peer || now < t.next_attempt_ms) continue;
+      if (t.is_self || t.wrong_network || t.dialing || t.peer || now < t.next_attempt_ms) {
+        continue;
+      }
       if (!t.node_id.empty() && connected_ids.contains(t.node_id)) continue;  // reached otherwise
       if (BannedLocked(t.url.host, now)) continue;
       // Learned addresses cost a dial each, whoever sent them: at a bounded
@@ -235,7 +233,7 @@ void PeerManager::Tick() {
 
 Status PeerManager::AddPeer(const PeerUrl& url) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     if (stopped_) return Error{"the node is stopping"};
     if (BannedLocked(url.host, clock_.NowMs())) {
       return Error{url.ToString() + " is refused for a while after misbehaving"};
@@ -251,6 +249,24 @@ Status PeerManager::AddPeer(const PeerUrl& url) {
   return {};
 }
 
+Status PeerManager::RemovePeer(const PeerUrl& url) {
+  Actions a;
+  {
+    MutexLock lock(mutex_);
+    const auto t = targets_.find(url.ToString());
+    if (t == targets_.end() || !t->second.persistent) {
+      return Error{url.ToString() + " is not a configured peer"};
+    }
+    if (t->second.peer) {
+      if (Peer* peer = FindLocked(*t->second.peer)) CloseLocked(a, *peer, "removed");
+    }
+    targets_.erase(t);
+  }
+  Run(a);
+  spdlog::info("peer {} removed; it is not dialled again", url.ToString());
+  return {};
+}
+
 // --- Transport events ----------------------------------------------------
 
 void PeerManager::OnOpen(PeerId id, Direction direction, const std::string& remote_address,
@@ -258,7 +274,7 @@ void PeerManager::OnOpen(PeerId id, Direction direction, const std::string& remo
   const ChainTip tip = chain_.Tip();
   Actions a;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     const std::uint64_t now = clock_.NowMs();
     Peer& peer = peers_.try_emplace(id, chain_.params(), options_.header_limits).first->second;
     peer.id = id;
@@ -273,8 +289,12 @@ void PeerManager::OnOpen(PeerId id, Direction direction, const std::string& remo
     if (dialed) {
       auto it = targets_.find(dialed->ToString());
       if (it != targets_.end()) {
-        it->second.dialing = false;
-        it->second.peer = id;
+        Target& target = it->second;
+        if (target.persistent && target.failures > 0) {
+          spdlog::info("peer {} is reachable again", target.url.ToString());
+        }
+        target.dialing = false;
+        target.peer = id;
       }
     }
     if (stopped_) {
@@ -303,7 +323,7 @@ void PeerManager::OnOpen(PeerId id, Direction direction, const std::string& remo
 void PeerManager::OnClose(PeerId id, const std::string& reason) {
   Actions a;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     auto it = peers_.find(id);
     if (it == peers_.end()) return;
     Peer& peer = it->second;
@@ -320,6 +340,7 @@ void PeerManager::OnClose(PeerId id, const std::string& reason) {
         // failed before it backs off like a failed dial.
         target.failures = peer.handshaked ? 0 : target.failures + 1;
         target.next_attempt_ms = clock_.NowMs() + BackoffMs(target.failures);
+        if (target.last_error.empty() || peer.handshaked) target.last_error = reason;
         if (!target.persistent && target.failures >= kMaxLearnedFailures) targets_.erase(t);
       }
     }
@@ -332,42 +353,35 @@ void PeerManager::OnClose(PeerId id, const std::string& reason) {
 }
 
 void PeerManager::OnDialFailed(const PeerUrl& url, const std::string& reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mutex_);
   auto t = targets_.find(url.ToString());
   if (t == targets_.end()) return;
   Target& target = t->second;
   target.dialing = false;
   ++target.failures;
+  target.last_error = reason;
   target.next_attempt_ms = clock_.NowMs() + BackoffMs(target.failures);
+  if (target.persistent && target.failures == 1) {
+    // Said once, at the first failure: a mistyped or unreachable peer is
+    // visible at the default log level without a line per retry.
+    spdlog::warn(
+        "cannot reach peer {}: {}; retrying in {:.1f} s, then backing off to every {} s "
+        "(GET /peers shows its state)",
+        url.ToString(), reason, (target.next_attempt_ms - clock_.NowMs()) / 1000.0,
+        std::chrono::duration_cast<std::chrono::seconds>(options_.dial_backoff_max).count());
+  }
   spdlog::debug("dial {} failed ({}); retry in {} ms", url.ToString(), reason,
                 target.next_attempt_ms - clock_.NowMs());
   if (!target.persistent && target.failures >= kMaxLearnedFailures) targets_.erase(t);
 }
 
 void PeerManager::OnMessage(PeerId id, std::string text) {
-  {
-    // The rate limit comes before decoding, so a flood costs little.
-    Actions a;
-    {
-      std::lock_guard lock(mu_);
-      Peer* peer = FindLocked(id);
-      if (peer == nullptr || peer->closing) return;
-      if (!peer->messages.Take(clock_.NowMs())) {
-        PunishLocked(a, *peer,
-                     "message flood: " +
-                         OverRate("messages", options_.message_rate, options_.message_burst));
-      }
-    }
-    if (!a.closes.empty()) {
-      Run(a);
-      return;
-    }
-  }
+  if (!TakeMessageToken(id)) return;
   auto decoded = Decode(text);
   if (auto* failure = std::get_if<DecodeFailure>(&decoded)) {
     Actions a;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mutex_);
       Peer* peer = FindLocked(id);
       if (peer == nullptr) return;
       PunishLocked(a, *peer, "malformed message: " + failure->message);
@@ -376,36 +390,55 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
     return;
   }
   Message message = std::move(std::get<Message>(decoded));
+  if (!CheckSequence(id, message)) return;
+  Dispatch(id, std::move(message));
+}
+
+bool PeerManager::TakeMessageToken(PeerId id) {
+  // The rate limit comes before decoding, so a flood costs little.
+  Actions a;
   {
-    // Only hello may come first; after it, hello is a violation.
-    Actions a;
-    bool violation = false;
-    {
-      std::lock_guard lock(mu_);
-      Peer* peer = FindLocked(id);
-      if (peer == nullptr || peer->closing) return;
-      const bool is_hello = std::holds_alternative<Hello>(message);
-      const bool is_request = std::holds_alternative<GetHeaders>(message) ||
-                              std::holds_alternative<GetData>(message) ||
-                              std::holds_alternative<GetBlocks>(message);
-      if (is_hello == peer->handshaked) {
-        PunishLocked(
-            a, *peer,
-            is_hello ? "hello sent twice" : std::string(TypeName(message)) + " before hello");
-        violation = true;
-      } else if (is_request && !peer->requests_bucket.Take(clock_.NowMs())) {
-        PunishLocked(a, *peer,
-                     std::string(TypeName(message)) + " flood: " +
-                         OverRate("requests for headers or blocks", options_.request_rate,
-                                  options_.request_burst));
-        violation = true;
-      }
-    }
-    if (violation) {
-      Run(a);
-      return;
+    MutexLock lock(mutex_);
+    Peer* peer = FindLocked(id);
+    if (peer == nullptr || peer->closing) return false;
+    if (peer->messages.Take(clock_.NowMs())) return true;
+    PunishLocked(
+        a, *peer,
+        "message flood: " + OverRate("messages", options_.message_rate, options_.message_burst));
+  }
+  Run(a);
+  return false;
+}
+
+bool PeerManager::CheckSequence(PeerId id, const Message& message) {
+  // Only hello may come first; after it, hello is a violation.
+  Actions a;
+  {
+    MutexLock lock(mutex_);
+    Peer* peer = FindLocked(id);
+    if (peer == nullptr || peer->closing) return false;
+    const bool is_hello = std::holds_alternative<Hello>(message);
+    const bool is_request = std::holds_alternative<GetHeaders>(message) ||
+                            std::holds_alternative<GetData>(message) ||
+                            std::holds_alternative<GetBlocks>(message);
+    if (is_hello == peer->handshaked) {
+      PunishLocked(
+          a, *peer,
+          is_hello ? "hello sent twice" : std::string(TypeName(message)) + " before hello");
+    } else if (is_request && !peer->requests_bucket.Take(clock_.NowMs())) {
+      PunishLocked(a, *peer,
+                   std::string(TypeName(message)) + " flood: " +
+                       OverRate("requests for headers or blocks", options_.request_rate,
+                                options_.request_burst));
+    } else {
+      return true;
     }
   }
+  Run(a);
+  return false;
+}
+
+void PeerManager::Dispatch(PeerId id, Message message) {
   std::visit(
       [&](auto&& m) {
         using T = std::decay_t<decltype(m)>;
@@ -426,48 +459,56 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
         } else if constexpr (std::is_same_v<T, Blocks>) {
           HandleBlocks(id, std::move(m.blocks));
         } else if constexpr (std::is_same_v<T, GetPeers>) {
-          Actions a;
-          {
-            std::lock_guard lock(mu_);
-            p2p::Peers reply;
-            for (const auto& [other_id, p] : peers_) {
-              if (other_id == id || !p.handshaked || p.closing) continue;
-              if (p.dialed) {
-                reply.peers.push_back(p.dialed->ToString());
-              } else if (p.hello.port) {
-                reply.peers.push_back(PeerUrl{p.address, *p.hello.port}.ToString());
-              }
-              if (reply.peers.size() >= ProtocolLimits::kMaxPeersPerMessage) break;
-            }
-            SendLocked(a, id, reply);
-          }
-          Run(a);
+          HandleGetPeers(id);
         } else if constexpr (std::is_same_v<T, p2p::Peers>) {
           HandlePeers(id, m.peers);
         } else if constexpr (std::is_same_v<T, Ping>) {
           Actions a;
           {
-            std::lock_guard lock(mu_);
+            MutexLock lock(mutex_);
             SendLocked(a, id, Pong{m.nonce});
           }
           Run(a);
         } else if constexpr (std::is_same_v<T, Pong>) {
-          std::lock_guard lock(mu_);
+          MutexLock lock(mutex_);
           Peer* peer = FindLocked(id);
           if (peer != nullptr && peer->ping_nonce == m.nonce) peer->ping_nonce = 0;
         } else if constexpr (std::is_same_v<T, ErrorMsg>) {
-          Actions a;
-          {
-            std::lock_guard lock(mu_);
-            Peer* peer = FindLocked(id);
-            if (peer == nullptr) return;
-            spdlog::info("peer {} sent error: {}", id, m.reason);
-            CloseLocked(a, *peer, "peer reported: " + m.reason);
-          }
-          Run(a);
+          HandleError(id, m.reason);
         }
       },
       message);
+}
+
+void PeerManager::HandleGetPeers(PeerId id) {
+  Actions a;
+  {
+    MutexLock lock(mutex_);
+    p2p::Peers reply;
+    for (const auto& [other_id, p] : peers_) {
+      if (other_id == id || !p.handshaked || p.closing) continue;
+      if (p.dialed) {
+        reply.peers.push_back(p.dialed->ToString());
+      } else if (p.hello.port) {
+        reply.peers.push_back(PeerUrl{p.address, *p.hello.port}.ToString());
+      }
+      if (reply.peers.size() >= ProtocolLimits::kMaxPeersPerMessage) break;
+    }
+    SendLocked(a, id, reply);
+  }
+  Run(a);
+}
+
+void PeerManager::HandleError(PeerId id, const std::string& reason) {
+  Actions a;
+  {
+    MutexLock lock(mutex_);
+    Peer* peer = FindLocked(id);
+    if (peer == nullptr) return;
+    spdlog::info("peer {} sent error: {}", id, reason);
+    CloseLocked(a, *peer, "peer reported: " + reason);
+  }
+  Run(a);
 }
 
 // --- Handshake -----------------------------------------------------------
@@ -475,90 +516,108 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
 void PeerManager::HandleHello(PeerId id, Hello hello) {
   Actions a;
   {
-    std::lock_guard lock(mu_);
-    Peer* found = FindLocked(id);
-    if (found == nullptr) return;
-    Peer& peer = *found;
-    const std::uint64_t now = clock_.NowMs();
+    MutexLock lock(mutex_);
+    Peer* peer = FindLocked(id);
+    if (peer == nullptr) return;
     Target* target = nullptr;
-    if (peer.dialed) {
-      auto t = targets_.find(peer.dialed->ToString());
+    if (peer->dialed) {
+      auto t = targets_.find(peer->dialed->ToString());
       if (t != targets_.end()) target = &t->second;
     }
-    if (hello.version != kProtocolVersion) {
-      spdlog::info("peer {} ({}) speaks protocol version {}; disconnecting", id, peer.address,
-                   hello.version);
-      SendLocked(a, id, ErrorMsg{"unsupported protocol version " + std::to_string(hello.version)});
-      CloseLocked(a, peer, "unsupported protocol version");
-    } else if (hello.genesis != genesis_) {
-      spdlog::info("peer {} ({}) is on another network (genesis {}); disconnecting", id,
-                   peer.address, Short(hello.genesis));
-      SendLocked(a, id,
-                 ErrorMsg{"another network: genesis " + HexEncode(hello.genesis) + ", expected " +
-                          HexEncode(genesis_)});
-      CloseLocked(a, peer, "another network (genesis " + Short(hello.genesis) + ")");
-      if (target != nullptr) target->failures = 16;  // keep trying, but rarely
-    } else if (!hello.node_id.empty() && hello.node_id == node_id_) {
-      CloseLocked(a, peer, "connected to self");
-      if (target != nullptr) target->is_self = true;
-    } else {
-      // One connection per pair of nodes: of two, keep the one dialled by
-      // the node with the smaller id (both ends decide alike).
-      Peer* duplicate = nullptr;
-      for (auto& [other_id, other] : peers_) {
-        if (other_id != id && other.handshaked && !other.closing && !hello.node_id.empty() &&
-            other.hello.node_id == hello.node_id) {
-          duplicate = &other;
-        }
-      }
-      const std::size_t inbound =
-          static_cast<std::size_t>(std::count_if(peers_.begin(), peers_.end(), [](const auto& kv) {
-            return kv.second.handshaked && !kv.second.closing &&
-                   kv.second.direction == Direction::kInbound;
-          }));
-      auto dialer_of = [&](const Peer& p) {
-        return p.direction == Direction::kOutbound ? node_id_ : hello.node_id;
-      };
-      const std::string smaller = std::min(node_id_, hello.node_id);
+    if (!RefuseHelloLocked(a, *peer, hello, target)) {
       if (target != nullptr) target->node_id = hello.node_id;
-      if (duplicate != nullptr && dialer_of(peer) != smaller) {
-        CloseLocked(a, peer, "duplicate connection");
-      } else if (duplicate == nullptr && peer.direction == Direction::kInbound &&
-                 inbound >= options_.max_inbound) {
-        SendLocked(a, id, ErrorMsg{"too many peers"});
-        CloseLocked(a, peer, "inbound peer limit reached");
-      } else {
-        if (duplicate != nullptr) CloseLocked(a, *duplicate, "duplicate connection");
-        peer.handshaked = true;
-        peer.connected_since_ms = now;
-        peer.last_ping_ms = now;
-        peer.claimed_work = hello.work;
-        peer.best_height = hello.height;
-        peer.hello = std::move(hello);
-        RememberLocked(peer, peer.hello.tip);
-        spdlog::info("peer {} connected: {} {}:{} {} height {}", id,
-                     peer.direction == Direction::kInbound ? "inbound" : "outbound", peer.address,
-                     peer.remote_port, peer.hello.agent, peer.hello.height);
-        SendLocked(a, id, GetPeers{});
-        const ChainTip tip = chain_.Tip();
-        if (const auto known = chain_.Header(peer.hello.tip)) {
-          // Its tip is in our tree: the work it claims must be that tip's.
-          if (peer.claimed_work > known->chain_work) {
-            PunishLocked(a, peer,
-                         "hello claims work " + WorkToHex(peer.claimed_work) + " for tip " +
-                             Short(peer.hello.tip) + ", which has " + WorkToHex(known->chain_work));
-          } else {
-            ShowedLocked(peer, *known);
-            RequestDataLocked(a, peer, tip, now);
-          }
-        } else if (peer.claimed_work > tip.work) {
-          // It claims more than we have: its headers first.
-          SendGetHeadersLocked(a, peer, std::nullopt, now);
-        }
-      }
+      AcceptHelloLocked(a, *peer, std::move(hello));
     }
   }
   Run(a);
+}
+
+bool PeerManager::RefuseHelloLocked(Actions& a, Peer& peer, const Hello& hello, Target* target) {
+  const PeerId id = peer.id;
+  if (hello.version != kProtocolVersion) {
+    spdlog::info("peer {} ({}) speaks protocol version {}; disconnecting", id, peer.address,
+                 hello.version);
+    SendLocked(a, id, ErrorMsg{"unsupported protocol version " + std::to_string(hello.version)});
+    CloseLocked(a, peer, "unsupported protocol version");
+    if (target != nullptr)
+      target->last_error = "speaks protocol version " + std::to_string(hello.version);
+    return true;
+  }
+  if (hello.genesis != genesis_) {
+    spdlog::info("peer {} ({}) is on another network (genesis {}); disconnecting", id, peer.address,
+                 Short(hello.genesis));
+    SendLocked(a, id,
+               ErrorMsg{"another network: genesis " + HexEncode(hello.genesis) + ", expected " +
+                        HexEncode(genesis_)});
+    CloseLocked(a, peer, "another network (genesis " + Short(hello.genesis) + ")");
+    if (target != nullptr) {
+      // No use dialling it again: it stays listed, as refused, until removed.
+      target->wrong_network = true;
+      target->last_error = "another network (genesis " + Short(hello.genesis) + ")";
+      spdlog::warn("peer {} is on another network; not dialling it again", target->url.ToString());
+    }
+    return true;
+  }
+  if (!hello.node_id.empty() && hello.node_id == node_id_) {
+    CloseLocked(a, peer, "connected to self");
+    if (target != nullptr) target->is_self = true;
+    return true;
+  }
+  return false;
+}
+
+void PeerManager::AcceptHelloLocked(Actions& a, Peer& peer, Hello hello) {
+  const PeerId id = peer.id;
+  // One connection per pair of nodes: of two, keep the one dialled by the
+  // node with the smaller id (both ends decide alike).
+  Peer* duplicate = nullptr;
+  std::size_t inbound = 0;
+  for (auto& [other_id, other] : peers_) {
+    if (!other.handshaked || other.closing) continue;
+    if (other.direction == Direction::kInbound) ++inbound;
+    if (other_id != id && !hello.node_id.empty() && other.hello.node_id == hello.node_id) {
+      duplicate = &other;
+    }
+  }
+  const std::string& dialer = peer.direction == Direction::kOutbound ? node_id_ : hello.node_id;
+  if (duplicate != nullptr && dialer != std::min(node_id_, hello.node_id)) {
+    CloseLocked(a, peer, "duplicate connection");
+    return;
+  }
+  if (duplicate == nullptr && peer.direction == Direction::kInbound &&
+      inbound >= options_.max_inbound) {
+    SendLocked(a, id, ErrorMsg{"too many peers"});
+    CloseLocked(a, peer, "inbound peer limit reached");
+    return;
+  }
+  if (duplicate != nullptr) CloseLocked(a, *duplicate, "duplicate connection");
+  const std::uint64_t now = clock_.NowMs();
+  peer.handshaked = true;
+  peer.connected_since_ms = now;
+  peer.last_ping_ms = now;
+  peer.claimed_work = hello.work;
+  peer.best_height = hello.height;
+  peer.hello = std::move(hello);
+  RememberLocked(peer, peer.hello.tip);
+  spdlog::info("peer {} connected: {} {}:{} {} height {}", id,
+               peer.direction == Direction::kInbound ? "inbound" : "outbound", peer.address,
+               peer.remote_port, peer.hello.agent, peer.hello.height);
+  SendLocked(a, id, GetPeers{});
+  const ChainTip tip = chain_.Tip();
+  if (const auto known = chain_.Header(peer.hello.tip)) {
+    // Its tip is in our tree: the work it claims must be that tip's.
+    if (peer.claimed_work > known->chain_work) {
+      PunishLocked(a, peer,
+                   "hello claims work " + WorkToHex(peer.claimed_work) + " for tip " +
+                       Short(peer.hello.tip) + ", which has " + WorkToHex(known->chain_work));
+    } else {
+      ShowedLocked(peer, *known);
+      RequestDataLocked(a, peer, tip, now);
+    }
+  } else if (peer.claimed_work > tip.work) {
+    // It claims more than we have: its headers first.
+    SendGetHeadersLocked(a, peer, std::nullopt, now);
+  }
 }
 
 // --- Headers-first sync --------------------------------------------------
@@ -605,7 +664,7 @@ bool PeerManager::CheckClaimLocked(Actions& a, Peer& peer, const Work& shown) {
 void PeerManager::HandleHeaders(PeerId id, std::vector<HashedHeader> headers) {
   Actions a;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     Peer* peer = FindLocked(id);
     if (peer == nullptr || peer->closing) return;
     HandleHeadersLocked(a, *peer, headers);
@@ -634,39 +693,7 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
     sync.Reset();
     return;
   }
-
-  // Continue the chain being checked; otherwise skip what the tree already
-  // holds (the peer shows it has those blocks) and start a check at the
-  // block the first new header builds on.
-  if (!sync.active() || rest.front().header.last_hash != sync.ResumeAfter()) {
-    std::optional<HeaderInfo> last_known;
-    const std::size_t known = chain_.KnownPrefix(rest, &last_known);
-    if (last_known) ShowedLocked(peer, *last_known);
-    rest = rest.subspan(known);
-    if (rest.empty()) {
-      sync.Reset();
-      peer.unconnecting = 0;
-      if (ended) {
-        CheckClaimLocked(a, peer, last_known->chain_work);
-      } else if (answer) {
-        SendGetHeadersLocked(a, peer, last_known->hash, now);
-      }
-      return;
-    }
-    auto anchor = chain_.AnchorFor(rest.front().header.last_hash);
-    if (!anchor) {
-      if (++peer.unconnecting > options_.max_unconnecting_headers) {
-        PunishLocked(a, peer,
-                     "headers that do not connect, " + std::to_string(peer.unconnecting) +
-                         " times in a row");
-      } else {
-        sync.Reset();
-        SendGetHeadersLocked(a, peer, std::nullopt, now);
-      }
-      return;
-    }
-    sync.Begin(std::move(*anchor));
-  }
+  if (!StartHeaderCheckLocked(a, peer, rest, answer, ended, now)) return;
   peer.unconnecting = 0;
   const HeaderSync::Phase before = sync.phase();
   // To enter the tree a chain must beat every header known, not only the
@@ -677,50 +704,9 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
       sync.phase() == HeaderSync::Phase::kProven) {
     peer.proven_work = std::max(peer.proven_work, sync.proven_work());
   }
-  const std::vector<HashedHeader> ready = sync.TakeReady();
   bool paused = false;
-  if (!ready.empty()) {
-    const AddHeadersResult added = chain_.AddHeaders(ready, now);
-    if (added.last) ShowedLocked(peer, *added.last);
-    if (!added.ok()) {
-      PunishLocked(a, peer,
-                   "invalid header " + Short(ready[added.index].hash) + ": " +
-                       std::string(BlockErrorName(added.validation.error)) + " (" +
-                       added.validation.message + ")");
-      return;
-    }
-    // Headers without data stay within max_headers_ahead (and one message)
-    // of their chain's last stored block: past it, wait for the blocks.
-    const std::uint64_t stored = chain_.StoredHeightOn(ready.back().hash).value_or(0);
-    paused = ready.back().header.height > stored + options_.max_headers_ahead;
-  }
-  const std::string at = fed.index < rest.size() ? Short(rest[fed.index].hash) : std::string("?");
-  switch (fed.status) {
-    case HeaderSync::Status::kOk:
-      break;
-    case HeaderSync::Status::kInvalid:
-      PunishLocked(a, peer,
-                   "invalid header " + at + ": " +
-                       std::string(BlockErrorName(fed.validation.error)) + " (" +
-                       fed.validation.message + ")");
-      return;
-    case HeaderSync::Status::kTooNew:
-      // Our clock may be behind: no blame, and no claim check on a chain cut
-      // short here. Asked again once that header may be in time.
-      spdlog::info("peer {} sent header {} too far in the future: {}", peer.id, at,
-                   fed.validation.message);
-      sync.Reset();
-      peer.headers_retry_ms = now + chain_.params().max_future_drift_ms;
-      return;
-    case HeaderSync::Status::kMismatch:
-      RestartHeadersLocked(a, peer, now);
-      return;
-    case HeaderSync::Status::kTooLong:
-      PunishLocked(a, peer,
-                   "a header chain of over " + std::to_string(options_.header_limits.max_length) +
-                       " headers without enough work");
-      return;
-  }
+  if (!AddReadyHeadersLocked(a, peer, now, &paused)) return;
+  if (!SettleFeedLocked(a, peer, fed, rest, now)) return;
   if (before == HeaderSync::Phase::kRedownload && sync.phase() == HeaderSync::Phase::kProven) {
     peer.mismatches = 0;  // the redownload matched all the way
   }
@@ -751,6 +737,95 @@ void PeerManager::HandleHeadersLocked(Actions& a, Peer& peer,
     return;
   }
   if (answer) SendGetHeadersLocked(a, peer, sync.ResumeAfter(), now);
+}
+
+bool PeerManager::StartHeaderCheckLocked(Actions& a, Peer& peer,
+                                         std::span<const HashedHeader>& rest, bool answer,
+                                         bool ended, std::uint64_t now) {
+  // Continue the chain being checked; otherwise skip what the tree already
+  // holds (the peer shows it has those blocks) and start a check at the
+  // block the first new header builds on.
+  HeaderSync& sync = peer.headers;
+  if (sync.active() && rest.front().header.last_hash == sync.ResumeAfter()) return true;
+  std::optional<HeaderInfo> last_known;
+  const std::size_t known = chain_.KnownPrefix(rest, &last_known);
+  if (last_known) ShowedLocked(peer, *last_known);
+  rest = rest.subspan(known);
+  if (rest.empty()) {
+    sync.Reset();
+    peer.unconnecting = 0;
+    if (ended) {
+      CheckClaimLocked(a, peer, last_known->chain_work);
+    } else if (answer) {
+      SendGetHeadersLocked(a, peer, last_known->hash, now);
+    }
+    return false;
+  }
+  auto anchor = chain_.AnchorFor(rest.front().header.last_hash);
+  if (!anchor) {
+    if (++peer.unconnecting > options_.max_unconnecting_headers) {
+      PunishLocked(
+          a, peer,
+          "headers that do not connect, " + std::to_string(peer.unconnecting) + " times in a row");
+    } else {
+      sync.Reset();
+      SendGetHeadersLocked(a, peer, std::nullopt, now);
+    }
+    return false;
+  }
+  sync.Begin(std::move(*anchor));
+  return true;
+}
+
+bool PeerManager::AddReadyHeadersLocked(Actions& a, Peer& peer, std::uint64_t now, bool* paused) {
+  const std::vector<HashedHeader> ready = peer.headers.TakeReady();
+  if (ready.empty()) return true;
+  const AddHeadersResult added = chain_.AddHeaders(ready, now);
+  if (added.last) ShowedLocked(peer, *added.last);
+  if (!added.ok()) {
+    PunishLocked(a, peer,
+                 "invalid header " + Short(ready[added.index].hash) + ": " +
+                     std::string(BlockErrorName(added.validation.error)) + " (" +
+                     added.validation.message + ")");
+    return false;
+  }
+  // Headers without data stay within max_headers_ahead (and one message)
+  // of their chain's last stored block: past it, wait for the blocks.
+  const std::uint64_t stored = chain_.StoredHeightOn(ready.back().hash).value_or(0);
+  *paused = ready.back().header.height > stored + options_.max_headers_ahead;
+  return true;
+}
+
+bool PeerManager::SettleFeedLocked(Actions& a, Peer& peer, const HeaderSync::FeedResult& fed,
+                                   std::span<const HashedHeader> rest, std::uint64_t now) {
+  const std::string at = fed.index < rest.size() ? Short(rest[fed.index].hash) : std::string("?");
+  switch (fed.status) {
+    case HeaderSync::Status::kOk:
+      return true;
+    case HeaderSync::Status::kInvalid:
+      PunishLocked(a, peer,
+                   "invalid header " + at + ": " +
+                       std::string(BlockErrorName(fed.validation.error)) + " (" +
+                       fed.validation.message + ")");
+      return false;
+    case HeaderSync::Status::kTooNew:
+      // Our clock may be behind: no blame, and no claim check on a chain cut
+      // short here. Asked again once that header may be in time.
+      spdlog::info("peer {} sent header {} too far in the future: {}", peer.id, at,
+                   fed.validation.message);
+      peer.headers.Reset();
+      peer.headers_retry_ms = now + chain_.params().max_future_drift_ms;
+      return false;
+    case HeaderSync::Status::kMismatch:
+      RestartHeadersLocked(a, peer, now);
+      return false;
+    case HeaderSync::Status::kTooLong:
+      PunishLocked(a, peer,
+                   "a header chain of over " + std::to_string(options_.header_limits.max_length) +
+                       " headers without enough work");
+      return false;
+  }
+  return false;
 }
 
 void PeerManager::RestartHeadersLocked(Actions& a, Peer& peer, std::uint64_t now) {
@@ -806,7 +881,7 @@ void PeerManager::HandleGetHeaders(PeerId id, const GetHeaders& m) {
   reply.headers = chain_.HeadersAfter(m.locator, limit);
   Actions a;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     if (FindLocked(id) == nullptr) return;
     SendLocked(a, id, reply);
   }
@@ -832,7 +907,7 @@ void PeerManager::AnswerBlocks(PeerId id, Result<std::vector<Block>> blocks, std
   }
   Actions a;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     Peer* peer = FindLocked(id);
     if (peer == nullptr) return;
     for (const Block& b : reply.blocks) RememberLocked(*peer, b.hash);
@@ -863,7 +938,7 @@ void PeerManager::HandleBlocks(PeerId id, std::vector<Block> blocks) {
   {
     Actions a;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mutex_);
       Peer* peer = FindLocked(id);
       if (peer == nullptr || peer->closing) return;
       if (peer->requests.empty()) {
@@ -903,13 +978,11 @@ void PeerManager::HandleBlocks(PeerId id, std::vector<Block> blocks) {
     std::vector<Hash32> hashes;
     hashes.reserve(requested.size());
     for (const Block& b : requested) hashes.push_back(b.hash);
-    tls_source_peer = id;
-    const std::vector<AcceptResult> results =
-        chain_.AcceptBlocks(std::move(requested), clock_.NowMs(), BlockOrigin::kPeer);
-    tls_source_peer = 0;
+    const std::vector<AcceptResult> results = chain_.AcceptBlocks(
+        std::move(requested), clock_.NowMs(), BlockSource(BlockOrigin::kPeer, id));
     Actions a;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mutex_);
       for (const Hash32& h : hashes) {
         auto it = in_flight_.find(h);
         if (it != in_flight_.end() && it->second == id) in_flight_.erase(it);
@@ -941,13 +1014,12 @@ void PeerManager::HandleUnrequested(PeerId id, std::vector<Block> blocks) {
   });
   for (Block& block : blocks) {
     const Hash32 hash = block.hash;
-    tls_source_peer = id;
-    const AcceptResult r = chain_.AcceptBlock(std::move(block), clock_.NowMs(), BlockOrigin::kPeer);
-    tls_source_peer = 0;
+    const AcceptResult r =
+        chain_.AcceptBlock(std::move(block), clock_.NowMs(), BlockSource(BlockOrigin::kPeer, id));
     Actions a;
     bool stop = false;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mutex_);
       Peer* peer = FindLocked(id);
       if (peer == nullptr || peer->closing) return;
       const std::uint64_t now = clock_.NowMs();
@@ -997,7 +1069,7 @@ void PeerManager::HandleUnrequested(PeerId id, std::vector<Block> blocks) {
 }
 
 void PeerManager::HandlePeers(PeerId id, const std::vector<std::string>& urls) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mutex_);
   (void)id;
   for (const std::string& text : urls) {
     if (targets_.size() >= options_.max_known_addresses) break;
@@ -1012,13 +1084,14 @@ void PeerManager::HandlePeers(PeerId id, const std::vector<std::string>& urls) {
 
 void PeerManager::OnTipChanged(const TipChange& change) {
   const Hash32 tip = change.new_tip.hash();
-  const PeerId source = tls_source_peer;
+  // Not back to the peer it came from.
+  const PeerId source = change.source.origin == BlockOrigin::kPeer ? change.source.peer : 0;
   // While the blocks of a heavier header chain are being fetched, the tips
   // along it are not news to anyone: announce only the end of the fetch.
   // (A tip off that chain, one mined here say, is announced at once.)
   if (chain_.BestHeader().hash != tip && chain_.OnBestHeaderChain(tip)) return;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     if (stopped_ || !relayed_set_.insert(tip).second) return;
     relayed_.push_back(tip);
     if (relayed_.size() > kMaxRelayed) {
@@ -1035,7 +1108,7 @@ void PeerManager::Relay(const Hash32& hash, PeerId source) {
   const std::string text = Encode(BlockMsg{std::move(**block)});
   Actions a;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mutex_);
     if (stopped_) return;
     for (auto& [id, peer] : peers_) {
       if (id == source || !peer.handshaked || peer.closing || peer.known_set.contains(hash)) {
@@ -1051,7 +1124,7 @@ void PeerManager::Relay(const Hash32& hash, PeerId source) {
 // --- Status --------------------------------------------------------------
 
 std::vector<PeerSnapshot> PeerManager::Peers() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mutex_);
   std::vector<PeerSnapshot> out;
   for (const auto& [id, p] : peers_) {
     if (p.closing) continue;
@@ -1070,11 +1143,23 @@ std::vector<PeerSnapshot> PeerManager::Peers() const {
     s.state = p.handshaked ? "connected" : "handshaking";
     out.push_back(std::move(s));
   }
+  // Configured peers not connected now: being dialled, waiting to be
+  // redialled, or refused for good.
+  for (const auto& [text, t] : targets_) {
+    if (!t.persistent || t.peer) continue;
+    PeerSnapshot s;
+    s.url = text;
+    s.direction = Direction::kOutbound;
+    s.state = t.wrong_network ? "refused" : t.is_self ? "self" : t.dialing ? "dialing" : "waiting";
+    s.last_error = t.last_error;
+    if (s.state == "waiting") s.next_attempt_ms = t.next_attempt_ms;
+    out.push_back(std::move(s));
+  }
   return out;
 }
 
 std::size_t PeerManager::ConnectedCount() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mutex_);
   return static_cast<std::size_t>(std::count_if(peers_.begin(), peers_.end(), [](const auto& kv) {
     return kv.second.handshaked && !kv.second.closing;
   }));

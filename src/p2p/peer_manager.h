@@ -8,10 +8,10 @@
 //
 // Thread-safety: every method may be called from any thread. Lock order:
 // the chain's writer lock (held while observers run), then the manager's
-// lock `mu_`, then the chain's tree lock. So the manager calls the chain's
-// readers and AddHeaders under `mu_`, but never AcceptBlock(s) (which take
+// lock `mutex_`, then the chain's tree lock. So the manager calls the chain's
+// readers and AddHeaders under `mutex_`, but never AcceptBlock(s) (which take
 // the writer lock), and never the transport: sends, closes and dials are
-// collected under `mu_` and carried out after it is released.
+// collected under `mutex_` and carried out after it is released.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -19,10 +19,10 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -35,6 +35,7 @@
 #include "p2p/transport.h"
 #include "util/clock.h"
 #include "util/hash_map.h"
+#include "util/mutex.h"
 #include "util/token_bucket.h"
 #include "util/url.h"
 
@@ -118,7 +119,12 @@ struct PeerSnapshot {
   std::uint64_t height = 0;
   std::string agent;
   std::uint64_t connected_since_ms = 0;  // 0 until the handshake completes
-  std::string state;                     // "handshaking" or "connected"
+  // "handshaking" or "connected"; for a configured peer not connected:
+  // "dialing", "waiting" (to be redialled at next_attempt_ms), "refused"
+  // (its node is on another network) or "self" (it is this node).
+  std::string state;
+  std::string last_error;             // why its last dial or connection ended
+  std::uint64_t next_attempt_ms = 0;  // "waiting" only
 };
 
 class PeerManager final : public TransportHandler, public ChainObserver {
@@ -132,32 +138,36 @@ class PeerManager final : public TransportHandler, public ChainObserver {
   // Connects the manager to its link (not owned; a TransportLink over the
   // started Transport) and dials `peers`, which are redialled whenever they
   // drop. Call once.
-  void Start(PeerLink& link, const std::vector<PeerUrl>& peers);
+  void Start(PeerLink& link, const std::vector<PeerUrl>& peers) EXCLUDES(mutex_);
   // Stops dialling and relaying; the transport closes the connections.
-  void Stop();
+  void Stop() EXCLUDES(mutex_);
 
   // Timers: handshake and ping timeouts, keepalive pings, sync stalls,
   // (re)dials. The node calls it a few times a second.
-  void Tick();
+  void Tick() EXCLUDES(mutex_);
 
   // Adds a peer to dial and keep (POST /peers). An error when already known
   // or the address is banned.
-  Status AddPeer(const PeerUrl& url);
+  Status AddPeer(const PeerUrl& url) EXCLUDES(mutex_);
+  // Forgets a configured peer (from --peers or AddPeer) and closes its
+  // connection. An error when it is not one.
+  Status RemovePeer(const PeerUrl& url) EXCLUDES(mutex_);
 
-  std::vector<PeerSnapshot> Peers() const;
-  std::size_t ConnectedCount() const;
+  std::vector<PeerSnapshot> Peers() const EXCLUDES(mutex_);
+  std::size_t ConnectedCount() const EXCLUDES(mutex_);
   // The random id this node sends in hello.
   const std::string& node_id() const { return node_id_; }
 
   // TransportHandler.
   void OnOpen(PeerId id, Direction direction, const std::string& remote_address,
-              std::uint16_t remote_port, const std::optional<PeerUrl>& dialed) override;
-  void OnMessage(PeerId id, std::string text) override;
-  void OnClose(PeerId id, const std::string& reason) override;
-  void OnDialFailed(const PeerUrl& url, const std::string& reason) override;
+              std::uint16_t remote_port, const std::optional<PeerUrl>& dialed) override
+      EXCLUDES(mutex_);
+  void OnMessage(PeerId id, std::string text) override EXCLUDES(mutex_);
+  void OnClose(PeerId id, const std::string& reason) override EXCLUDES(mutex_);
+  void OnDialFailed(const PeerUrl& url, const std::string& reason) override EXCLUDES(mutex_);
 
   // ChainObserver: relays every new tip (posted to `io`).
-  void OnTipChanged(const TipChange& change) override;
+  void OnTipChanged(const TipChange& change) override EXCLUDES(mutex_);
 
  private:
   // A getdata sent and not yet answered.
@@ -216,6 +226,8 @@ class PeerManager final : public TransportHandler, public ChainObserver {
     unsigned failures = 0;
     std::uint64_t next_attempt_ms = 0;
     bool is_self = false;
+    bool wrong_network = false;  // its node is on another network: not dialled again
+    std::string last_error;      // why the last dial or connection failed
   };
   // Work computed under the lock, carried out after it is released.
   struct Actions {
@@ -224,53 +236,82 @@ class PeerManager final : public TransportHandler, public ChainObserver {
     std::vector<PeerUrl> dials;
   };
 
-  void Run(Actions& actions);
-  void SendLocked(Actions& a, PeerId id, const Message& m);
-  // error + close + ban (not loopback unless ban_loopback). Requires mu_.
-  void PunishLocked(Actions& a, Peer& peer, const std::string& reason);
-  void CloseLocked(Actions& a, Peer& peer, const std::string& reason);
-  void RememberLocked(Peer& peer, const Hash32& hash);
-  bool BannedLocked(const std::string& address, std::uint64_t now) const;
-  void BanLocked(const std::string& address, std::uint64_t now);
-  std::uint64_t BackoffMs(unsigned failures);
-  Peer* FindLocked(PeerId id);
+  void Run(Actions& actions) EXCLUDES(mutex_);
+  void SendLocked(Actions& a, PeerId id, const Message& m) REQUIRES(mutex_);
+  // error + close + ban (not loopback unless ban_loopback).
+  void PunishLocked(Actions& a, Peer& peer, const std::string& reason) REQUIRES(mutex_);
+  void CloseLocked(Actions& a, Peer& peer, const std::string& reason) REQUIRES(mutex_);
+  void RememberLocked(Peer& peer, const Hash32& hash) REQUIRES(mutex_);
+  bool BannedLocked(const std::string& address, std::uint64_t now) const REQUIRES(mutex_);
+  void BanLocked(const std::string& address, std::uint64_t now) REQUIRES(mutex_);
+  std::uint64_t BackoffMs(unsigned failures) REQUIRES(mutex_);
+  Peer* FindLocked(PeerId id) REQUIRES(mutex_);
 
   // Asks `peer` for the headers after `resume_after` (when set) or after
   // our best header chain, unless a getheaders is outstanding.
   void SendGetHeadersLocked(Actions& a, Peer& peer, std::optional<Hash32> resume_after,
-                            std::uint64_t now);
+                            std::uint64_t now) REQUIRES(mutex_);
   // Notes that `peer` has the block `info` (if it is more than it showed).
-  void ShowedLocked(Peer& peer, const HeaderInfo& info);
+  void ShowedLocked(Peer& peer, const HeaderInfo& info) REQUIRES(mutex_);
   // The claim check at the end of a peer's chain: punishes `peer` (and
   // returns false) when the chain it showed has less work than its hello
   // claimed.
-  bool CheckClaimLocked(Actions& a, Peer& peer, const Work& shown);
+  bool CheckClaimLocked(Actions& a, Peer& peer, const Work& shown) REQUIRES(mutex_);
   // Sends getdata to `peer` for blocks of its best chain that nobody is
   // fetching, while it has room for requests.
-  void RequestDataLocked(Actions& a, Peer& peer, const ChainTip& tip, std::uint64_t now);
-  void RequestDataFromAllLocked(Actions& a, std::uint64_t now);
+  void RequestDataLocked(Actions& a, Peer& peer, const ChainTip& tip, std::uint64_t now)
+      REQUIRES(mutex_);
+  void RequestDataFromAllLocked(Actions& a, std::uint64_t now) REQUIRES(mutex_);
   // Gives back the hashes `peer` was asked for (not yet answered).
-  void ReleaseRequestsLocked(Peer& peer);
+  void ReleaseRequestsLocked(Peer& peer) REQUIRES(mutex_);
 
-  void HandleHello(PeerId id, Hello hello);
-  void HandleHeaders(PeerId id, std::vector<HashedHeader> headers);
-  void HandleHeadersLocked(Actions& a, Peer& peer, const std::vector<HashedHeader>& headers);
+  // OnMessage, step by step: the per-peer message rate (false: dropped or
+  // punished); the handshake order and request rate; the handler by type.
+  bool TakeMessageToken(PeerId id) EXCLUDES(mutex_);
+  bool CheckSequence(PeerId id, const Message& message) EXCLUDES(mutex_);
+  void Dispatch(PeerId id, Message message) EXCLUDES(mutex_);
+  void HandleGetPeers(PeerId id) EXCLUDES(mutex_);
+  void HandleError(PeerId id, const std::string& reason) EXCLUDES(mutex_);
+  void HandleHello(PeerId id, Hello hello) EXCLUDES(mutex_);
+  // The handshake: a hello of another version or network, or from this
+  // very node, ends the connection (true); else the peer is connected,
+  // unless it is a second connection to the same node or over the inbound
+  // cap.
+  bool RefuseHelloLocked(Actions& a, Peer& peer, const Hello& hello, Target* target)
+      REQUIRES(mutex_);
+  void AcceptHelloLocked(Actions& a, Peer& peer, Hello hello) REQUIRES(mutex_);
+  void HandleHeaders(PeerId id, std::vector<HashedHeader> headers) EXCLUDES(mutex_);
+  void HandleHeadersLocked(Actions& a, Peer& peer, const std::vector<HashedHeader>& headers)
+      REQUIRES(mutex_);
+  // HandleHeadersLocked, step by step. Picks up the chain being checked, or
+  // skips the known prefix of `rest` and starts a check at the fork (false:
+  // nothing more to do with this message).
+  bool StartHeaderCheckLocked(Actions& a, Peer& peer, std::span<const HashedHeader>& rest,
+                              bool answer, bool ended, std::uint64_t now) REQUIRES(mutex_);
+  // Adds the headers HeaderSync released to the tree; `paused` when they
+  // run too far ahead of the stored blocks (false: the peer was punished).
+  bool AddReadyHeadersLocked(Actions& a, Peer& peer, std::uint64_t now, bool* paused)
+      REQUIRES(mutex_);
+  // Acts on how the feed ended (false: the message is done with).
+  bool SettleFeedLocked(Actions& a, Peer& peer, const HeaderSync::FeedResult& fed,
+                        std::span<const HashedHeader> rest, std::uint64_t now) REQUIRES(mutex_);
   // A redownload that differs from the first pass: start the peer's header
   // sync over, or drop the peer after max_header_mismatches.
-  void RestartHeadersLocked(Actions& a, Peer& peer, std::uint64_t now);
-  void HandleGetHeaders(PeerId id, const GetHeaders& m);
-  void HandleGetData(PeerId id, const GetData& m);
-  void HandleGetBlocks(PeerId id, const GetBlocks& m);
-  void HandleBlocks(PeerId id, std::vector<Block> blocks);
-  void HandlePeers(PeerId id, const std::vector<std::string>& urls);
+  void RestartHeadersLocked(Actions& a, Peer& peer, std::uint64_t now) REQUIRES(mutex_);
+  void HandleGetHeaders(PeerId id, const GetHeaders& m) EXCLUDES(mutex_);
+  void HandleGetData(PeerId id, const GetData& m) EXCLUDES(mutex_);
+  void HandleGetBlocks(PeerId id, const GetBlocks& m) EXCLUDES(mutex_);
+  void HandleBlocks(PeerId id, std::vector<Block> blocks) EXCLUDES(mutex_);
+  void HandlePeers(PeerId id, const std::vector<std::string>& urls) EXCLUDES(mutex_);
   // Blocks nobody asked for (a `block` announcement, or what a `blocks`
   // message carried beyond its request): accepted one by one, with the
   // junk limit applied to those the chain could not use.
-  void HandleUnrequested(PeerId id, std::vector<Block> blocks);
+  void HandleUnrequested(PeerId id, std::vector<Block> blocks) EXCLUDES(mutex_);
   // Sends `blocks` to the peer as one `blocks` message, cut at the answer
   // byte cap.
-  void AnswerBlocks(PeerId id, Result<std::vector<Block>> blocks, std::size_t asked);
-  void Relay(const Hash32& hash, PeerId source);
+  void AnswerBlocks(PeerId id, Result<std::vector<Block>> blocks, std::size_t asked)
+      EXCLUDES(mutex_);
+  void Relay(const Hash32& hash, PeerId source) EXCLUDES(mutex_);
 
   ChainState& chain_;
   const Clock& clock_;
@@ -280,18 +321,18 @@ class PeerManager final : public TransportHandler, public ChainObserver {
   const std::string node_id_;
   const Hash32 genesis_;
 
-  mutable std::mutex mu_;
-  PeerLink* link_ = nullptr;  // not owned; set by Start
-  bool stopped_ = false;
-  std::map<PeerId, Peer> peers_;
-  std::map<std::string, Target> targets_;        // by url text
-  std::map<std::string, std::uint64_t> banned_;  // address -> until (ms)
+  mutable Mutex mutex_;
+  PeerLink* link_ GUARDED_BY(mutex_) = nullptr;  // not owned; set by Start
+  bool stopped_ GUARDED_BY(mutex_) = false;
+  std::map<PeerId, Peer> peers_ GUARDED_BY(mutex_);
+  std::map<std::string, Target> targets_ GUARDED_BY(mutex_);        // by url text
+  std::map<std::string, std::uint64_t> banned_ GUARDED_BY(mutex_);  // address -> until (ms)
   // Blocks asked for and not yet answered, and who was asked.
-  std::unordered_map<Hash32, PeerId, Hash32Hasher> in_flight_;
-  TokenBucket learned_dials_;   // dials of learned addresses
-  std::deque<Hash32> relayed_;  // bounded, newest last
-  std::unordered_set<Hash32, Hash32Hasher> relayed_set_;
-  std::mt19937_64 rng_;
+  std::unordered_map<Hash32, PeerId, Hash32Hasher> in_flight_ GUARDED_BY(mutex_);
+  TokenBucket learned_dials_ GUARDED_BY(mutex_);   // dials of learned addresses
+  std::deque<Hash32> relayed_ GUARDED_BY(mutex_);  // bounded, newest last
+  std::unordered_set<Hash32, Hash32Hasher> relayed_set_ GUARDED_BY(mutex_);
+  std::mt19937_64 rng_ GUARDED_BY(mutex_);
 };
 
 }  // namespace powchain::p2p

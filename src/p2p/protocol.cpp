@@ -289,10 +289,6 @@ class FieldReader {
   std::optional<DecodeFailure> failure_;
 };
 
-bool IsHexDigit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 // Nesting depth of `value` as the reader counts it: a scalar is 0, [] is 1.
 // Iterative, so any depth costs no stack.
 std::size_t Depth(const JsonValue& value) {

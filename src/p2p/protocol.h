@@ -1,4 +1,4 @@
-// The P2P message set (SPEC section 4, docs/protocol.md): one JSON object per
+// The P2P message set (docs/protocol.md, "Messages"): one JSON object per
 // WebSocket text frame, with a "type" field. Pure encode/decode: no I/O.
 #pragma once
 
@@ -42,7 +42,7 @@ struct Hello {
   Work work = 0;
   std::optional<std::uint16_t> port;  // listening P2P port, or null
   std::string agent;                  // e.g. "powchain/0.1.0"
-  // Random per node process (16 hex digits). Not in SPEC's core set: an
+  // Random per node process (16 hex digits). Not in the core message set: an
   // optional field that lets a node see that it dialled itself or a peer it
   // already has. Empty when the peer did not send one.
   std::string node_id;

@@ -23,7 +23,6 @@
 #include <deque>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -31,16 +30,22 @@
 #include <utility>
 #include <vector>
 
+#include "net/deadline.h"
+#include "net/endpoint.h"
+#include "net/guard.h"
+#include "net/listener.h"
+#include "util/mutex.h"
+
 namespace powchain::p2p {
 namespace {
 
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
+using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 // The executor of a session's socket and timer: a strand of the io_context.
-using Strand = net::any_io_executor;
+using Strand = asio::any_io_executor;
 
 // Once we have sent a close frame (or the peer has), the closing handshake
 // and the end of the TCP connection must follow within this time, else the
@@ -49,9 +54,6 @@ constexpr std::chrono::milliseconds kCloseTimeout{2000};
 // A read buffer grown beyond this by a big message is given back afterwards,
 // so that idle peers do not each hold up to max_message_bytes.
 constexpr std::size_t kKeptReadBuffer = std::size_t{64} * 1024;
-// After an accept error (e.g. out of file descriptors) the listener waits this
-// long before accepting again, rather than spinning.
-constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
 // The TCP stream under each WebSocket. It differs from beast::tcp_stream
 // only in how the connection ends after a WebSocket close (the teardown):
@@ -77,7 +79,7 @@ void async_teardown(beast::role_type /*role*/, PeerStream& stream, Handler&& han
     std::array<char, 512> buffer{};
     void Next(std::unique_ptr<Drain> self) {
       Drain& me = *self;
-      me.stream.async_read_some(net::buffer(me.buffer),
+      me.stream.async_read_some(asio::buffer(me.buffer),
                                 [self = std::move(self)](error_code ec, std::size_t) mutable {
                                   if (!ec) return self->Next(std::move(self));
                                   error_code ignored;
@@ -95,24 +97,11 @@ void async_teardown(beast::role_type /*role*/, PeerStream& stream, Handler&& han
   drain->Next(std::move(drain));
 }
 
-std::string EndpointText(const std::string& host, std::uint16_t port) {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-// An IPv4 peer seen through an IPv6 socket is shown as IPv4.
-std::string AddressText(const net::ip::address& address) {
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    return net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string();
-  }
-  return address.to_string();
-}
-
 // The OnClose reason for a read that failed while the session was open.
 std::string ReadErrorReason(const error_code& ec) {
-  if (ec == websocket::error::closed || ec == net::error::eof) return "closed by peer";
+  if (ec == websocket::error::closed || ec == asio::error::eof) return "closed by peer";
   if (ec == websocket::error::message_too_big) return "message too large";
-  if (ec == net::error::connection_reset) return "connection reset by peer";
+  if (ec == asio::error::connection_reset) return "connection reset by peer";
   return "read failed: " + ec.message();
 }
 
@@ -122,38 +111,37 @@ std::string ReadErrorReason(const error_code& ec) {
 // shared_ptr so that handlers still queued after ~Transport stay valid.
 struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   class Session;
-  class Listener;
 
-  Impl(net::io_context& io_context, TransportOptions opts, TransportHandler& h)
+  Impl(asio::io_context& io_context, TransportOptions opts, TransportHandler& h)
       : io(io_context), options(std::move(opts)), handler(h) {}
 
   // The session with this id, if it still exists. Thread-safe.
-  std::shared_ptr<Session> Find(PeerId id) const;
+  std::shared_ptr<Session> Find(PeerId id) const EXCLUDES(mutex);
   // Counts a session that has just upgraded as open. False once stopped (the
   // session must then fail). Thread-safe.
-  bool MarkOpen(Session& session);
+  bool MarkOpen(Session& session) EXCLUDES(mutex);
   // Forgets a session and gives back its slot and count. Thread-safe;
   // idempotent.
-  void Unregister(Session& session);
+  void Unregister(Session& session) EXCLUDES(mutex);
   // Turns an accepted socket into an inbound session, or closes it (stopped,
   // or at the inbound cap). Thread-safe.
-  void Admit(tcp::socket socket);
+  void Admit(tcp::socket socket) EXCLUDES(mutex);
 
-  net::io_context& io;
+  asio::io_context& io;
   const TransportOptions options;
   TransportHandler& handler;  // not owned
   std::atomic<std::uint16_t> port{0};
 
-  mutable std::mutex mu;
-  bool started = false;                // guarded by mu
-  bool stopped = false;                // guarded by mu
-  std::shared_ptr<Listener> listener;  // guarded by mu
+  mutable Mutex mutex;
+  bool started GUARDED_BY(mutex) = false;
+  bool stopped GUARDED_BY(mutex) = false;
+  std::shared_ptr<net::Listener> listener GUARDED_BY(mutex);
   // Every session not yet closed (connecting, open or closing).
-  std::unordered_map<PeerId, std::weak_ptr<Session>> sessions;  // guarded by mu
-  std::size_t inbound_slots = 0;  // inbound sessions, upgrading or open; guarded by mu
-  std::size_t inbound_open = 0;   // guarded by mu
-  std::size_t outbound_open = 0;  // guarded by mu
-  PeerId next_id = 1;             // guarded by mu
+  std::unordered_map<PeerId, std::weak_ptr<Session>> sessions GUARDED_BY(mutex);
+  std::size_t inbound_slots GUARDED_BY(mutex) = 0;  // inbound sessions, upgrading or open
+  std::size_t inbound_open GUARDED_BY(mutex) = 0;
+  std::size_t outbound_open GUARDED_BY(mutex) = 0;
+  PeerId next_id GUARDED_BY(mutex) = 1;
 };
 
 // One connection, inbound or outbound, from the TCP connect (or accept)
@@ -183,7 +171,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
         direction_(Direction::kInbound),
         strand_(socket.get_executor()),
         ws_(std::move(socket)),
-        timer_(strand_) {}
+        deadline_(strand_) {}
 
   // Outbound: a dial to `url`, on a new strand.
   Session(std::shared_ptr<Impl> impl, PeerId id, PeerUrl url)
@@ -191,9 +179,9 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
         id_(id),
         direction_(Direction::kOutbound),
         url_(std::move(url)),
-        strand_(net::make_strand(impl_->io)),
+        strand_(asio::make_strand(impl_->io)),
         ws_(strand_),
-        timer_(strand_),
+        deadline_(strand_),
         resolver_(std::in_place, strand_) {}
 
   ~Session() { impl_->Unregister(*this); }  // if never closed
@@ -217,7 +205,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
     bool overflow = false;
     bool kick = false;
     {
-      std::lock_guard lock(qmu_);
+      MutexLock lock(queue_mutex_);
       if (!accepting_) return false;
       if (text.size() > o.max_queue_bytes - std::min(queue_bytes_, o.max_queue_bytes) ||
           queue_messages_ >= o.max_queue_messages) {
@@ -249,7 +237,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   // Sends what is queued, then closes with `reason`.
   void RequestClose(std::string reason) {
     {
-      std::lock_guard lock(qmu_);
+      MutexLock lock(queue_mutex_);
       accepting_ = false;
     }
     Post("close", [reason = std::move(reason)](Session& s) {
@@ -260,7 +248,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   // Closes promptly, dropping what is queued (Transport::Stop).
   void RequestStop() {
     {
-      std::lock_guard lock(qmu_);
+      MutexLock lock(queue_mutex_);
       accepting_ = false;
     }
     Post("stop", [](Session& s) { s.Shutdown(); });
@@ -276,14 +264,14 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   // Runs `f` on the strand, keeping the session alive.
   template <typename F>
   void Post(const char* where, F f) {
-    net::post(strand_, [self = shared_from_this(), where, f = std::move(f)]() mutable {
+    asio::post(strand_, [self = shared_from_this(), where, f = std::move(f)]() mutable {
       self->Guarded(where, [&] { f(*self); });
     });
   }
   // Like Post, but runs `f` at once when called on the strand.
   template <typename F>
   void Dispatch(const char* where, F f) {
-    net::dispatch(strand_, [self = shared_from_this(), where, f = std::move(f)]() mutable {
+    asio::dispatch(strand_, [self = shared_from_this(), where, f = std::move(f)]() mutable {
       self->Guarded(where, [&] { f(*self); });
     });
   }
@@ -293,15 +281,10 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   // io_context::run().
   template <typename F>
   void Guarded(const char* where, F&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      spdlog::error("p2p: peer {}: unexpected exception in {}: {}; closing", id_, where, e.what());
+    net::RunGuarded(std::forward<F>(f), [&](std::string_view what) {
+      spdlog::error("p2p: peer {}: unexpected exception in {}: {}; closing", id_, where, what);
       Abort();
-    } catch (...) {
-      spdlog::error("p2p: peer {}: unexpected exception in {}; closing", id_, where);
-      Abort();
-    }
+    });
   }
   void Abort() {
     try {
@@ -315,23 +298,15 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  // Arms the one timer: on expiry the connection ends with `reason` (with
-  // the close reason instead once closing). Re-arming or disarming makes an
-  // earlier expiry a no-op even if its handler is already queued.
+  // Arms the connection's deadline: on expiry the connection ends with
+  // `reason` (with the close reason instead once closing).
   void Arm(std::chrono::milliseconds timeout, std::string reason) {
-    const std::uint64_t generation = ++timer_generation_;
     timer_reason_ = std::move(reason);
-    timer_.expires_after(timeout);
-    timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
-      self->Guarded("timer", [&] { self->OnTimer(ec, generation); });
-    });
+    deadline_.Arm(
+        timeout, [self = shared_from_this()] { self->Guarded("timer", [&] { self->OnTimer(); }); });
   }
-  void Disarm() {
-    ++timer_generation_;
-    timer_.cancel();
-  }
-  void OnTimer(error_code ec, std::uint64_t generation) {
-    if (ec || generation != timer_generation_) return;
+  void Disarm() { deadline_.Disarm(); }
+  void OnTimer() {
     spdlog::debug("p2p: peer {}: {}", id_, timer_reason_);
     switch (state_) {
       case State::kConnecting:
@@ -348,7 +323,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   // Stops taking Send()s; with `clear`, drops the queued frames too (not
   // the one being written).
   void StopAccepting(bool clear) {
-    std::lock_guard lock(qmu_);
+    MutexLock lock(queue_mutex_);
     accepting_ = false;
     if (clear) {
       queue_.clear();
@@ -383,7 +358,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
       error_code ec;
       const tcp::endpoint remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
       if (!ec) {
-        remote_address_ = AddressText(remote.address());
+        remote_address_ = net::AddressText(remote.address());
         remote_port_ = remote.port();
       }
       SetNoDelay();
@@ -411,10 +386,10 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   void OnConnect(error_code ec, const tcp::endpoint& remote) {
     if (state_ != State::kConnecting) return;
     if (ec) return Fail("cannot connect: " + ec.message());
-    remote_address_ = AddressText(remote.address());
+    remote_address_ = net::AddressText(remote.address());
     remote_port_ = remote.port();
     SetNoDelay();
-    ws_.async_handshake(EndpointText(url_->host, url_->port), "/",
+    ws_.async_handshake(net::EndpointText(url_->host, url_->port), "/",
                         [self = shared_from_this()](error_code handshake_ec) {
                           self->Guarded("handshake", [&] { self->OnHandshake(handshake_ec); });
                         });
@@ -442,7 +417,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
       Arm(kCloseTimeout, "closed by peer");
     });
     {
-      std::lock_guard lock(qmu_);
+      MutexLock lock(queue_mutex_);
       accepting_ = true;
     }
     spdlog::debug("p2p: peer {} open ({} {}:{})", id_,
@@ -509,7 +484,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
     if (state_ == State::kClosed || writing_ || peer_closing_) return;
     bool have = false;
     {
-      std::lock_guard lock(qmu_);
+      MutexLock lock(queue_mutex_);
       if (queue_.empty()) {
         write_scheduled_ = false;
       } else {
@@ -524,15 +499,16 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     writing_ = true;
     Arm(options().write_timeout, "write timed out");
-    ws_.async_write(net::buffer(current_), [self = shared_from_this()](error_code ec, std::size_t) {
-      self->Guarded("write", [&] { self->OnWrite(ec); });
-    });
+    ws_.async_write(asio::buffer(current_),
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      self->Guarded("write", [&] { self->OnWrite(ec); });
+                    });
   }
 
   void OnWrite(error_code ec) {
     writing_ = false;
     {
-      std::lock_guard lock(qmu_);
+      MutexLock lock(queue_mutex_);
       queue_bytes_ -= std::min(queue_bytes_, current_.size());
       if (queue_messages_ > 0) --queue_messages_;
     }
@@ -541,7 +517,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
     if (peer_closing_) return;  // the read reports the close; the timer bounds it
     if (ec) {
       if (state_ == State::kClosing) return Finish(close_reason_);
-      if (ec == net::error::operation_aborted) {
+      if (ec == asio::error::operation_aborted) {
         // Beast failed the stream in our read (a protocol error), which
         // reports why; the timer bounds the wait.
         Arm(kCloseTimeout, "connection lost");
@@ -618,128 +594,45 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   const std::optional<PeerUrl> url_;  // outbound only
   const Strand strand_;
   websocket::stream<PeerStream> ws_;
-  net::steady_timer timer_;
+  net::Deadline deadline_;
   std::optional<tcp::resolver> resolver_;  // outbound only
 
-  bool counted_open_ = false;  // counted in inbound_open/outbound_open; guarded by impl_->mu
+  // Counted in inbound_open/outbound_open; guarded by impl_->mutex (which
+  // the analysis cannot name from here).
+  bool counted_open_ = false;
 
   // The send queue, shared with Send() on any thread.
-  std::mutex qmu_;
-  bool accepting_ = false;          // open and not closing; guarded by qmu_
-  std::deque<std::string> queue_;   // guarded by qmu_
-  std::size_t queue_bytes_ = 0;     // queued plus in flight; guarded by qmu_
-  std::size_t queue_messages_ = 0;  // queued plus in flight; guarded by qmu_
-  bool write_scheduled_ = false;    // a DoWrite is posted or a write in flight; guarded by qmu_
+  Mutex queue_mutex_;
+  bool accepting_ GUARDED_BY(queue_mutex_) = false;  // open and not closing
+  std::deque<std::string> queue_ GUARDED_BY(queue_mutex_);
+  std::size_t queue_bytes_ GUARDED_BY(queue_mutex_) = 0;     // queued plus in flight
+  std::size_t queue_messages_ GUARDED_BY(queue_mutex_) = 0;  // queued plus in flight
+  // A DoWrite is posted or a write in flight.
+  bool write_scheduled_ GUARDED_BY(queue_mutex_) = false;
 
   // On the strand.
   State state_ = State::kConnecting;
   std::string remote_address_;
   std::uint16_t remote_port_ = 0;
-  std::uint64_t timer_generation_ = 0;
   std::string timer_reason_;
   beast::flat_buffer buffer_;        // the message being read
   bool first_message_read_ = false;  // until then, max_first_message_bytes applies
   std::string current_;              // the frame being written
-  bool writing_ = false;       // also read under qmu_ in StopAccepting, which runs on the strand
-  bool peer_closing_ = false;  // the peer's close frame has arrived while open
-  bool close_sent_ = false;    // our close frame is on its way
+  bool writing_ = false;             // also read under queue_mutex_ in StopAccepting, on the strand
+  bool peer_closing_ = false;        // the peer's close frame has arrived while open
+  bool close_sent_ = false;          // our close frame is on its way
   std::string close_reason_;
   websocket::close_code close_code_ = websocket::close_code::normal;
 };
 
-// Accepts connections on its own strand and hands each to Impl::Admit.
-class Transport::Impl::Listener : public std::enable_shared_from_this<Listener> {
- public:
-  explicit Listener(std::shared_ptr<Impl> impl)
-      : impl_(std::move(impl)),
-        acceptor_(net::make_strand(impl_->io)),
-        retry_timer_(acceptor_.get_executor()) {}
-
-  // Opens, binds and listens; returns the bound port. Called once, before
-  // Start(), on the caller's thread. Errors name the address and why.
-  Result<std::uint16_t> Open() {
-    const TransportOptions& o = impl_->options;
-    auto fail = [&](const std::string& why) {
-      return Error{"cannot listen for P2P on " + EndpointText(o.bind_address, o.port) + ": " + why};
-    };
-    error_code ec;
-    const auto address = net::ip::make_address(o.bind_address, ec);
-    if (ec) return fail("'" + o.bind_address + "' is not an IP address");
-    const tcp::endpoint endpoint(address, o.port);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (ec) return fail(ec.message());
-    // Lets a restarted node bind while old connections sit in TIME_WAIT; it
-    // does not let two listeners share the port.
-    acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-    if (ec) return fail(ec.message());
-    acceptor_.bind(endpoint, ec);
-    if (ec) return fail(ec.message());
-    acceptor_.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) return fail(ec.message());
-    const tcp::endpoint local = acceptor_.local_endpoint(ec);
-    if (ec) return fail(ec.message());
-    return local.port();
-  }
-
-  // Starts accepting (on the listener's strand).
-  void Start() {
-    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
-      if (!self->closed_) self->Accept();
-    });
-  }
-
-  // Stops accepting. Thread-safe; idempotent.
-  void Close() {
-    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
-      self->closed_ = true;
-      error_code ignored;
-      self->acceptor_.close(ignored);
-      self->retry_timer_.cancel();
-    });
-  }
-
- private:
-  void Accept() {
-    // Each connection gets its own strand.
-    acceptor_.async_accept(net::make_strand(impl_->io),
-                           [self = shared_from_this()](error_code ec, tcp::socket socket) {
-                             self->OnAccept(ec, std::move(socket));
-                           });
-  }
-
-  void OnAccept(error_code ec, tcp::socket socket) {
-    if (closed_) return;
-    if (ec) {
-      // Out of file descriptors, or the like: wait a little, then go on.
-      spdlog::warn("p2p: accept failed: {}", ec.message());
-      retry_timer_.expires_after(kAcceptRetryDelay);
-      retry_timer_.async_wait([self = shared_from_this()](error_code wait_ec) {
-        if (!wait_ec && !self->closed_) self->Accept();
-      });
-      return;
-    }
-    try {
-      impl_->Admit(std::move(socket));
-    } catch (const std::exception& e) {
-      spdlog::error("p2p: cannot admit a connection: {}", e.what());
-    }
-    Accept();
-  }
-
-  const std::shared_ptr<Impl> impl_;
-  tcp::acceptor acceptor_;
-  net::steady_timer retry_timer_;
-  bool closed_ = false;  // on the strand
-};
-
 std::shared_ptr<Transport::Impl::Session> Transport::Impl::Find(PeerId id) const {
-  std::lock_guard lock(mu);
+  MutexLock lock(mutex);
   const auto it = sessions.find(id);
   return it == sessions.end() ? nullptr : it->second.lock();
 }
 
 bool Transport::Impl::MarkOpen(Session& session) {
-  std::lock_guard lock(mu);
+  MutexLock lock(mutex);
   if (stopped) return false;
   session.counted_open_ = true;
   ++(session.direction() == Direction::kInbound ? inbound_open : outbound_open);
@@ -747,7 +640,7 @@ bool Transport::Impl::MarkOpen(Session& session) {
 }
 
 void Transport::Impl::Unregister(Session& session) {
-  std::lock_guard lock(mu);
+  MutexLock lock(mutex);
   if (sessions.erase(session.id()) == 0) return;
   if (session.direction() == Direction::kInbound) --inbound_slots;
   if (session.counted_open_) {
@@ -759,7 +652,7 @@ void Transport::Impl::Unregister(Session& session) {
 void Transport::Impl::Admit(tcp::socket socket) {
   std::shared_ptr<Session> session;  // destroyed after the lock is released
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mutex);
     if (stopped) return;  // closes the socket
     if (inbound_slots >= options.max_inbound_connections) {
       spdlog::debug("p2p: {} inbound connections already; closing a new one", inbound_slots);
@@ -773,34 +666,37 @@ void Transport::Impl::Admit(tcp::socket socket) {
   session->Start();
 }
 
-Transport::Transport(net::io_context& io, TransportOptions options, TransportHandler& handler)
+Transport::Transport(asio::io_context& io, TransportOptions options, TransportHandler& handler)
     : impl_(std::make_shared<Impl>(io, std::move(options), handler)) {}
 
 Transport::~Transport() { Stop(); }
 
 Status Transport::Start() {
   const TransportOptions& o = impl_->options;
-  const std::string where = "cannot listen for P2P on " + EndpointText(o.bind_address, o.port);
+  const std::string where = "cannot listen for P2P on " + net::EndpointText(o.bind_address, o.port);
   try {
     {
-      std::lock_guard lock(impl_->mu);
+      MutexLock lock(impl_->mutex);
       if (impl_->started || impl_->stopped) {
         return Error{where + ": the transport was already " +
                      (impl_->stopped ? "stopped" : "started")};
       }
       impl_->started = true;
     }
-    auto listener = std::make_shared<Impl::Listener>(impl_);
-    auto port = listener->Open();
-    if (!port) return Error{port.error()};
+    auto listener = net::Listener::Open(impl_->io, "P2P", o.bind_address, o.port,
+                                        [weak = std::weak_ptr<Impl>(impl_)](tcp::socket socket) {
+                                          if (auto impl = weak.lock())
+                                            impl->Admit(std::move(socket));
+                                        });
+    if (!listener) return Error{listener.error()};
     {
-      std::lock_guard lock(impl_->mu);
+      MutexLock lock(impl_->mutex);
       if (impl_->stopped) return Error{where + ": the transport was stopped"};
-      impl_->listener = listener;
+      impl_->listener = *listener;
     }
-    impl_->port = *port;
-    listener->Start();
-    spdlog::info("p2p: listening on {}", EndpointText(o.bind_address, *port));
+    impl_->port = (*listener)->port();
+    (*listener)->Start();
+    spdlog::debug("p2p: listening on {}", net::EndpointText(o.bind_address, impl_->port));
     return {};
   } catch (const std::exception& e) {
     return Error{where + ": " + e.what()};
@@ -810,10 +706,10 @@ Status Transport::Start() {
 std::uint16_t Transport::port() const { return impl_->port.load(); }
 
 void Transport::Stop() {
-  std::shared_ptr<Impl::Listener> listener;
+  std::shared_ptr<net::Listener> listener;
   std::vector<std::weak_ptr<Impl::Session>> sessions;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mutex);
     impl_->stopped = true;
     listener = std::move(impl_->listener);
     sessions.reserve(impl_->sessions.size());
@@ -828,7 +724,7 @@ void Transport::Stop() {
 void Transport::Dial(const PeerUrl& url) {
   std::shared_ptr<Impl::Session> session;  // destroyed after the lock is released
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mutex);
     if (!impl_->stopped) {
       const PeerId id = impl_->next_id++;
       session = std::make_shared<Impl::Session>(impl_, id, url);
@@ -839,7 +735,7 @@ void Transport::Dial(const PeerUrl& url) {
     session->Start();
     return;
   }
-  net::post(impl_->io, [impl = impl_, url] {
+  asio::post(impl_->io, [impl = impl_, url] {
     try {
       impl->handler.OnDialFailed(url, "transport stopped");
     } catch (const std::exception& e) {
@@ -860,12 +756,12 @@ void Transport::Close(PeerId id, const std::string& reason) {
 }
 
 std::size_t Transport::InboundCount() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mutex);
   return impl_->inbound_open;
 }
 
 std::size_t Transport::OutboundCount() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mutex);
   return impl_->outbound_open;
 }
 

@@ -1,4 +1,4 @@
-// Block header and block (SPEC section 1).
+// Block header and block (docs/consensus.md, "Block format").
 #pragma once
 
 #include <array>

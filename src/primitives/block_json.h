@@ -1,4 +1,4 @@
-// The JSON form of a block (SPEC section 1), as served over HTTP and sent to
+// The JSON form of a block (docs/consensus.md, "JSON form"), as served over HTTP and sent to
 // peers:
 //   {"version":1,"height":H,"lastHash":"<hex>","dataHash":"<hex>",
 //    "timestamp":T,"difficulty":D,"nonce":N,"hash":"<hex>","data":<json>}

@@ -9,53 +9,12 @@
 #include <system_error>
 #include <vector>
 
+#include "util/utf8.h"
+
 namespace powchain {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// Decodes the well-formed UTF-8 sequence at s[*i] (RFC 3629: no overlongs,
-// surrogates or values above U+10FFFF) into *cp and advances *i past it.
-// Returns false, leaving *i alone, when the bytes there are not one.
-bool DecodeUtf8(std::string_view s, std::size_t* i, std::uint32_t* cp) {
-  const auto b0 = static_cast<unsigned char>(s[*i]);
-  if (b0 < 0x80) {
-    *cp = b0;
-    ++*i;
-    return true;
-  }
-  std::size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  std::uint32_t v = 0;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-    v = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    v = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    v = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return false;
-  }
-  if (s.size() - *i < n) return false;
-  const auto b1 = static_cast<unsigned char>(s[*i + 1]);
-  if (b1 < lo || b1 > hi) return false;
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[*i + k]);
-    if ((b & 0xC0) != 0x80) return false;
-    v = (v << 6) | (b & 0x3F);
-  }
-  *cp = v;
-  *i += n;
-  return true;
-}
 
 // The UTF-16 code units of a UTF-8 string; nullopt when it is not valid UTF-8.
 std::optional<std::u16string> ToUtf16(std::string_view s) {

@@ -6,6 +6,7 @@
 #include <system_error>
 #include <utility>
 
+#include "util/hex.h"
 #include "util/utf8.h"
 
 namespace powchain {
@@ -18,33 +19,6 @@ bool IsWhitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // Objects with at most this many members are checked for duplicate keys by
 // comparing every pair (no allocation); larger ones by sorting.
 constexpr std::size_t kSmallObjectMembers = 16;
-
-// Value of a hex digit (either case), or -1.
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Appends the UTF-8 encoding of a Unicode scalar value.
-void AppendUtf8(std::uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // A readable name for the byte at an error position.
 std::string DescribeByte(char c) {
@@ -329,7 +303,7 @@ bool Parser::ReadHex4(std::size_t at, std::uint32_t* out) {
   if (text_.size() - at < 4) return false;
   std::uint32_t v = 0;
   for (std::size_t i = 0; i < 4; ++i) {
-    const int h = HexValue(text_[at + i]);
+    const int h = HexDigitValue(text_[at + i]);
     if (h < 0) return false;
     v = (v << 4) | static_cast<std::uint32_t>(h);
   }

@@ -1,10 +1,13 @@
-// A strict JSON reader for everything that arrives from outside (block data,
-// and later request bodies and peer messages).
+// A strict JSON reader for everything that arrives from outside: block data,
+// request bodies and peer messages.
 //
-// Why not Boost.JSON for this: consensus needs the exact text of every number
-// (to refuse numbers that canonical JSON would change, and to read u64 header
-// fields without a detour through double), and a correctly rounded
-// text-to-double conversion, which Boost.JSON 1.81 does not promise.
+// Why a reader of our own rather than boost::json::parse: it keeps every
+// number as the text that was sent (Boost.JSON 1.81 turns each number into
+// an int64, a uint64 or a double while parsing, and the written form is
+// lost), so consensus can refuse numbers that canonical JSON would rewrite
+// and read u64 header fields digit by digit; and every error names the byte
+// offset and what was wrong there, which the answers to peers and HTTP
+// clients pass on.
 //
 // The reader follows RFC 8259 with I-JSON (RFC 7493) restrictions: strings
 // must be valid UTF-8 with no lone surrogate escapes, object keys must be

@@ -4,7 +4,7 @@ namespace powchain {
 
 std::optional<Block> BlockCache::Get(const Hash32& hash) {
   if (max_bytes_ == 0) return std::nullopt;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = map_.find(hash);
   if (it == map_.end()) return std::nullopt;
   lru_.splice(lru_.begin(), lru_, it->second);
@@ -14,7 +14,7 @@ std::optional<Block> BlockCache::Get(const Hash32& hash) {
 void BlockCache::Put(const Block& block) {
   const std::size_t charge = Charge(block);
   if (charge > max_bytes_ / 8) return;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (auto it = map_.find(block.hash); it != map_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second);
     return;
@@ -30,12 +30,12 @@ void BlockCache::Put(const Block& block) {
 }
 
 std::size_t BlockCache::size() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return map_.size();
 }
 
 std::size_t BlockCache::bytes() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return bytes_;
 }
 

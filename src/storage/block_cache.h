@@ -8,13 +8,13 @@
 
 #include <cstddef>
 #include <list>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 
 #include "primitives/block.h"
 #include "util/bytes.h"
 #include "util/hash_map.h"
+#include "util/mutex.h"
 
 namespace powchain {
 
@@ -32,23 +32,23 @@ class BlockCache {
   BlockCache& operator=(const BlockCache&) = delete;
 
   // A copy of the cached block, which becomes the most recently used.
-  std::optional<Block> Get(const Hash32& hash);
+  std::optional<Block> Get(const Hash32& hash) EXCLUDES(mutex_);
   // Adds `block` as the most recently used (or refreshes it), evicting the
   // least recently used blocks to stay within the bound.
-  void Put(const Block& block);
+  void Put(const Block& block) EXCLUDES(mutex_);
 
-  std::size_t size() const;   // blocks held
-  std::size_t bytes() const;  // bytes charged
+  std::size_t size() const EXCLUDES(mutex_);   // blocks held
+  std::size_t bytes() const EXCLUDES(mutex_);  // bytes charged
   std::size_t max_bytes() const { return max_bytes_; }
 
  private:
   static std::size_t Charge(const Block& block) { return block.data.size() + kOverheadBytes; }
 
   const std::size_t max_bytes_;
-  mutable std::mutex mutex_;
-  std::list<Block> lru_;  // most recently used first; guarded by mutex_
-  std::unordered_map<Hash32, std::list<Block>::iterator, Hash32Hasher> map_;  // guarded by mutex_
-  std::size_t bytes_ = 0;                                                     // guarded by mutex_
+  mutable Mutex mutex_;
+  std::list<Block> lru_ GUARDED_BY(mutex_);  // most recently used first
+  std::unordered_map<Hash32, std::list<Block>::iterator, Hash32Hasher> map_ GUARDED_BY(mutex_);
+  std::size_t bytes_ GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace powchain

@@ -3,7 +3,7 @@
 namespace powchain {
 
 Status MemoryBlockStore::Commit(const WriteBatch& batch) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (fail_commits_ > 0) {
     --fail_commits_;
     return Error{"injected I/O error on commit"};
@@ -17,7 +17,7 @@ Status MemoryBlockStore::Commit(const WriteBatch& batch) {
 }
 
 Result<std::optional<Block>> MemoryBlockStore::ReadBlock(const Hash32& hash) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (fail_reads_) return Error{"injected I/O error on read"};
   auto it = blocks_.find(hash);
   if (it == blocks_.end()) return std::optional<Block>();
@@ -25,46 +25,46 @@ Result<std::optional<Block>> MemoryBlockStore::ReadBlock(const Hash32& hash) con
 }
 
 Result<std::optional<Hash32>> MemoryBlockStore::ReadTip() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (fail_reads_) return Error{"injected I/O error on read"};
   return tip_;
 }
 
 Status MemoryBlockStore::ForEachHeader(
     const std::function<void(const Hash32&, const BlockHeader&)>& fn) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (fail_reads_) return Error{"injected I/O error on read"};
   for (const Hash32& h : order_) fn(h, blocks_.at(h).header);
   return {};
 }
 
 void MemoryBlockStore::FailNextCommits(std::size_t n) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   fail_commits_ = n;
 }
 
 void MemoryBlockStore::SetFailReads(bool fail) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   fail_reads_ = fail;
 }
 
 void MemoryBlockStore::SetAvailableBytes(std::optional<std::uint64_t> bytes) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   available_ = bytes;
 }
 
 std::optional<std::uint64_t> MemoryBlockStore::AvailableBytes() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return available_;
 }
 
 std::size_t MemoryBlockStore::BlockCount() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return blocks_.size();
 }
 
 std::size_t MemoryBlockStore::CommitCount() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return commits_;
 }
 

@@ -2,12 +2,12 @@
 #pragma once
 
 #include <cstddef>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include "storage/block_store.h"
 #include "util/hash_map.h"
+#include "util/mutex.h"
 
 namespace powchain {
 
@@ -32,12 +32,12 @@ class MemoryBlockStore final : public BlockStore {
   std::size_t CommitCount() const;
 
  private:
-  mutable std::mutex mutex_;
-  std::unordered_map<Hash32, Block, Hash32Hasher> blocks_;  // GUARDED_BY(mutex_)
-  std::vector<Hash32> order_;                               // commit order
-  std::optional<Hash32> tip_;
-  std::size_t fail_commits_ = 0;
-  bool fail_reads_ = false;
+  mutable Mutex mutex_;
+  std::unordered_map<Hash32, Block, Hash32Hasher> blocks_ GUARDED_BY(mutex_);
+  std::vector<Hash32> order_ GUARDED_BY(mutex_);  // commit order
+  std::optional<Hash32> tip_ GUARDED_BY(mutex_);
+  std::size_t fail_commits_ GUARDED_BY(mutex_) = 0;
+  bool fail_reads_ GUARDED_BY(mutex_) = false;
   std::optional<std::uint64_t> available_;
   std::size_t commits_ = 0;
 };

@@ -275,11 +275,77 @@ int OpenAndListTables(sqlite3** db, const std::filesystem::path& path, int flags
 
 }  // namespace
 
+Status SqliteBlockStore::SetDurability() {
+  // synchronous first, so that switching a new file to WAL is itself
+  // durable. synchronous is per connection; the WAL mode is recorded in the
+  // file. journal_size_limit: after a checkpoint, a WAL that a big batch
+  // grew is cut back to 64 MiB.
+  std::optional<std::string> mode;
+  std::optional<std::string> sync;
+  if (Exec(db_, "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864") != SQLITE_OK ||
+      QueryText(db_, "PRAGMA journal_mode=WAL", &mode) != SQLITE_OK ||
+      QueryText(db_, "PRAGMA synchronous", &sync) != SQLITE_OK) {
+    return Fail(IsDamage(sqlite3_extended_errcode(db_)) ? "not a powchain database or damaged"
+                                                        : "cannot set up the database");
+  }
+  if (mode != "wal") {
+    return Error{path_.string() + ": cannot use the WAL journal (journal mode is " +
+                 mode.value_or("unknown") + ")"};
+  }
+  if (sync != "2") {
+    return Error{path_.string() + ": cannot set synchronous=FULL (it is " +
+                 sync.value_or("unknown") + ")"};
+  }
+  return {};
+}
+
+Status SqliteBlockStore::CreateLocked(const std::string& genesis) {
+  // The schema and meta in one transaction.
+  if (Status s = SetDurability(); !s) return s;
+  if (Exec(db_, "BEGIN IMMEDIATE") != SQLITE_OK) return Fail("cannot create the database");
+  RollbackIfOpen rollback_on_error(db_);
+  if (Exec(db_, kCreateSchema) != SQLITE_OK) return Fail("cannot create the database");
+  if (Status s = Prepare(); !s) return s;
+  const std::pair<const char*, std::string> meta[] = {
+      {"schema_version", std::to_string(kSchemaVersion)},
+      {"network", network_},
+      {"genesis", genesis},
+      {"block_count", "0"},
+  };
+  for (const auto& [key, value] : meta) {
+    if (SetMeta(set_meta_, key, value) != SQLITE_OK) return Fail("cannot create the database");
+  }
+  if (Exec(db_, "COMMIT") != SQLITE_OK) return Fail("cannot create the database");
+  return {};
+}
+
+Status SqliteBlockStore::CheckExistingLocked(const std::vector<std::string>& tables,
+                                             const std::string& genesis) {
+  if (Status s = CheckMeta(tables); !s) return s;
+  std::optional<std::string> stored_network;
+  std::optional<std::string> stored_genesis;
+  if (GetMeta(get_meta_, "network", &stored_network) != SQLITE_OK ||
+      GetMeta(get_meta_, "genesis", &stored_genesis) != SQLITE_OK) {
+    return Fail("cannot read the database");
+  }
+  const std::string file = path_.string();
+  if (stored_network != network_) {
+    return Error{file + ": holds the " + *stored_network + " chain (genesis " + *stored_genesis +
+                 "), not " + network_};
+  }
+  if (Lower(*stored_genesis) != genesis) {
+    return Error{file + ": holds a " + *stored_network + " chain with genesis " + *stored_genesis +
+                 ", not the genesis " + genesis + " of this powchain's " + network_ +
+                 " parameters"};
+  }
+  // Only now, knowing the file is ours (WAL is normally set already).
+  return SetDurability();
+}
+
 Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::Open(const std::filesystem::path& path,
                                                                  const std::string& network,
                                                                  const std::string& genesis_hex,
                                                                  std::size_t cache_bytes) {
-  const std::string genesis = Lower(genesis_hex);
   sqlite3* db = nullptr;
   std::vector<std::string> tables;
   const int rc = OpenAndListTables(
@@ -290,73 +356,12 @@ Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::Open(const std::file
     return store->Fail(IsDamage(rc) ? "not a powchain database or damaged" : "cannot open");
   }
   store->network_ = network;
-
-  // The durability settings. synchronous first, so that switching a new file
-  // to WAL is itself durable. synchronous is per connection; the WAL mode is
-  // recorded in the file. journal_size_limit: after a checkpoint, a WAL that
-  // a big batch grew is cut back to 64 MiB.
-  const auto set_up = [&]() -> Status {
-    std::optional<std::string> mode;
-    std::optional<std::string> sync;
-    if (Exec(db, "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864") != SQLITE_OK ||
-        QueryText(db, "PRAGMA journal_mode=WAL", &mode) != SQLITE_OK ||
-        QueryText(db, "PRAGMA synchronous", &sync) != SQLITE_OK) {
-      return store->Fail(IsDamage(sqlite3_extended_errcode(db))
-                             ? "not a powchain database or damaged"
-                             : "cannot set up the database");
-    }
-    if (mode != "wal") {
-      return Error{path.string() + ": cannot use the WAL journal (journal mode is " +
-                   mode.value_or("unknown") + ")"};
-    }
-    if (sync != "2") {
-      return Error{path.string() + ": cannot set synchronous=FULL (it is " +
-                   sync.value_or("unknown") + ")"};
-    }
-    return {};
-  };
-
-  if (tables.empty()) {
-    // A new database: the schema and meta in one transaction.
-    if (Status s = set_up(); !s) return Error{s.error()};
-    if (Exec(db, "BEGIN IMMEDIATE") != SQLITE_OK) return store->Fail("cannot create the database");
-    RollbackIfOpen rollback_on_error(db);
-    if (Exec(db, kCreateSchema) != SQLITE_OK) return store->Fail("cannot create the database");
-    if (Status s = store->Prepare(); !s) return Error{s.error()};
-    const std::pair<const char*, std::string> meta[] = {
-        {"schema_version", std::to_string(kSchemaVersion)},
-        {"network", network},
-        {"genesis", genesis},
-        {"block_count", "0"},
-    };
-    for (const auto& [key, value] : meta) {
-      if (SetMeta(store->set_meta_, key, value) != SQLITE_OK) {
-        return store->Fail("cannot create the database");
-      }
-    }
-    if (Exec(db, "COMMIT") != SQLITE_OK) return store->Fail("cannot create the database");
-    return store;
-  }
-
-  if (Status s = store->CheckMeta(tables); !s) return Error{s.error()};
-  std::optional<std::string> stored_network;
-  std::optional<std::string> stored_genesis;
-  if (GetMeta(store->get_meta_, "network", &stored_network) != SQLITE_OK ||
-      GetMeta(store->get_meta_, "genesis", &stored_genesis) != SQLITE_OK) {
-    return store->Fail("cannot read the database");
-  }
-  if (stored_network != network) {
-    return Error{path.string() + ": holds the " + *stored_network + " chain (genesis " +
-                 *stored_genesis + "), not " + network};
-  }
-  if (Lower(*stored_genesis) != genesis) {
-    return Error{path.string() + ": holds a " + *stored_network + " chain with genesis " +
-                 *stored_genesis + ", not the genesis " + genesis + " of this powchain's " +
-                 network + " parameters"};
-  }
-
-  // Only now, knowing the file is ours (WAL is normally set already).
-  if (Status s = set_up(); !s) return Error{s.error()};
+  const std::string genesis = Lower(genesis_hex);
+  MutexLock lock(store->mutex_);  // not shared yet; the statements want it
+  Status s =
+      tables.empty() ? store->CreateLocked(genesis) : store->CheckExistingLocked(tables, genesis);
+  if (!s) return Error{s.error()};
+  lock.Unlock();
   return store;
 }
 
@@ -373,12 +378,14 @@ Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::OpenReadOnly(
   if (rc != SQLITE_OK) {
     return store->Fail(IsDamage(rc) ? "not a powchain database or damaged" : "cannot open");
   }
+  MutexLock lock(store->mutex_);  // not shared yet; the statements want it
   if (Status s = store->CheckMeta(tables); !s) return Error{s.error()};
   std::optional<std::string> network;
   if (GetMeta(store->get_meta_, "network", &network) != SQLITE_OK) {
     return store->Fail("cannot read the database");
   }
   store->network_ = *network;
+  lock.Unlock();
   return store;
 }
 
@@ -441,7 +448,7 @@ Result<std::uint64_t> SqliteBlockStore::ReadCountLocked() const {
 }
 
 Status SqliteBlockStore::Commit(const WriteBatch& batch) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (batch.blocks.empty() && !batch.tip) return {};
   if (Exec(db_, "BEGIN IMMEDIATE") != SQLITE_OK) return Fail("cannot commit");
   // Rolls back unless COMMIT below succeeded; the error message is taken
@@ -489,7 +496,7 @@ Status SqliteBlockStore::Commit(const WriteBatch& batch) {
 
 Result<std::optional<Block>> SqliteBlockStore::ReadBlock(const Hash32& hash) const {
   if (auto cached = cache_.Get(hash)) return cached;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto block = ReadLocked(hash);
   if (block && block->has_value()) cache_.Put(**block);
   return block;
@@ -507,7 +514,7 @@ Result<std::vector<Block>> SqliteBlockStore::ReadBlocks(std::span<const Hash32> 
   const auto more = [&] {
     return out.size() < hashes.size() && (out.empty() || bytes < max_data_bytes);
   };
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   // One read transaction: one snapshot, and the file locks taken once.
   if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the blocks");
   RollbackIfOpen end(db_);
@@ -582,7 +589,7 @@ std::optional<std::uint64_t> SqliteBlockStore::AvailableBytes() const {
 }
 
 Result<std::optional<Hash32>> SqliteBlockStore::ReadTip() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::optional<std::string> tip;
   if (GetMeta(get_meta_, "tip", &tip) != SQLITE_OK) return Fail("cannot read the tip");
   if (!tip) return std::optional<Hash32>();
@@ -629,7 +636,7 @@ Status SqliteBlockStore::ScanLocked(bool with_data,
 
 Status SqliteBlockStore::ForEachHeader(
     const std::function<void(const Hash32&, const BlockHeader&)>& fn) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return ScanLocked(false, [&](sqlite3_stmt* stmt) {
     Hash32 hash;
     const auto hash_bytes = ColumnBlob(stmt, 1);
@@ -640,7 +647,7 @@ Status SqliteBlockStore::ForEachHeader(
 }
 
 Status SqliteBlockStore::ForEachBlock(const std::function<bool(const Block&)>& fn) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return ScanLocked(true, [&](sqlite3_stmt* stmt) {
     Block block;
     const auto hash_bytes = ColumnBlob(stmt, 1);
@@ -652,19 +659,19 @@ Status SqliteBlockStore::ForEachBlock(const std::function<bool(const Block&)>& f
 }
 
 Result<std::uint64_t> SqliteBlockStore::BlockCount() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return ReadCountLocked();
 }
 
 void FaultInjectingStore::FailNextCommits(std::size_t n, std::string message) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   fail_ = n;
   message_ = std::move(message);
 }
 
 Status FaultInjectingStore::Commit(const WriteBatch& batch) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (fail_ > 0) {
       --fail_;
       return Error{message_};

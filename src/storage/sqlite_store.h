@@ -18,13 +18,13 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "storage/block_cache.h"
 #include "storage/block_store.h"
+#include "util/mutex.h"
 #include "util/result.h"
 
 struct sqlite3;
@@ -86,34 +86,40 @@ class SqliteBlockStore final : public BlockStore {
 
  private:
   SqliteBlockStore(sqlite3* db, std::filesystem::path path, std::size_t cache_bytes);
-  Status Prepare();
-  // One block from the file. Requires mutex_.
-  Result<std::optional<Block>> ReadLocked(const Hash32& hash) const;
+  Status Prepare() REQUIRES(mutex_);
+  // Open, step by step: the journal and sync settings; a new file's schema
+  // and meta; an existing file's meta against this network and genesis.
+  Status SetDurability();
+  Status CreateLocked(const std::string& genesis) REQUIRES(mutex_);
+  Status CheckExistingLocked(const std::vector<std::string>& tables, const std::string& genesis)
+      REQUIRES(mutex_);
+  // One block from the file.
+  Result<std::optional<Block>> ReadLocked(const Hash32& hash) const REQUIRES(mutex_);
   // The block in the current row of `stmt` (columns hash, header, data),
   // whose hash is `hash`; an error if the header is malformed.
   Result<Block> BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash) const;
   Error Fail(const std::string& what) const;  // "<file>: <what>: <sqlite message>"
   // Checks an existing file: a meta table (in `tables`), schema version,
   // the meta keys; prepares the statements.
-  Status CheckMeta(const std::vector<std::string>& tables);
-  // meta block_count. Requires mutex_ (or a store not yet shared).
-  Result<std::uint64_t> ReadCountLocked() const;
+  Status CheckMeta(const std::vector<std::string>& tables) REQUIRES(mutex_);
+  // meta block_count.
+  Result<std::uint64_t> ReadCountLocked() const REQUIRES(mutex_);
   // Steps through the blocks in commit order in one read transaction,
   // calling `row` (which returns false to stop) for each well-formed row;
   // when it ran to the end, compares the rows seen with block_count.
-  // Requires mutex_.
-  Status ScanLocked(bool with_data, const std::function<bool(sqlite3_stmt*)>& row) const;
+  Status ScanLocked(bool with_data, const std::function<bool(sqlite3_stmt*)>& row) const
+      REQUIRES(mutex_);
 
   std::filesystem::path path_;
   std::string network_;
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   sqlite3* db_;  // owned
-  // Prepared statements, reused; guarded by mutex_.
-  sqlite3_stmt* insert_block_ = nullptr;
-  sqlite3_stmt* select_block_ = nullptr;
-  sqlite3_stmt* scan_blocks_ = nullptr;
-  sqlite3_stmt* set_meta_ = nullptr;
-  sqlite3_stmt* get_meta_ = nullptr;
+  // Prepared statements, reused.
+  sqlite3_stmt* insert_block_ GUARDED_BY(mutex_) = nullptr;
+  sqlite3_stmt* select_block_ GUARDED_BY(mutex_) = nullptr;
+  sqlite3_stmt* scan_blocks_ GUARDED_BY(mutex_) = nullptr;
+  sqlite3_stmt* set_meta_ GUARDED_BY(mutex_) = nullptr;
+  sqlite3_stmt* get_meta_ GUARDED_BY(mutex_) = nullptr;
   mutable BlockCache cache_;  // its own lock
 };
 
@@ -143,9 +149,9 @@ class FaultInjectingStore final : public BlockStore {
 
  private:
   BlockStore& inner_;  // not owned
-  std::mutex mutex_;
-  std::size_t fail_ = 0;
-  std::string message_;
+  Mutex mutex_;
+  std::size_t fail_ GUARDED_BY(mutex_) = 0;
+  std::string message_ GUARDED_BY(mutex_);
 };
 
 // An exclusive lock on a data directory (flock on <dir>/LOCK), held for the

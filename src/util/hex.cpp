@@ -35,6 +35,8 @@ bool DecodeInto(std::string_view hex, std::uint8_t* out) {
 
 }  // namespace
 
+int HexDigitValue(char c) { return kHexValues[static_cast<unsigned char>(c)]; }
+
 void AppendHex(std::string& out, ByteSpan bytes) {
   const std::size_t at = out.size();
   out.resize(at + bytes.size() * 2);

@@ -12,6 +12,10 @@
 
 namespace powchain {
 
+// The value of a hex digit of either case, or -1.
+int HexDigitValue(char c);
+inline bool IsHexDigit(char c) { return HexDigitValue(c) >= 0; }
+
 std::string HexEncode(ByteSpan bytes);
 
 // Appends the hex of `bytes` to `out` (no temporary string).

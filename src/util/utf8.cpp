@@ -30,6 +30,39 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   return n;
 }
 
+bool DecodeUtf8(std::string_view s, std::size_t* i, std::uint32_t* cp) {
+  const std::size_t n = Utf8SequenceLength(s, *i);
+  if (n == 0) return false;
+  const auto b0 = static_cast<unsigned char>(s[*i]);
+  // The lead byte's payload bits: 7, 5, 4 or 3 of them.
+  static constexpr unsigned char kLeadMask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+  std::uint32_t v = b0 & kLeadMask[n];
+  for (std::size_t k = 1; k < n; ++k) {
+    v = (v << 6) | (static_cast<unsigned char>(s[*i + k]) & 0x3F);
+  }
+  *cp = v;
+  *i += n;
+  return true;
+}
+
+void AppendUtf8(std::uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
 std::string ToValidUtf8(std::string_view s) {
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
   std::string out;

@@ -1,4 +1,4 @@
-// Hostile HTTP input against the real node (SPEC section 5: no request,
+// Hostile HTTP input against the real node (docs/security.md: no request,
 // however malformed, oversized, slow or hostile, may crash the node, make it
 // accept an invalid block, lose a block or stall it for other clients).
 //
@@ -220,7 +220,8 @@ TEST_F(HostileHttpTest, QueriesAndPathsAreCheckedStrictly) {
        "query parameter 'from' is given more than once"},
       {"repeated limit", "GET", "/blocks?limit=1&limit=1", "", 400,
        "query parameter 'limit' is given more than once"},
-      {"id abc", "GET", "/blocks/abc", "", 400, "block id must be a height or a 64-digit hex hash"},
+      {"id abc", "GET", "/blocks/abc", "", 400,
+       "block id must be a height, a 64-digit hex hash or \"tip\""},
       {"id 0x1", "GET", "/blocks/0x1", "", 400, "block id must be"},
       {"id -1", "GET", "/blocks/-1", "", 400, "block id must be"},
       {"id past u64", "GET", "/blocks/18446744073709551616", "", 400, "block id must be"},
@@ -237,7 +238,7 @@ TEST_F(HostileHttpTest, QueriesAndPathsAreCheckedStrictly) {
       {"DELETE /blocks", "DELETE", "/blocks", "", 405,
        "method DELETE is not allowed on /blocks (allowed: GET)"},
       {"GET /mine", "GET", "/mine", "", 405, "(allowed: POST)"},
-      {"PUT /peers", "PUT", "/peers", "", 405, "(allowed: GET, POST)"},
+      {"PUT /peers", "PUT", "/peers", "", 405, "(allowed: GET, POST, DELETE)"},
       {"POST /status", "POST", "/status", "{}", 405, "(allowed: GET)"},
   };
   for (const Case& c : cases) {

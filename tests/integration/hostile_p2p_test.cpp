@@ -1,4 +1,4 @@
-// A hostile peer against a real node (SPEC section 5, docs/protocol.md "Peer
+// A hostile peer against a real node (docs/security.md, docs/protocol.md "Peer
 // policy"): malformed and truncated JSON, wrong types, out-of-range numbers,
 // bad hex, broken limits, WebSocket frames that lie, stalled and surplus
 // connections, protocol violations, and blocks that break each consensus

@@ -16,6 +16,7 @@
 
 #include "consensus/params.h"
 #include "primitives/block.h"
+#include "testutil/wait.h"
 
 namespace powchain::itest {
 
@@ -48,17 +49,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// Waits until `cond` holds; false after `limit` (a generous bound that only
-// keeps a broken build from hanging the suite).
-template <typename F>
-bool WaitUntil(F cond, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using testutil::WaitUntil;
 
 class NodeProcess {
  public:

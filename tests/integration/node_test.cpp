@@ -308,6 +308,26 @@ TEST(CliTest, BadFlagsAreOneLineErrorsWithExitCode2) {
   EXPECT_EQ(r.code, 2) << r.output;
 }
 
+TEST(CliTest, ErrorsNameTheVariableOrFlagAndTheCommandsHelp) {
+  // A value from the environment is blamed on the variable, not the flag.
+  CliResult r = RunCli({"node"}, {{"HTTP_PORT", "abc"}});
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("HTTP_PORT"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("'abc' is not a number"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("--http-port"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("(see powchain node --help)"), std::string::npos) << r.output;
+  // The same value as a flag is blamed on the flag.
+  r = RunCli({"node", "--http-port", "abc"});
+  EXPECT_NE(r.output.find("--http-port: 'abc' is not a number"), std::string::npos) << r.output;
+  r = RunCli({"node", "--p2p-port=70000"});
+  EXPECT_NE(r.output.find("--p2p-port: 70000 is out of range (1 to 65535)"), std::string::npos)
+      << r.output;
+  r = RunCli({"bench", "--blocks", "x"});
+  EXPECT_NE(r.output.find("(see powchain bench --help)"), std::string::npos) << r.output;
+  r = RunCli({"bogus"});
+  EXPECT_NE(r.output.find("(see powchain --help)"), std::string::npos) << r.output;
+}
+
 TEST(CliTest, FlagsWinOverEnvironment) {
   TempDir dir;
   const std::uint16_t flag_port = FreePort();
@@ -349,6 +369,26 @@ TEST(CliTest, PortInUseIsAClearError) {
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("powchain: error: "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(port), std::string::npos) << r.output;
+  // The error alone: no start-up lines before it, no "stopped" after it.
+  EXPECT_EQ(r.output.rfind("powchain: error: ", 0), 0u) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST(CliTest, AFailedStartLeavesNoDataDirectory) {
+  TempDir dir;
+  auto first = NodeProcess::StartNode(dir.path());
+  ASSERT_TRUE(first->Running());
+  const std::uint16_t p2p = FreePort();
+  NodeProcess second({"node", "--network", "regtest", "--http-port",
+                      std::to_string(first->http_port()), "--p2p-port", std::to_string(p2p)},
+                     {}, dir.path());
+  EXPECT_EQ(second.WaitExit(), 1) << second.Log();
+  // It made data/regtest/<p2p-port> (and data/regtest if new) to start, and
+  // took them away again when the HTTP port turned out to be taken.
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "data/regtest" / std::to_string(p2p)));
+  // The first node's directory is untouched.
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "data/regtest" /
+                                      std::to_string(first->p2p_port()) / "chain.sqlite"));
 }
 
 TEST(CliTest, NodesOnOneMachineGetTheirOwnDataDir) {

@@ -31,7 +31,7 @@ struct Ports {
   std::string url() const { return "ws://localhost:" + std::to_string(p2p); }
 };
 
-// A node configured the tutorial's way: environment variables only.
+// A node configured as in the README's quick start: environment variables only.
 std::unique_ptr<NodeProcess> StartWithEnv(const TempDir& dir, const Ports& ports,
                                           const std::string& peers = "",
                                           const std::string& network = "regtest") {
@@ -80,7 +80,7 @@ std::vector<Block> WaitSameChain(const std::vector<NodeProcess*>& nodes) {
   return ParseAndCheckChain(body, kRegtest);
 }
 
-TEST(P2pTest, TutorialQuickStartWithThreeNodesAndALateFourth) {
+TEST(P2pTest, ReadmeQuickStartWithThreeNodesAndALateFourth) {
   TempDir dir;
   Ports p1, p2, p3, p4;
   auto n1 = StartWithEnv(dir, p1);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Genesis blocks of the two networks, from SPEC section 2, with Python only:
+"""Genesis blocks of the two networks, from docs/consensus.md ("Genesis"), with Python only:
 the data object is serialized by hand in canonical form (keys sorted, no
 spaces; every value is a plain integer or an ASCII string)."""
 import hashlib

@@ -73,7 +73,7 @@ class ChainStateTest : public ::testing::Test {
   RecordingObserver observer_;
 };
 
-// The tutorial's blockchain suite.
+// The classic blockchain suite: a chain that grows, and what replaces it.
 TEST_F(ChainStateTest, StartsWithGenesis) {
   const Block genesis = MakeGenesis(params_);
   EXPECT_EQ(chain_.Tip().hash(), genesis.hash);
@@ -523,13 +523,15 @@ TEST_F(ChainStateTest, LocateAfterFindsTheForkPoint) {
   EXPECT_TRUE(chain_.LocateAfter({a.tip().hash}, 10).empty());
 }
 
-TEST_F(ChainStateTest, TipChangeCarriesTheOrigin) {
+TEST_F(ChainStateTest, TipChangeCarriesTheOriginAndSendingPeer) {
   ChainBuilder b(params_);
   ASSERT_TRUE(chain_.AcceptBlock(b.AddSlow(), kFarFuture, BlockOrigin::kMined).ok());
-  ASSERT_TRUE(chain_.AcceptBlock(b.AddSlow(), kFarFuture, BlockOrigin::kPeer).ok());
+  ASSERT_TRUE(chain_.AcceptBlock(b.AddSlow(), kFarFuture, BlockSource(BlockOrigin::kPeer, 7)).ok());
   ASSERT_EQ(observer_.changes.size(), 2u);
-  EXPECT_EQ(observer_.changes[0].origin, BlockOrigin::kMined);
-  EXPECT_EQ(observer_.changes[1].origin, BlockOrigin::kPeer);
+  EXPECT_EQ(observer_.changes[0].source.origin, BlockOrigin::kMined);
+  EXPECT_EQ(observer_.changes[0].source.peer, 0u);
+  EXPECT_EQ(observer_.changes[1].source.origin, BlockOrigin::kPeer);
+  EXPECT_EQ(observer_.changes[1].source.peer, 7u);
 }
 
 TEST(ChainStateLoadTest, RechecksTheTopBlocks) {

@@ -39,7 +39,7 @@ class ValidationTest : public ::testing::Test {
   ChainBuilder chain_;
 };
 
-// The tutorial's chain suite.
+// The classic chain-validity suite.
 TEST_F(ValidationTest, ValidChainValidates) {
   const ValidationResult r = CheckChain(chain_.blocks(), Now(), params_);
   EXPECT_TRUE(r.ok()) << r.message;
@@ -100,7 +100,7 @@ TEST_F(ValidationTest, BrokenLinkIsRefused) {
   EXPECT_FALSE(CheckChain(blocks, Now(), params_).ok());
 }
 
-// What the tutorial never checked.
+// What a naive chain check misses.
 TEST_F(ValidationTest, ProofOfWorkIsChecked) {
   Block b = NextBlock();
   // Find a nonce whose hash misses the difficulty, keeping the hash honest.

@@ -148,6 +148,14 @@ class FakeNodeApi : public NodeApi {
     return {};
   }
 
+  // Removes a peer AddPeer added; an error for any other.
+  powchain::Status RemovePeer(const std::string& url) override {
+    std::lock_guard lock(mu_);
+    const auto erased = std::erase(added_peers_, url);
+    if (erased == 0) return Error{url + " is not a configured peer"};
+    return {};
+  }
+
  private:
   std::mutex mu_;
   std::condition_variable cv_;

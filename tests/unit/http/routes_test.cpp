@@ -335,6 +335,13 @@ TEST_F(RoutesTest, BlockByHeightAndByHash) {
   EXPECT_EQ(Answer(Get("/blocks/" + upper)).result(), status::ok);
 }
 
+TEST_F(RoutesTest, BlockTipIsTheActiveTip) {
+  const Response tip = Answer(Get("/blocks/tip"));
+  EXPECT_EQ(tip.result(), status::ok);
+  EXPECT_EQ(tip.body(), BlockToJson(api_.chain_.back()));
+  EXPECT_NE(ErrorOf(Answer(Get("/blocks/top"))).find("\"tip\""), std::string::npos);
+}
+
 TEST_F(RoutesTest, UnknownBlockIs404) {
   for (const std::string& target :
        {std::string("/blocks/3"), std::string("/blocks/18446744073709551615"),
@@ -354,7 +361,7 @@ TEST_F(RoutesTest, BadBlockIdIs400) {
         "/blocks/" + std::string(63, 'a') + "g", std::string("/blocks/%31")}) {
     const Response res = Answer(Get(target));
     EXPECT_EQ(res.result(), status::bad_request) << target;
-    EXPECT_EQ(ErrorOf(res), "block id must be a height or a 64-digit hex hash") << target;
+    EXPECT_EQ(ErrorOf(res), "block id must be a height, a 64-digit hex hash or \"tip\"") << target;
   }
 }
 
@@ -401,6 +408,9 @@ TEST_F(TokenRoutesTest, WritesNeedTheExactToken) {
     EXPECT_FALSE(ErrorOf(mine).empty());
     const Response peer = Send(Post("/peers", R"({"url":"ws://localhost:5002"})"), auth);
     EXPECT_EQ(peer.result(), status::unauthorized) << auth;
+    const Response removal =
+        Send(MakeRequest(bhttp::verb::delete_, "/peers", R"({"url":"ws://localhost:5002"})"), auth);
+    EXPECT_EQ(removal.result(), status::unauthorized) << auth;
   }
   EXPECT_TRUE(api_.added_peers().empty());
 }
@@ -578,12 +588,14 @@ TEST_F(RoutesTest, StatusWithWrongMethodIs405) {
 
 TEST_F(RoutesTest, ListsPeers) {
   api_.peers_.push_back(PeerInfo{"ws://127.0.0.1:5002", "outbound", 17, "powchain/0.1.0",
-                                 1735689600123, "connected"});
-  api_.peers_.push_back(PeerInfo{"ws://[::1]:5003", "inbound", 0, "", 0, "handshaking"});
+                                 1735689600123, "connected", "", 0});
+  api_.peers_.push_back(PeerInfo{"ws://[::1]:5003", "inbound", 0, "", 0, "handshaking", "", 0});
+  api_.peers_.push_back(PeerInfo{"ws://locahost:5001", "outbound", 0, "", 0, "waiting",
+                                 "resolve failed: Host not found", 1735689700000});
   const Response res = Answer(Get("/peers"));
   ASSERT_EQ(res.result(), status::ok);
   const auto peers = BodyJson(res).as_array();
-  ASSERT_EQ(peers.size(), 2u);
+  ASSERT_EQ(peers.size(), 3u);
   const auto first = peers[0].as_object();
   EXPECT_EQ(first.at("url").as_string(), "ws://127.0.0.1:5002");
   EXPECT_EQ(first.at("direction").as_string(), "outbound");
@@ -592,6 +604,13 @@ TEST_F(RoutesTest, ListsPeers) {
   EXPECT_EQ(first.at("connectedSince").to_number<std::uint64_t>(), 1735689600123u);
   EXPECT_EQ(first.at("state").as_string(), "connected");
   EXPECT_EQ(peers[1].as_object().at("state").as_string(), "handshaking");
+  EXPECT_FALSE(first.contains("lastError"));
+  EXPECT_FALSE(first.contains("nextAttempt"));
+  // A configured peer not connected says why and when it is tried again.
+  const auto waiting = peers[2].as_object();
+  EXPECT_EQ(waiting.at("state").as_string(), "waiting");
+  EXPECT_EQ(waiting.at("lastError").as_string(), "resolve failed: Host not found");
+  EXPECT_EQ(waiting.at("nextAttempt").to_number<std::uint64_t>(), 1735689700000u);
 
   api_.peers_.clear();
   EXPECT_EQ(Answer(Get("/peers")).body(), "[]");
@@ -632,7 +651,24 @@ TEST_F(RoutesTest, PeersNeedsJson) {
 TEST_F(RoutesTest, PeersWithWrongMethodIs405) {
   const Response res = Answer(MakeRequest(bhttp::verb::put, "/peers"));
   EXPECT_EQ(res.result(), status::method_not_allowed);
-  EXPECT_EQ(res[bhttp::field::allow], "GET, POST");
+  EXPECT_EQ(res[bhttp::field::allow], "GET, POST, DELETE");
+}
+
+TEST_F(RoutesTest, RemovesAConfiguredPeer) {
+  ASSERT_EQ(Answer(Post("/peers", R"({"url":"ws://localhost:5002"})")).result(), status::accepted);
+  const Response removed = Answer(MakeRequest(
+      bhttp::verb::delete_, "/peers", R"({"url":"ws://localhost:5002"})", "application/json"));
+  EXPECT_EQ(removed.result(), status::ok);
+  EXPECT_EQ(BodyJson(removed).as_object().at("url").as_string(), "ws://localhost:5002");
+  EXPECT_TRUE(api_.added_peers().empty());
+  // Again: it is gone, and the answer says so.
+  const Response again = Answer(MakeRequest(
+      bhttp::verb::delete_, "/peers", R"({"url":"ws://localhost:5002"})", "application/json"));
+  EXPECT_EQ(again.result(), status::not_found);
+  EXPECT_NE(ErrorOf(again).find("not a configured peer"), std::string::npos);
+  const Response bad = Answer(
+      MakeRequest(bhttp::verb::delete_, "/peers", R"({"url":"nonsense"})", "application/json"));
+  EXPECT_EQ(bad.result(), status::bad_request);
 }
 
 // --- Everything else -------------------------------------------------------------

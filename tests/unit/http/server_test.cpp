@@ -35,6 +35,7 @@
 
 #include "fake_node_api.h"
 #include "primitives/block_json.h"
+#include "testutil/wait.h"
 
 namespace powchain::http {
 namespace {
@@ -51,16 +52,6 @@ using namespace std::chrono_literals;
 
 // Longest a client waits for anything. Generous: only a hang should hit it.
 constexpr auto kClientTimeout = 20s;
-
-// Polls `condition` until it holds or kClientTimeout passes.
-bool Eventually(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + kClientTimeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
 
 // A blocking HTTP client with a time limit on every operation, on its own
 // io_context (run on the test's thread).
@@ -200,7 +191,7 @@ class HttpServerTest : public ::testing::Test {
     if (server_) server_->Stop();
     work_.reset();
     // Once stopped, the server must leave nothing pending on the io_context.
-    EXPECT_TRUE(Eventually([&] { return finished_threads_ == threads_.size(); }))
+    EXPECT_TRUE(testutil::WaitUntil([&] { return finished_threads_ == threads_.size(); }))
         << "io_context still busy after Stop()";
     io_.stop();
     for (auto& t : threads_) t.join();
@@ -293,7 +284,7 @@ TEST_F(HttpServerTest, ClosesIdleConnection) {
   Client once(port());
   EXPECT_EQ(once.Get("/status").result(), bhttp::status::ok);
   EXPECT_TRUE(once.WaitClosed());
-  EXPECT_TRUE(Eventually([&] { return server_->connections() == 0; }));
+  EXPECT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 0; }));
 }
 
 TEST_F(HttpServerTest, ClosesConnectionStalledMidHeader) {
@@ -347,7 +338,7 @@ TEST_F(HttpServerTest, ClientThatDoesNotReadIsCutOffByWriteTimeout) {
   Client other(port());
   EXPECT_EQ(other.Get("/blocks/1").result(), bhttp::status::ok);
   // The server gives up on the slow one...
-  EXPECT_TRUE(Eventually([&] { return server_->connections() == 1; }));
+  EXPECT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 1; }));
   // ... so it never gets the whole response.
   ClientResponse res;
   EXPECT_TRUE(slow.Read(res));
@@ -406,7 +397,7 @@ TEST_F(HttpServerTest, ConnectionCapAnswers503WhenEverySlotHasARequest) {
 
   // A slot frees when a client leaves.
   mining.Close();
-  ASSERT_TRUE(Eventually([&] { return server_->connections() == 1; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 1; }));
   Client fourth(port());
   EXPECT_EQ(fourth.Get("/status").result(), bhttp::status::ok);
   EXPECT_EQ(body.Get("/status").result(), bhttp::status::ok);
@@ -418,10 +409,10 @@ TEST_F(HttpServerTest, CapClosesTheOldestConnectionStillSendingItsHeader) {
   StartServer(options);
   Client oldest(port());
   ASSERT_FALSE(oldest.Write(kPartialHeader));
-  ASSERT_TRUE(Eventually([&] { return server_->connections() == 1; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 1; }));
   Client newer(port());
   ASSERT_FALSE(newer.Write(kPartialHeader));
-  ASSERT_TRUE(Eventually([&] { return server_->connections() == 2; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 2; }));
   EXPECT_EQ(server_->waiting_connections(), 2u);
 
   // The cap is reached, yet a client that sends its header is served...
@@ -450,15 +441,15 @@ TEST_F(HttpServerTest, CapClosesWhatWaitedLongestForAHeader) {
   EXPECT_EQ(kept.Get("/status").result(), bhttp::status::ok);
   Client staller(port());
   ASSERT_FALSE(staller.Write(kPartialHeader));
-  ASSERT_TRUE(Eventually([&] { return server_->connections() == 2; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 2; }));
   EXPECT_EQ(kept.Get("/blocks/0").result(), bhttp::status::ok);
   // Once the answer is written, `kept` waits for its next header again.
-  ASSERT_TRUE(Eventually([&] { return server_->waiting_connections() == 2; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->waiting_connections() == 2; }));
 
   Client client(port());
   EXPECT_EQ(client.Get("/status").result(), bhttp::status::ok);
   EXPECT_TRUE(staller.WaitClosed());
-  ASSERT_TRUE(Eventually([&] { return server_->waiting_connections() == 2; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->waiting_connections() == 2; }));
   // An idle keep-alive connection is a candidate too: `kept` now has waited
   // longest (`client` made its request after it).
   Client another(port());
@@ -478,7 +469,7 @@ TEST_F(HttpServerTest, CapClosesALingeringConnection) {
   EXPECT_EQ(last.result(), bhttp::status::ok);
   EXPECT_FALSE(last.keep_alive());
   // `done` has its answer but does not close; the server lingers.
-  ASSERT_TRUE(Eventually([&] { return server_->waiting_connections() == 1; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->waiting_connections() == 1; }));
   Client client(port());
   EXPECT_EQ(client.Get("/status").result(), bhttp::status::ok);
   EXPECT_EQ(server_->connections(), 1u);
@@ -516,7 +507,7 @@ TEST_F(HttpServerTest, FloodOfStallersCannotLockOutAClient) {
     }
   } joiner{stop, attacker};
 
-  ASSERT_TRUE(Eventually([&] { return opened >= 2 * kCap; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return opened >= 2 * kCap; }));
   const std::size_t before = opened;
   for (int i = 0; i < 20; ++i) {
     Client client(port());
@@ -540,13 +531,13 @@ TEST_F(HttpServerTest, StopClosesOpenConnections) {
       "POST /mine HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n"
       "{\"data\":1}"));
   ASSERT_TRUE(api_.WaitForMines(1));
-  ASSERT_TRUE(Eventually([&] { return server_->connections() == 3; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 3; }));
 
   server_->Stop();
   EXPECT_TRUE(idle.WaitClosed());
   EXPECT_TRUE(mid_header.WaitClosed());
   EXPECT_TRUE(mining.WaitClosed());
-  EXPECT_TRUE(Eventually([&] { return server_->connections() == 0; }));
+  EXPECT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 0; }));
   server_->Stop();  // twice is fine
 
   Client late(port());
@@ -712,9 +703,9 @@ TEST_F(HttpServerTest, ErrorStatusesOverTheWire) {
   EXPECT_EQ(missing.result(), bhttp::status::not_found);
   EXPECT_EQ(ErrorOf(missing), "no such endpoint: /nope");
 
-  const ClientResponse wrong_method = client.Request(bhttp::verb::delete_, "/peers");
+  const ClientResponse wrong_method = client.Request(bhttp::verb::put, "/peers");
   EXPECT_EQ(wrong_method.result(), bhttp::status::method_not_allowed);
-  EXPECT_EQ(wrong_method[bhttp::field::allow], "GET, POST");
+  EXPECT_EQ(wrong_method[bhttp::field::allow], "GET, POST, DELETE");
 
   const ClientResponse bad_id = client.Get("/blocks/xyz");
   EXPECT_EQ(bad_id.result(), bhttp::status::bad_request);
@@ -937,7 +928,7 @@ TEST_F(HttpServerTest, MineClientThatLeavesIsForgotten) {
     client.Close();
   }
   // The server notices the client is gone without waiting for the miner.
-  ASSERT_TRUE(Eventually([&] { return server_->connections() == 0; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 0; }));
   auto mines = api_.TakeMines();
   ASSERT_EQ(mines.size(), 1u);
   std::thread([&] { mines[0].done(FakeBlock(3, "1")); }).join();

@@ -16,6 +16,7 @@
 #include "primitives/canonical_json.h"
 #include "storage/memory_store.h"
 #include "testutil/chain_builder.h"
+#include "testutil/wait.h"
 
 namespace powchain {
 namespace {
@@ -65,19 +66,6 @@ class GatedClock final : public Clock {
   bool open_ = false;
 };
 
-// Polls `cond` until it holds or 60 s pass (a generous bound: the conditions
-// below hold within milliseconds; the bound only keeps a broken build from
-// hanging the suite).
-template <typename F>
-bool WaitFor(F cond) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
 class MinerTest : public ::testing::Test {
  protected:
   MinerTest() : params_(test::TinyParams()), chain_(params_, store_) {
@@ -111,7 +99,7 @@ TEST_F(MinerTest, MinesContinuouslyOnItsOwnTip) {
   options.continuous = true;
   Miner miner(params_, chain_, clock, options);
   miner.Start();
-  ASSERT_TRUE(WaitFor([&] { return chain_.Tip().height() >= 20; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return chain_.Tip().height() >= 20; }));
   miner.Stop();
   EXPECT_GE(ActiveChainChecked().size(), 21u);
   const Miner::Stats stats = miner.GetStats();
@@ -131,7 +119,7 @@ TEST_F(MinerTest, OneJobYieldsAtMostOneBlock) {
   options.check_interval = 1;  // every hit is handed in at once
   Miner miner(params_, chain_, clock, options);
   miner.Start();
-  ASSERT_TRUE(WaitFor([&] { return chain_.Tip().height() >= 300; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return chain_.Tip().height() >= 300; }));
   miner.Stop();
   EXPECT_EQ(chain_.BlockCount(), chain_.Tip().height() + 1) << "siblings were stored";
   EXPECT_EQ(store_.BlockCount(), chain_.BlockCount());
@@ -193,7 +181,7 @@ TEST_F(MinerTest, ConcurrentRequestsEachGetOneBlock) {
     });
   }
   for (std::thread& c : clients) c.join();
-  ASSERT_TRUE(WaitFor([&] { return done == kRequests; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return done == kRequests; }));
   miner.Stop();
   // Each request's data is in exactly one block of the active chain, the one
   // it was answered with.
@@ -249,13 +237,13 @@ TEST_F(MinerTest, WorkersDropTheOldJobOnANewTip) {
   options.continuous = true;
   Miner miner(hopeless, chain_, clock, options);
   miner.Start();
-  ASSERT_TRUE(WaitFor([&] { return miner.GetStats().attempts > 0; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return miner.GetStats().attempts > 0; }));
   test::ChainBuilder other(params_);
   for (int i = 1; i <= 5; ++i) {
     const Block b = other.AddSlow();
     ASSERT_EQ(chain_.AcceptBlock(b, 1ull << 62).status, AcceptStatus::kNewTip);
     // Every worker has left the old search and started on the new tip.
-    ASSERT_TRUE(WaitFor([&] {
+    ASSERT_TRUE(testutil::WaitUntil([&] {
       const Miner::Stats s = miner.GetStats();
       return s.job_parent == b.hash && s.last_switch_job == s.job_id &&
              s.job_id == static_cast<std::uint64_t>(i + 1);
@@ -264,7 +252,7 @@ TEST_F(MinerTest, WorkersDropTheOldJobOnANewTip) {
                 static_cast<long long>(miner.GetStats().last_switch_latency.count()));
   }
   const std::uint64_t before = miner.GetStats().attempts;
-  ASSERT_TRUE(WaitFor([&] { return miner.GetStats().attempts > before; }));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return miner.GetStats().attempts > before; }));
   miner.Stop();
   EXPECT_EQ(chain_.Tip().hash(), other.tip().hash);
 }

@@ -1,0 +1,165 @@
+// The network plumbing shared by p2p and http: endpoint text, the handler
+// guard, the connection deadline, and the listener.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/deadline.h"
+#include "net/endpoint.h"
+#include "net/guard.h"
+#include "net/listener.h"
+#include "testutil/wait.h"
+
+namespace powchain::net {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+TEST(EndpointTextTest, BracketsIpv6) {
+  EXPECT_EQ(EndpointText("127.0.0.1", 5001), "127.0.0.1:5001");
+  EXPECT_EQ(EndpointText("localhost", 3001), "localhost:3001");
+  EXPECT_EQ(EndpointText("::1", 5001), "[::1]:5001");
+}
+
+TEST(EndpointTextTest, ShowsMappedIpv4AsIpv4) {
+  EXPECT_EQ(AddressText(asio::ip::make_address("::ffff:10.1.2.3")), "10.1.2.3");
+  EXPECT_EQ(AddressText(asio::ip::make_address("::1")), "::1");
+  EXPECT_EQ(AddressText(asio::ip::make_address("192.168.0.1")), "192.168.0.1");
+}
+
+TEST(RunGuardedTest, TurnsExceptionsIntoACall) {
+  std::string seen;
+  RunGuarded([] { throw std::runtime_error("boom"); }, [&](std::string_view what) { seen = what; });
+  EXPECT_EQ(seen, "boom");
+  seen.clear();
+  RunGuarded([] { throw 42; }, [&](std::string_view what) { seen = what; });
+  EXPECT_EQ(seen, "an exception of unknown type");
+  bool ran = false;
+  seen.clear();
+  RunGuarded([&] { ran = true; }, [&](std::string_view what) { seen = what; });
+  EXPECT_TRUE(ran);
+  EXPECT_TRUE(seen.empty());
+}
+
+// Runs `io` on a thread of its own for the life of the object.
+class IoThread {
+ public:
+  IoThread() : guard_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+  ~IoThread() {
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  asio::io_context& io() { return io_; }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::thread thread_;
+};
+
+TEST(DeadlineTest, FiresOnceAndOnlyForTheLastArm) {
+  IoThread io;
+  const auto strand = asio::make_strand(io.io());
+  Deadline deadline{asio::any_io_executor(strand)};
+  std::atomic<int> first{0};
+  std::atomic<int> second{0};
+  asio::post(strand, [&] {
+    deadline.Arm(10ms, [&] { ++first; });
+    deadline.Arm(20ms, [&] { ++second; });  // replaces the first
+  });
+  ASSERT_TRUE(testutil::WaitUntil([&] { return second.load() == 1; }));
+  // The first expiry, due earlier, never ran; nothing runs twice.
+  std::atomic<bool> drained{false};
+  asio::post(strand, [&] { deadline.Arm(5ms, [&] { drained = true; }); });
+  ASSERT_TRUE(testutil::WaitUntil([&] { return drained.load(); }));
+  EXPECT_EQ(first.load(), 0);
+  EXPECT_EQ(second.load(), 1);
+}
+
+TEST(DeadlineTest, DisarmCancels) {
+  IoThread io;
+  const auto strand = asio::make_strand(io.io());
+  Deadline deadline{asio::any_io_executor(strand)};
+  std::atomic<int> fired{0};
+  std::atomic<bool> marker{false};
+  asio::post(strand, [&] {
+    deadline.Arm(1ms, [&] { ++fired; });
+    deadline.Disarm();
+  });
+  // A later timer on the same strand runs after the disarmed one would have.
+  asio::steady_timer later(strand);
+  asio::post(strand, [&] {
+    later.expires_after(30ms);
+    later.async_wait([&](const boost::system::error_code&) { marker = true; });
+  });
+  ASSERT_TRUE(testutil::WaitUntil([&] { return marker.load(); }));
+  EXPECT_EQ(fired.load(), 0);
+}
+
+TEST(ListenerTest, ErrorsNameTheServiceAndAddress) {
+  asio::io_context io;
+  auto bad = Listener::Open(io, "HTTP", "not-an-ip", 3001, [](Listener::Socket) {});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error(),
+            "cannot listen for HTTP on not-an-ip:3001: 'not-an-ip' is not an IP address");
+
+  auto first = Listener::Open(io, "P2P", "127.0.0.1", 0, [](Listener::Socket) {});
+  ASSERT_TRUE(first) << first.error();
+  const std::uint16_t port = (*first)->port();
+  EXPECT_NE(port, 0);
+  auto taken = Listener::Open(io, "P2P", "127.0.0.1", port, [](Listener::Socket) {});
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(
+      taken.error().rfind("cannot listen for P2P on 127.0.0.1:" + std::to_string(port) + ": ", 0),
+      0u)
+      << taken.error();
+}
+
+TEST(ListenerTest, HandsOverEachConnectionUntilClosed) {
+  IoThread io;
+  std::atomic<int> accepted{0};
+  std::atomic<bool> throw_next{true};
+  auto listener = Listener::Open(io.io(), "P2P", "127.0.0.1", 0, [&](Listener::Socket socket) {
+    EXPECT_TRUE(socket.is_open());
+    ++accepted;
+    // A handler that throws loses that connection only; accepting goes on.
+    if (throw_next.exchange(false)) throw std::runtime_error("admission failed");
+  });
+  ASSERT_TRUE(listener) << listener.error();
+  (*listener)->Start();
+  const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), (*listener)->port());
+  asio::io_context client_io;
+  std::vector<tcp::socket> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back(client_io);
+    clients.back().connect(at);
+  }
+  ASSERT_TRUE(testutil::WaitUntil([&] { return accepted.load() == 3; }));
+
+  (*listener)->Close();
+  // Once closed, connecting is refused.
+  ASSERT_TRUE(testutil::WaitUntil([&] {
+    tcp::socket probe(client_io);
+    boost::system::error_code ec;
+    probe.connect(at, ec);
+    return ec == asio::error::connection_refused;
+  }));
+  EXPECT_EQ(accepted.load(), 3);
+}
+
+}  // namespace
+}  // namespace powchain::net
