@@ -21,7 +21,9 @@
 
 #include "chain/chainstate.h"
 #include "consensus/genesis.h"
+#include "storage/data_dir_lock.h"
 #include "testutil/chain_builder.h"
+#include "testutil/fault_injecting_store.h"
 #include "util/hex.h"
 
 namespace powchain {

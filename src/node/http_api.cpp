@@ -1,4 +1,4 @@
-#include "node/node_api.h"
+#include "node/http_api.h"
 
 #include <utility>
 
