@@ -4,10 +4,6 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -18,9 +14,9 @@
 #include "primitives/block_json.h"
 #include "primitives/canonical_json.h"
 #include "primitives/json.h"
+#include "primitives/json_writer.h"
 #include "util/hex.h"
 #include "util/url.h"
-#include "util/utf8.h"
 
 namespace powchain::http {
 namespace {
@@ -96,9 +92,9 @@ Response JsonResponse(status code, std::string body) {
 }
 
 Response ErrorResponse(status code, std::string_view message) {
-  boost::json::object body;
-  body["error"] = ToValidUtf8(message);
-  return JsonResponse(code, boost::json::serialize(body));
+  std::string body;
+  JsonWriter(body).BeginObject().Key("error").String(message).EndObject();
+  return JsonResponse(code, std::move(body));
 }
 
 Result<BlocksQuery> ParseBlocksQuery(std::string_view query) {
@@ -209,58 +205,63 @@ Response Router::BlockById(std::string_view id) const {
 Response Router::GetStatus() const {
   const NodeStatus s = api_.Status();
   const Params& p = s.params;
-  boost::json::object params;
-  params["mineRate"] = p.mine_rate_ms;
-  params["initialDifficulty"] = p.initial_difficulty;
-  params["minDifficulty"] = p.min_difficulty;
-  params["maxDifficulty"] = p.max_difficulty;
-  params["maxFutureDriftMs"] = p.max_future_drift_ms;
-  params["mtpWindow"] = p.mtp_window;
-  params["maxBlockBytes"] = static_cast<std::uint64_t>(p.max_block_bytes);
-
-  boost::json::object mining;
-  mining["on"] = s.mining.continuous;
-  mining["active"] = s.mining.active;
-  mining["threads"] = s.mining.threads;
   // Hashes per second, rounded to a whole number (a rate that is not a
   // finite positive number is 0; JSON has no NaN or infinity).
   const double rate = s.mining.hash_rate;
-  mining["hashRate"] = std::isfinite(rate) && rate > 0
-                           ? static_cast<std::uint64_t>(std::min(std::round(rate), 1e18))
-                           : std::uint64_t{0};
-  mining["queued"] = static_cast<std::uint64_t>(s.mining.queued);
-
-  boost::json::object body;
-  body["network"] = ToValidUtf8(p.network);
-  body["genesis"] = HexEncode(s.genesis);
-  body["height"] = s.height;
-  body["tip"] = HexEncode(s.tip);
-  body["difficulty"] = s.difficulty;
-  body["work"] = WorkToHex(s.work);
-  body["headers"] = s.headers;
-  body["mineRate"] = p.mine_rate_ms;
-  body["params"] = std::move(params);
-  body["peers"] = static_cast<std::uint64_t>(s.peers);
-  body["mining"] = std::move(mining);
-  body["agent"] = ToValidUtf8(s.agent);
-  return JsonResponse(status::ok, boost::json::serialize(body));
+  const std::uint64_t hash_rate = std::isfinite(rate) && rate > 0
+                                      ? static_cast<std::uint64_t>(std::min(std::round(rate), 1e18))
+                                      : std::uint64_t{0};
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  w.Key("network").String(p.network);
+  w.Key("genesis").Hex(s.genesis);
+  w.Key("height").UInt(s.height);
+  w.Key("tip").Hex(s.tip);
+  w.Key("difficulty").UInt(s.difficulty);
+  w.Key("work").String(WorkToHex(s.work));
+  w.Key("headers").UInt(s.headers);
+  w.Key("mineRate").UInt(p.mine_rate_ms);
+  w.Key("params").BeginObject();
+  w.Key("mineRate").UInt(p.mine_rate_ms);
+  w.Key("initialDifficulty").UInt(p.initial_difficulty);
+  w.Key("minDifficulty").UInt(p.min_difficulty);
+  w.Key("maxDifficulty").UInt(p.max_difficulty);
+  w.Key("maxFutureDriftMs").UInt(p.max_future_drift_ms);
+  w.Key("mtpWindow").UInt(p.mtp_window);
+  w.Key("maxBlockBytes").UInt(p.max_block_bytes);
+  w.EndObject();
+  w.Key("peers").UInt(s.peers);
+  w.Key("mining").BeginObject();
+  w.Key("on").Bool(s.mining.continuous);
+  w.Key("active").Bool(s.mining.active);
+  w.Key("threads").UInt(s.mining.threads);
+  w.Key("hashRate").UInt(hash_rate);
+  w.Key("queued").UInt(s.mining.queued);
+  w.EndObject();
+  w.Key("agent").String(s.agent);
+  w.EndObject();
+  return JsonResponse(status::ok, std::move(body));
 }
 
 Response Router::GetPeers() const {
-  boost::json::array peers;
+  std::string body;
+  JsonWriter w(body);
+  w.BeginArray();
   for (const PeerInfo& peer : api_.Peers()) {
-    boost::json::object o;
-    o["url"] = ToValidUtf8(peer.url);
-    o["direction"] = ToValidUtf8(peer.direction);
-    o["height"] = peer.height;
-    o["agent"] = ToValidUtf8(peer.agent);
-    o["connectedSince"] = peer.connected_since_ms;
-    o["state"] = ToValidUtf8(peer.state);
-    if (!peer.last_error.empty()) o["lastError"] = ToValidUtf8(peer.last_error);
-    if (peer.next_attempt_ms != 0) o["nextAttempt"] = peer.next_attempt_ms;
-    peers.push_back(std::move(o));
+    w.BeginObject();
+    w.Key("url").String(peer.url);
+    w.Key("direction").String(peer.direction);
+    w.Key("height").UInt(peer.height);
+    w.Key("agent").String(peer.agent);
+    w.Key("connectedSince").UInt(peer.connected_since_ms);
+    w.Key("state").String(peer.state);
+    if (!peer.last_error.empty()) w.Key("lastError").String(peer.last_error);
+    if (peer.next_attempt_ms != 0) w.Key("nextAttempt").UInt(peer.next_attempt_ms);
+    w.EndObject();
   }
-  return JsonResponse(status::ok, boost::json::serialize(peers));
+  w.EndArray();
+  return JsonResponse(status::ok, std::move(body));
 }
 
 std::optional<Response> Router::CheckWriteToken(const Request& request) const {
@@ -310,10 +311,9 @@ Response Router::RemovePeer(const Request& request) const {
   const std::string& canonical = std::get<std::string>(url);
   const Status removed = api_.RemovePeer(canonical);
   if (!removed) return ErrorResponse(status::not_found, removed.error());
-  boost::json::object out;
-  out["url"] = canonical;
-  out["removed"] = true;
-  return JsonResponse(status::ok, boost::json::serialize(out));
+  std::string body;
+  JsonWriter(body).BeginObject().Key("url").String(canonical).Key("removed").Bool(true).EndObject();
+  return JsonResponse(status::ok, std::move(body));
 }
 
 Response Router::AddPeer(const Request& request) const {
@@ -322,9 +322,9 @@ Response Router::AddPeer(const Request& request) const {
   const std::string& canonical = std::get<std::string>(url);
   const Status added = api_.AddPeer(canonical);
   if (!added) return ErrorResponse(status::conflict, added.error());
-  boost::json::object out;
-  out["url"] = canonical;
-  return JsonResponse(status::accepted, boost::json::serialize(out));
+  std::string body;
+  JsonWriter(body).BeginObject().Key("url").String(canonical).EndObject();
+  return JsonResponse(status::accepted, std::move(body));
 }
 
 RouteResult Router::Mine(const Request& request) const {

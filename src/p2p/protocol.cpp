@@ -11,11 +11,10 @@
 #include <vector>
 
 #include "primitives/block_json.h"
-#include "primitives/canonical_json.h"
 #include "primitives/json.h"
+#include "primitives/json_writer.h"
 #include "util/hex.h"
 #include "util/url.h"
-#include "util/utf8.h"
 
 // Encode writes what it is given: a message that breaks a limit (port 0, an
 // empty locator, a list that is too long, ...) is encoded as is and refused by
@@ -49,143 +48,66 @@ constexpr std::size_t kMaxQuotedType = 32;
 // ---------------------------------------------------------------------------
 // Writing
 
-// Cuts valid UTF-8 `s` to at most `max_bytes` without splitting a character.
-void TruncateUtf8(std::string& s, std::size_t max_bytes) {
-  if (s.size() <= max_bytes) return;
-  std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
+void WriteHashes(JsonWriter& w, const std::vector<Hash32>& hashes) {
+  w.BeginArray();
+  for (const Hash32& h : hashes) w.Hex(h);
+  w.EndArray();
 }
 
-// Appends `s` as a JSON string in the canonical form (canonical_json.h);
-// invalid UTF-8 is repaired first, and the result is at most `max_bytes`
-// bytes before escaping.
-void AppendString(std::string& out, std::string_view s,
-                  std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) {
-  std::string text = ToValidUtf8(s);
-  TruncateUtf8(text, max_bytes);
-  // Cannot fail: the text is valid UTF-8 and a string holds no number.
-  const Result<std::string> quoted = CanonicalJson(JsonValue::String(std::move(text)));
-  out += quoted.ok() ? quoted.value() : std::string("\"\"");
-}
-
-void AppendUInt(std::string& out, std::uint64_t v) {
-  char buf[24];
-  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, res.ptr);
-}
-
-// Appends ,"name": (names are plain ASCII and need no escaping).
-void AppendKey(std::string& out, std::string_view name) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-}
-
-void AppendHash(std::string& out, const Hash32& h) {
-  out += '"';
-  AppendHex(out, h);
-  out += '"';
-}
-
-void AppendHashes(std::string& out, const std::vector<Hash32>& hashes) {
-  out += '[';
-  for (std::size_t i = 0; i < hashes.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendHash(out, hashes[i]);
-  }
-  out += ']';
-}
-
+// The members of each message after "type".
 struct Encoder {
-  std::string& out;
+  JsonWriter& w;
 
   void operator()(const Hello& m) const {
-    AppendKey(out, "version");
-    AppendUInt(out, m.version);
-    AppendKey(out, "genesis");
-    AppendHash(out, m.genesis);
-    AppendKey(out, "height");
-    AppendUInt(out, m.height);
-    AppendKey(out, "tip");
-    AppendHash(out, m.tip);
-    AppendKey(out, "work");
-    out += '"';
-    out += WorkToHex(m.work);
-    out += '"';
-    AppendKey(out, "port");
+    w.Key("version").UInt(m.version);
+    w.Key("genesis").Hex(m.genesis);
+    w.Key("height").UInt(m.height);
+    w.Key("tip").Hex(m.tip);
+    w.Key("work").String(WorkToHex(m.work));
+    w.Key("port");
     if (m.port) {
-      AppendUInt(out, *m.port);
+      w.UInt(*m.port);
     } else {
-      out += "null";
+      w.Null();
     }
-    AppendKey(out, "agent");
-    AppendString(out, m.agent, ProtocolLimits::kMaxAgentLength);
-    if (!m.node_id.empty()) {
-      AppendKey(out, "nodeId");
-      AppendString(out, m.node_id);
-    }
+    w.Key("agent").String(m.agent, ProtocolLimits::kMaxAgentLength);
+    if (!m.node_id.empty()) w.Key("nodeId").String(m.node_id);
   }
   void operator()(const BlockMsg& m) const {
-    AppendKey(out, "block");
-    out.reserve(out.size() + m.block.data.size() + 330);
-    AppendBlockJson(out, m.block);
+    w.out().reserve(w.out().size() + m.block.data.size() + 330);
+    WriteBlockJson(w.Key("block"), m.block);
   }
   void Locator(const std::vector<Hash32>& locator, std::uint32_t limit) const {
-    AppendKey(out, "locator");
-    AppendHashes(out, locator);
-    AppendKey(out, "limit");
-    AppendUInt(out, limit);
+    WriteHashes(w.Key("locator"), locator);
+    w.Key("limit").UInt(limit);
   }
   void operator()(const GetHeaders& m) const { Locator(m.locator, m.limit); }
   void operator()(const Headers& m) const {
-    AppendKey(out, "headers");
-    out.reserve(out.size() + m.headers.size() * 330 + 2);
-    out += '[';
-    for (std::size_t i = 0; i < m.headers.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendHeaderJson(out, m.headers[i]);
-    }
-    out += ']';
+    w.out().reserve(w.out().size() + m.headers.size() * 330 + 2);
+    w.Key("headers").BeginArray();
+    for (const HashedHeader& h : m.headers) WriteHeaderJson(w, h);
+    w.EndArray();
   }
-  void operator()(const GetData& m) const {
-    AppendKey(out, "hashes");
-    AppendHashes(out, m.hashes);
-  }
+  void operator()(const GetData& m) const { WriteHashes(w.Key("hashes"), m.hashes); }
   void operator()(const GetBlocks& m) const { Locator(m.locator, m.limit); }
   void operator()(const Blocks& m) const {
-    AppendKey(out, "blocks");
     std::size_t bytes = 2;
     for (const Block& b : m.blocks) bytes += b.data.size() + 331;
-    out.reserve(out.size() + bytes);
-    out += '[';
-    for (std::size_t i = 0; i < m.blocks.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendBlockJson(out, m.blocks[i]);
-    }
-    out += ']';
+    w.out().reserve(w.out().size() + bytes);
+    w.Key("blocks").BeginArray();
+    for (const Block& b : m.blocks) WriteBlockJson(w, b);
+    w.EndArray();
   }
   void operator()(const GetPeers&) const {}
   void operator()(const Peers& m) const {
-    AppendKey(out, "peers");
-    out += '[';
-    for (std::size_t i = 0; i < m.peers.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendString(out, m.peers[i]);
-    }
-    out += ']';
+    w.Key("peers").BeginArray();
+    for (const std::string& url : m.peers) w.String(url);
+    w.EndArray();
   }
-  void operator()(const Ping& m) const {
-    AppendKey(out, "nonce");
-    AppendUInt(out, m.nonce);
-  }
-  void operator()(const Pong& m) const {
-    AppendKey(out, "nonce");
-    AppendUInt(out, m.nonce);
-  }
+  void operator()(const Ping& m) const { w.Key("nonce").UInt(m.nonce); }
+  void operator()(const Pong& m) const { w.Key("nonce").UInt(m.nonce); }
   void operator()(const ErrorMsg& m) const {
-    AppendKey(out, "reason");
-    AppendString(out, m.reason, ProtocolLimits::kMaxReasonLength);
+    w.Key("reason").String(m.reason, ProtocolLimits::kMaxReasonLength);
   }
 };
 
@@ -504,7 +426,7 @@ static_assert(std::size(kTypes) == std::variant_size_v<Message>);
 // peer cannot put control characters into a log line.
 std::string QuoteType(std::string_view type) {
   std::string out;
-  AppendString(out, type, kMaxQuotedType);
+  JsonWriter(out).String(type, kMaxQuotedType);
   if (type.size() > kMaxQuotedType) out += "...";
   return out;
 }
@@ -550,11 +472,11 @@ std::string_view TypeName(const Message& message) {
 }
 
 std::string Encode(const Message& message) {
-  std::string out = "{\"type\":\"";
-  out += TypeName(message);
-  out += '"';
-  std::visit(Encoder{out}, message);
-  out += '}';
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Key("type").String(TypeName(message));
+  std::visit(Encoder{w}, message);
+  w.EndObject();
   return out;
 }
 

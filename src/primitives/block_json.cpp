@@ -10,18 +10,6 @@
 namespace powchain {
 namespace {
 
-void AppendUInt(std::string& out, std::uint64_t v) {
-  char buf[24];
-  const auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, res.ptr);
-}
-
-void AppendField(std::string& out, std::string_view name) {
-  out += '"';
-  out += name;
-  out += "\":";
-}
-
 Result<std::uint64_t> ReadUInt(const JsonValue& obj, std::string_view name, std::uint64_t max) {
   const JsonValue* v = obj.Find(name);
   if (v == nullptr) return Error{"block field '" + std::string(name) + "' is missing"};
@@ -42,28 +30,16 @@ Result<Hash32> ReadHash(const JsonValue& obj, std::string_view name) {
   return *h;
 }
 
-// Appends the header fields and "hash", each followed by a comma, to `out`
-// (which already holds the opening brace).
-void AppendHeaderFields(std::string& out, const BlockHeader& h, const Hash32& block_hash) {
-  auto number = [&out](std::string_view name, std::uint64_t v) {
-    AppendField(out, name);
-    AppendUInt(out, v);
-    out += ',';
-  };
-  auto hash = [&out](std::string_view name, const Hash32& v) {
-    AppendField(out, name);
-    out += '"';
-    AppendHex(out, v);
-    out += "\",";
-  };
-  number("version", h.version);
-  number("height", h.height);
-  hash("lastHash", h.last_hash);
-  hash("dataHash", h.data_hash);
-  number("timestamp", h.timestamp);
-  number("difficulty", h.difficulty);
-  number("nonce", h.nonce);
-  hash("hash", block_hash);
+// The header fields and "hash", inside an object being written.
+void WriteHeaderFields(JsonWriter& w, const BlockHeader& h, const Hash32& block_hash) {
+  w.Key("version").UInt(h.version);
+  w.Key("height").UInt(h.height);
+  w.Key("lastHash").Hex(h.last_hash);
+  w.Key("dataHash").Hex(h.data_hash);
+  w.Key("timestamp").UInt(h.timestamp);
+  w.Key("difficulty").UInt(h.difficulty);
+  w.Key("nonce").UInt(h.nonce);
+  w.Key("hash").Hex(block_hash);
 }
 
 // The header fields and "hash" of a block or header object.
@@ -102,31 +78,32 @@ Result<HashedHeader> ReadHeaderFields(const JsonValue& value) {
 
 }  // namespace
 
-void AppendBlockJson(std::string& out, const Block& block) {
-  out += '{';
-  AppendHeaderFields(out, block.header, block.hash);
-  AppendField(out, "data");
-  out += block.data;
-  out += '}';
+void WriteBlockJson(JsonWriter& w, const Block& block) {
+  w.BeginObject();
+  WriteHeaderFields(w, block.header, block.hash);
+  w.Key("data").Raw(block.data);
+  w.EndObject();
 }
 
 std::string BlockToJson(const Block& block) {
   std::string out;
   out.reserve(block.data.size() + 320);
-  AppendBlockJson(out, block);
+  JsonWriter w(out);
+  WriteBlockJson(w, block);
   return out;
 }
 
-void AppendHeaderJson(std::string& out, const HashedHeader& header) {
-  out += '{';
-  AppendHeaderFields(out, header.header, header.hash);
-  out.back() = '}';  // the last field's comma
+void WriteHeaderJson(JsonWriter& w, const HashedHeader& header) {
+  w.BeginObject();
+  WriteHeaderFields(w, header.header, header.hash);
+  w.EndObject();
 }
 
 std::string HeaderToJson(const HashedHeader& header) {
   std::string out;
   out.reserve(320);
-  AppendHeaderJson(out, header);
+  JsonWriter w(out);
+  WriteHeaderJson(w, header);
   return out;
 }
 

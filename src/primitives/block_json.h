@@ -1,5 +1,5 @@
-// The JSON form of a block (docs/consensus.md, "JSON form"), as served over HTTP and sent to
-// peers:
+// The JSON form of a block (docs/consensus.md, "JSON form"), as served over
+// HTTP and sent to peers:
 //   {"version":1,"height":H,"lastHash":"<hex>","dataHash":"<hex>",
 //    "timestamp":T,"difficulty":D,"nonce":N,"hash":"<hex>","data":<json>}
 #pragma once
@@ -9,14 +9,15 @@
 
 #include "primitives/block.h"
 #include "primitives/json.h"
+#include "primitives/json_writer.h"
 #include "util/result.h"
 
 namespace powchain {
 
 // The block as one JSON object; `data` is written as its canonical bytes.
 std::string BlockToJson(const Block& block);
-// The same, appended to `out` (for messages of many blocks).
-void AppendBlockJson(std::string& out, const Block& block);
+// The same, as the next value of `w` (for messages of many blocks).
+void WriteBlockJson(JsonWriter& w, const Block& block);
 
 // Reads a block from a parsed JSON object. Every field is required and must
 // have its exact type and range (u32/u64 integers written as plain digits,
@@ -29,7 +30,7 @@ Result<Block> BlockFromJson(const JsonValue& value);
 //   {"version":1,"height":H,"lastHash":"<hex>","dataHash":"<hex>",
 //    "timestamp":T,"difficulty":D,"nonce":N,"hash":"<hex>"}
 std::string HeaderToJson(const HashedHeader& header);
-void AppendHeaderJson(std::string& out, const HashedHeader& header);
+void WriteHeaderJson(JsonWriter& w, const HashedHeader& header);
 
 // Reads a header as BlockFromJson reads a block's header fields; other
 // members (a "data", say) are ignored.

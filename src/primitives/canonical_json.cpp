@@ -35,52 +35,6 @@ std::optional<std::u16string> ToUtf16(std::string_view s) {
   return out;
 }
 
-// Appends `s` as a canonical JSON string. Fails when `s` is not valid UTF-8
-// (possible only for values built in code; the parser validates).
-bool AppendString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  // Controls with a two-character escape, and the letter of each.
-  static constexpr std::string_view kShortControls = "\b\t\n\f\r";
-  static constexpr std::string_view kShortEscapes = "btnfr";
-  out->push_back('"');
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // The run of bytes written as they are (printable ASCII other than the
-    // quote and backslash, and well-formed multi-byte sequences), appended
-    // at once; then the one byte that needs an escape.
-    const std::size_t run = i;
-    while (i < s.size()) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (c >= 0x80) {
-        std::uint32_t cp = 0;
-        if (!DecodeUtf8(s, &i, &cp)) return false;
-      } else if (c >= 0x20 && c != '"' && c != '\\') {
-        ++i;
-      } else {
-        break;
-      }
-    }
-    out->append(s.substr(run, i - run));
-    if (i == s.size()) break;
-    const auto c = static_cast<unsigned char>(s[i]);
-    ++i;
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(static_cast<char>(c));
-    } else if (const std::size_t k = kShortControls.find(static_cast<char>(c));
-               k != std::string_view::npos) {
-      out->push_back('\\');
-      out->push_back(kShortEscapes[k]);
-    } else {
-      out->append("\\u00");
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 0xF]);
-    }
-  }
-  out->push_back('"');
-  return true;
-}
-
 // True when `text` is exactly one JSON number (RFC 8259 section 6):
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, nothing before or after.
 bool IsJsonNumber(std::string_view text) {
@@ -251,7 +205,7 @@ class Writer {
         }
         if (frame.next > 0) out_.push_back(',');
         const JsonValue::Member& member = members[frame.order[frame.next++]];
-        AppendString(member.first, &out_);  // validated by SortedOrder
+        AppendCanonicalString(member.first, &out_);  // validated by SortedOrder
         out_.push_back(':');
         if (!Begin(member.second)) return Error{error_};  // may invalidate `frame`
       }
@@ -287,7 +241,7 @@ class Writer {
         return true;
       }
       case JsonValue::Kind::kString:
-        if (!AppendString(v.as_string(), &out_)) return Fail("string is not valid UTF-8");
+        if (!AppendCanonicalString(v.as_string(), &out_)) return Fail("string is not valid UTF-8");
         return true;
       case JsonValue::Kind::kArray:
         out_.push_back('[');
@@ -348,6 +302,50 @@ class Writer {
 };
 
 }  // namespace
+
+bool AppendCanonicalString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  // Controls with a two-character escape, and the letter of each.
+  static constexpr std::string_view kShortControls = "\b\t\n\f\r";
+  static constexpr std::string_view kShortEscapes = "btnfr";
+  out->push_back('"');
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // The run of bytes written as they are (printable ASCII other than the
+    // quote and backslash, and well-formed multi-byte sequences), appended
+    // at once; then the one byte that needs an escape.
+    const std::size_t run = i;
+    while (i < s.size()) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x80) {
+        std::uint32_t cp = 0;
+        if (!DecodeUtf8(s, &i, &cp)) return false;
+      } else if (c >= 0x20 && c != '"' && c != '\\') {
+        ++i;
+      } else {
+        break;
+      }
+    }
+    out->append(s.substr(run, i - run));
+    if (i == s.size()) break;
+    const auto c = static_cast<unsigned char>(s[i]);
+    ++i;
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
+    } else if (const std::size_t k = kShortControls.find(static_cast<char>(c));
+               k != std::string_view::npos) {
+      out->push_back('\\');
+      out->push_back(kShortEscapes[k]);
+    } else {
+      out->append("\\u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xF]);
+    }
+  }
+  out->push_back('"');
+  return true;
+}
 
 Result<std::string> CanonicalNumber(std::string_view number_text) {
   if (!IsJsonNumber(number_text)) {

@@ -25,6 +25,11 @@ namespace powchain {
 // cannot be carried exactly.
 Result<std::string> CanonicalJson(const JsonValue& value);
 
+// Appends `s` as a canonical JSON string (quoted; only the quote, the
+// backslash and controls escaped). False, with `out` partly written, when
+// `s` is not valid UTF-8.
+bool AppendCanonicalString(std::string_view s, std::string* out);
+
 // ParseJson followed by CanonicalJson.
 Result<std::string> CanonicalizeJsonText(std::string_view text, const JsonLimits& limits = {});
 
