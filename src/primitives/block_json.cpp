@@ -32,14 +32,14 @@ Result<Hash32> ReadHash(const JsonValue& obj, std::string_view name) {
 
 // The header fields and "hash", inside an object being written.
 void WriteHeaderFields(JsonWriter& w, const BlockHeader& h, const Hash32& block_hash) {
-  w.Key("version").UInt(h.version);
-  w.Key("height").UInt(h.height);
-  w.Key("lastHash").Hex(h.last_hash);
-  w.Key("dataHash").Hex(h.data_hash);
-  w.Key("timestamp").UInt(h.timestamp);
-  w.Key("difficulty").UInt(h.difficulty);
-  w.Key("nonce").UInt(h.nonce);
-  w.Key("hash").Hex(block_hash);
+  w.Member("version", h.version);
+  w.Member("height", h.height);
+  w.Member("lastHash", h.last_hash);
+  w.Member("dataHash", h.data_hash);
+  w.Member("timestamp", h.timestamp);
+  w.Member("difficulty", h.difficulty);
+  w.Member("nonce", h.nonce);
+  w.Member("hash", block_hash);
 }
 
 // The header fields and "hash" of a block or header object.
