@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -45,7 +46,6 @@ powchain::Result<std::vector<powchain::PeerUrl>> ParsePeerList(std::string_view 
 }
 
 int Fail(int code, const std::string& message);
-void AddPeerPolicyOptions(CLI::App& node, powchain::NodeOptions& options);
 
 // `powchain verify`: a progress bar on stderr, a verdict on stdout.
 int RunVerify(const std::string& data_dir) {
@@ -136,21 +136,33 @@ std::string DescribeParseError(const CLI::ParseError& e, const CLI::App& command
   return message;
 }
 
-CLI::App* AddNodeCommand(CLI::App& app, powchain::NodeOptions& options, std::string& peers_text) {
+// What `powchain node` is told: the options, and the flags that need a
+// step before they are options.
+struct NodeFlags {
+  powchain::NodeOptions options;
+  std::string peers_text;  // --peers, parsed by RunNode
+  unsigned ban_seconds = static_cast<unsigned>(
+      std::chrono::duration_cast<std::chrono::seconds>(options.peer_policy.ban_duration).count());
+};
+
+void AddPeerPolicyOptions(CLI::App& node, NodeFlags& flags);
+
+CLI::App* AddNodeCommand(CLI::App& app, NodeFlags& flags) {
+  powchain::NodeOptions& options = flags.options;
   CLI::App* node = app.add_subcommand("node", "Run a node: HTTP API, mining, peers");
   node->set_version_flag("--version", kVersion);
-  node->add_option("--http-port", options.http_port, "HTTP API port")
+  node->add_option("--http-port", options.http.port, "HTTP API port")
       ->envname("HTTP_PORT")
       ->check(WholeNumber(1, 65535))
       ->capture_default_str();
-  node->add_option("--p2p-port", options.p2p_port, "WebSocket port for peers")
+  node->add_option("--p2p-port", options.transport.port, "WebSocket port for peers")
       ->envname("P2P_PORT")
       ->check(WholeNumber(1, 65535))
       ->capture_default_str();
-  node->add_option("--p2p-bind", options.p2p_bind, "Address the P2P listener binds")
+  node->add_option("--p2p-bind", options.transport.bind_address, "Address the P2P listener binds")
       ->envname("P2P_BIND")
       ->capture_default_str();
-  node->add_option("--peers", peers_text, "Comma-separated peers to dial, ws://host:port")
+  node->add_option("--peers", flags.peers_text, "Comma-separated peers to dial, ws://host:port")
       ->envname("PEERS");
   node->add_option("--data-dir", options.data_dir,
                    "Where the chain is stored [default: ./data/<network>/<p2p-port>]")
@@ -159,19 +171,19 @@ CLI::App* AddNodeCommand(CLI::App& app, powchain::NodeOptions& options, std::str
       ->envname("NETWORK")
       ->check(CLI::IsMember(powchain::Params::NetworkNames()))
       ->capture_default_str();
-  node->add_option("--http-bind", options.http_bind, "Address the HTTP API listens on")
+  node->add_option("--http-bind", options.http.bind_address, "Address the HTTP API listens on")
       ->envname("HTTP_BIND")
       ->capture_default_str();
   node->add_option("--api-token", options.api_token,
                    "Bearer token for POST /mine and POST/DELETE /peers [default: none on "
                    "loopback, else the one in <data-dir>/api.token, made if absent]")
       ->envname("API_TOKEN");
-  node->add_flag("--mine", options.mine, "Mine continuously")->envname("MINE");
-  node->add_option("--threads", options.miner_threads, "Miner threads")
+  node->add_flag("--mine", options.miner.continuous, "Mine continuously")->envname("MINE");
+  node->add_option("--threads", options.miner.threads, "Miner threads")
       ->envname("MINER_THREADS")
       ->check(WholeNumber(1, powchain::NodeOptions::kMaxMinerThreads))
       ->capture_default_str();
-  AddPeerPolicyOptions(*node, options);
+  AddPeerPolicyOptions(*node, flags);
   node->add_option("--log-level", options.log_level,
                    "trace, debug, info, warn, error, critical or off")
       ->envname("LOG_LEVEL")
@@ -183,8 +195,9 @@ CLI::App* AddNodeCommand(CLI::App& app, powchain::NodeOptions& options, std::str
   return node;
 }
 
-void AddPeerPolicyOptions(CLI::App& node, powchain::NodeOptions& options) {
-  node.add_option("--ban-seconds", options.ban_seconds,
+void AddPeerPolicyOptions(CLI::App& node, NodeFlags& flags) {
+  powchain::p2p::PeerManagerOptions& options = flags.options.peer_policy;
+  node.add_option("--ban-seconds", flags.ban_seconds,
                   "How long a misbehaving peer's address is refused")
       ->envname("BAN_SECONDS")
       ->check(WholeNumber(0, 7u * 24 * 3600))
@@ -192,13 +205,13 @@ void AddPeerPolicyOptions(CLI::App& node, powchain::NodeOptions& options) {
   node.add_flag("--ban-loopback", options.ban_loopback,
                 "Refuse misbehaving loopback peers too (by default they are only dropped)")
       ->envname("BAN_LOOPBACK");
-  node.add_option("--peer-msg-rate", options.peer_message_rate,
+  node.add_option("--peer-msg-rate", options.message_rate,
                   "Messages a second one peer may send (twice that at once); a peer over "
                   "it is dropped and refused")
       ->envname("PEER_MSG_RATE")
       ->check(WholeNumber(1, 1000000))
       ->capture_default_str();
-  node.add_option("--peer-request-rate,--peer-getblocks-rate", options.peer_request_rate,
+  node.add_option("--peer-request-rate,--peer-getblocks-rate", options.request_rate,
                   "getheaders, getdata and getblocks requests a second one peer may send "
                   "(twice that at once)")
       ->envname("PEER_REQUEST_RATE")
@@ -248,10 +261,15 @@ CLI::App* AddBenchCommand(CLI::App& app, powchain::BenchOptions& options, bool& 
 
 // `powchain node`: the checks the command line cannot make, then the node
 // until a signal.
-int RunNode(powchain::NodeOptions options, const std::string& peers_text) {
-  auto peers = ParsePeerList(peers_text);
+int RunNode(NodeFlags flags) {
+  auto peers = ParsePeerList(flags.peers_text);
   if (!peers) return Fail(kExitUsage, peers.error());
+  powchain::NodeOptions options = std::move(flags.options);
   options.peers = std::move(peers).value();
+  powchain::p2p::PeerManagerOptions& policy = options.peer_policy;
+  policy.ban_duration = std::chrono::seconds(flags.ban_seconds);
+  policy.message_burst = 2 * policy.message_rate;
+  policy.request_burst = 2 * policy.request_rate;
   if (powchain::Status s = powchain::ValidateOptions(options); !s) {
     return Fail(kExitUsage, s.error());
   }
@@ -270,9 +288,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.footer("Run `powchain <command> --help` for a command's options.");
 
-  powchain::NodeOptions node_options;
-  std::string peers_text;
-  CLI::App* node = AddNodeCommand(app, node_options, peers_text);
+  NodeFlags node_flags;
+  CLI::App* node = AddNodeCommand(app, node_flags);
   std::string verify_dir;
   CLI::App* verify = AddVerifyCommand(app, verify_dir);
   powchain::BenchOptions bench_options;
@@ -300,7 +317,7 @@ int main(int argc, char** argv) {
 
   if (verify->parsed()) return RunVerify(verify_dir);
   if (bench->parsed()) return RunBench(bench_options, bench_json);
-  if (node->parsed()) return RunNode(std::move(node_options), peers_text);
+  if (node->parsed()) return RunNode(std::move(node_flags));
   std::cout << app.help();
   return 0;
 }

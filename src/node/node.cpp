@@ -47,7 +47,7 @@ class NodeContext::LogObserver final : public ChainObserver {
 
 NodeContext::NodeContext(NodeOptions options)
     : options_(std::move(options)), params_(*Params::ForNetwork(options_.network)) {
-  data_dir_ = options_.data_dir.empty() ? DefaultDataDir(options_.network, options_.p2p_port)
+  data_dir_ = options_.data_dir.empty() ? DefaultDataDir(options_.network, options_.transport.port)
                                         : options_.data_dir;
 }
 
@@ -112,7 +112,7 @@ Status NodeContext::ResolveApiToken() {
   if (!options_.api_token.empty()) {
     write_token_ = options_.api_token;
     token_source_ = "--api-token";
-  } else if (!IsLoopbackAddress(options_.http_bind)) {
+  } else if (!IsLoopbackAddress(options_.http.bind_address)) {
     const auto file = ApiTokenFile(data_dir_);
     auto token = LoadOrCreateApiToken(file);
     if (!token) return Error{token.error()};
@@ -136,28 +136,16 @@ Status NodeContext::OpenChain() {
 }
 
 void NodeContext::StartMiner() {
-  MinerOptions miner_options;
-  miner_options.threads = options_.miner_threads;
-  miner_options.continuous = options_.mine;
-  miner_ = std::make_unique<Miner>(params_, *chain_, *clock_, miner_options);
+  miner_ = std::make_unique<Miner>(params_, *chain_, *clock_, options_.miner);
   miner_->Start();
 }
 
 Status NodeContext::StartPeers() {
-  p2p::PeerManagerOptions peer_options;
+  p2p::PeerManagerOptions peer_options = options_.peer_policy;
   peer_options.agent = Agent();
-  peer_options.listen_port = options_.p2p_port;
-  peer_options.ban_duration = std::chrono::seconds(options_.ban_seconds);
-  peer_options.ban_loopback = options_.ban_loopback;
-  peer_options.message_rate = options_.peer_message_rate;
-  peer_options.message_burst = 2.0 * options_.peer_message_rate;
-  peer_options.request_rate = options_.peer_request_rate;
-  peer_options.request_burst = 2.0 * options_.peer_request_rate;
+  peer_options.listen_port = options_.transport.port;
   peers_ = std::make_unique<p2p::PeerManager>(*chain_, *clock_, io_, peer_options);
-  p2p::TransportOptions transport_options;
-  transport_options.bind_address = options_.p2p_bind;
-  transport_options.port = options_.p2p_port;
-  transport_ = std::make_unique<p2p::Transport>(io_, transport_options, *peers_);
+  transport_ = std::make_unique<p2p::Transport>(io_, options_.transport, *peers_);
   if (Status s = transport_->Start(); !s) return s;
   link_ = std::make_unique<p2p::TransportLink>(*transport_);
   peers_->Start(*link_, options_.peers);
@@ -166,9 +154,7 @@ Status NodeContext::StartPeers() {
 
 Status NodeContext::StartHttp() {
   api_ = std::make_unique<NodeApiImpl>(*chain_, *miner_, *peers_, Agent());
-  http::HttpOptions http_options;
-  http_options.bind_address = options_.http_bind;
-  http_options.port = options_.http_port;
+  http::HttpOptions http_options = options_.http;
   http_options.write_token = write_token_;
   http_ = std::make_unique<http::HttpServer>(http_io_, http_options, *api_);
   return http_->Start();
@@ -203,16 +189,16 @@ void NodeContext::LogSummary() const {
   // The first use runs the SHA-NI self-test; the miner and every block check
   // then use the backend it chose.
   spdlog::info("sha256: {}", DescribeSha256Backend());
-  spdlog::info("P2P on ws://{}:{}, {} peer(s) to dial", options_.p2p_bind, transport_->port(),
-               options_.peers.size());
+  spdlog::info("P2P on ws://{}:{}, {} peer(s) to dial", options_.transport.bind_address,
+               transport_->port(), options_.peers.size());
   if (!token_source_.empty()) {
     spdlog::info(
         "POST /mine and POST/DELETE /peers need \"Authorization: Bearer <token>\" (token: {})",
         token_source_);
   }
-  spdlog::info("HTTP API on http://{}:{}{}", options_.http_bind, http_->port(),
-               options_.mine
-                   ? ", mining with " + std::to_string(options_.miner_threads) + " thread(s)"
+  spdlog::info("HTTP API on http://{}:{}{}", options_.http.bind_address, http_->port(),
+               options_.miner.continuous
+                   ? ", mining with " + std::to_string(options_.miner.threads) + " thread(s)"
                    : "");
 }
 

@@ -18,17 +18,17 @@ Status ValidateOptions(const NodeOptions& options) {
     return Error{"unknown network '" + options.network + "' (known: main, regtest)"};
   }
   boost::system::error_code ec;
-  boost::asio::ip::make_address(options.http_bind, ec);
+  boost::asio::ip::make_address(options.http.bind_address, ec);
   if (ec) {
     return Error{"--http-bind must be an IP address such as 127.0.0.1 or 0.0.0.0, not '" +
-                 options.http_bind + "'"};
+                 options.http.bind_address + "'"};
   }
-  boost::asio::ip::make_address(options.p2p_bind, ec);
+  boost::asio::ip::make_address(options.transport.bind_address, ec);
   if (ec) {
     return Error{"--p2p-bind must be an IP address such as 0.0.0.0 or 127.0.0.1, not '" +
-                 options.p2p_bind + "'"};
+                 options.transport.bind_address + "'"};
   }
-  if (options.miner_threads < 1 || options.miner_threads > NodeOptions::kMaxMinerThreads) {
+  if (options.miner.threads < 1 || options.miner.threads > NodeOptions::kMaxMinerThreads) {
     return Error{"--threads must be from 1 to " + std::to_string(NodeOptions::kMaxMinerThreads)};
   }
   if (options.io_threads < 1 || options.http_threads < 1) {
@@ -42,9 +42,9 @@ Status ValidateOptions(const NodeOptions& options) {
     return Error{"unknown log level '" + options.log_level +
                  "' (trace, debug, info, warn, error, critical, off)"};
   }
-  if (options.http_port == options.p2p_port) {
+  if (options.http.port == options.transport.port) {
     return Error{"the HTTP and P2P ports must differ (both are " +
-                 std::to_string(options.http_port) + ")"};
+                 std::to_string(options.http.port) + ")"};
   }
   return {};
 }

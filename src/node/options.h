@@ -7,44 +7,42 @@
 #include <string>
 #include <vector>
 
+#include "http/server.h"
+#include "mining/miner.h"
+#include "p2p/peer_manager.h"
+#include "p2p/transport.h"
 #include "util/result.h"
 #include "util/url.h"
 
 namespace powchain {
 
 struct NodeOptions {
-  static constexpr std::uint16_t kDefaultHttpPort = 3001;
-  static constexpr std::uint16_t kDefaultP2pPort = 5001;
   static constexpr unsigned kDefaultIoThreads = 2;
   static constexpr unsigned kMaxMinerThreads = 256;
 
   std::string network = "main";
-  std::uint16_t http_port = kDefaultHttpPort;
-  std::string http_bind = "127.0.0.1";
-  std::uint16_t p2p_port = kDefaultP2pPort;
-  std::string p2p_bind = "0.0.0.0";  // address the P2P listener binds
-  std::vector<PeerUrl> peers;
-  // Empty: DefaultDataDir(network, p2p_port), so two nodes on one machine
-  // (which must differ in P2P port) never share a data directory.
+  std::vector<PeerUrl> peers;  // to dial and keep
+  // Empty: DefaultDataDir(network, transport.port), so two nodes on one
+  // machine (which must differ in P2P port) never share a data directory.
   std::string data_dir;
-  bool mine = false;
-  unsigned miner_threads = 1;
   std::string log_level = "info";
-  // How long a misbehaving peer's address is refused (loopback only with
-  // ban_loopback).
-  unsigned ban_seconds = 600;
-  bool ban_loopback = false;
-  // Per-peer limits, a second; twice as many may come at once. Over either,
-  // the peer is dropped and refused for ban_seconds.
-  unsigned peer_message_rate = 1000;
-  unsigned peer_request_rate = 250;           // getheaders, getdata and getblocks
   unsigned io_threads = kDefaultIoThreads;    // threads serving peers
   unsigned http_threads = kDefaultIoThreads;  // threads serving HTTP
-  // Bearer token for POST /mine and POST /peers. Empty: none on loopback;
-  // on any other address, the one in <data-dir>/api.token (made if absent).
+  // Bearer token for POST /mine and POST/DELETE /peers. Empty: none on
+  // loopback; on any other address, the one in <data-dir>/api.token (made
+  // if absent).
   std::string api_token;
-};
 
+  // The subsystems' own options, with their own defaults (each defined
+  // once, beside the code it configures). The command line sets: http port
+  // and bind address; transport port and bind address; peer_policy ban
+  // duration, ban_loopback and the message and request rates (bursts are
+  // twice the rates); miner threads and continuous.
+  http::HttpOptions http;
+  p2p::TransportOptions transport;
+  p2p::PeerManagerOptions peer_policy;
+  MinerOptions miner;
+};
 // ./data/<network>/<p2p-port>
 std::string DefaultDataDir(const std::string& network, std::uint16_t p2p_port);
 
