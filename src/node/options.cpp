@@ -15,7 +15,11 @@ std::string DefaultDataDir(const std::string& network, std::uint16_t p2p_port) {
 
 Status ValidateOptions(const NodeOptions& options) {
   if (!Params::ForNetwork(options.network)) {
-    return Error{"unknown network '" + options.network + "' (known: main, regtest)"};
+    std::string known;
+    for (const std::string& name : Params::NetworkNames()) {
+      known += (known.empty() ? "" : ", ") + name;
+    }
+    return Error{"unknown network '" + options.network + "' (known: " + known + ")"};
   }
   boost::system::error_code ec;
   boost::asio::ip::make_address(options.http.bind_address, ec);

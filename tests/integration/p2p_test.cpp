@@ -112,6 +112,10 @@ TEST(P2pTest, ReadmeQuickStartWithThreeNodesAndALateFourth) {
   nodes.push_back(n4.get());
   EXPECT_EQ(WaitSameChain(nodes).size(), 7u);
   EXPECT_NE(n1->Log().find("peer"), std::string::npos);
+  // It took the six blocks as one batch: one log line for the range and the
+  // new tip, no line per block with an unknown difficulty.
+  EXPECT_NE(n4->Log().find("blocks height=1..6 (6 blocks)"), std::string::npos) << n4->Log();
+  EXPECT_EQ(n4->Log().find("difficulty=-"), std::string::npos) << n4->Log();
 }
 
 TEST(P2pTest, StartOrderDoesNotMatter) {
