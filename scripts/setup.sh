@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-json1.81-dev
-  libssl-dev libsqlite3-dev sqlite3
+  libssl-dev libsqlite3-dev sqlite3 libsecp256k1-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev wrk
   clang-14 libclang-rt-14-dev clang-format clang-tidy

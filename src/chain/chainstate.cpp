@@ -7,6 +7,7 @@
 #include <limits>
 #include <utility>
 
+#include "chain/chainstate_internal.h"
 #include "consensus/difficulty.h"
 #include "consensus/genesis.h"
 #include "crypto/sha256.h"
@@ -19,10 +20,7 @@ constexpr std::uint64_t kNoSequence = std::numeric_limits<std::uint64_t>::max();
 
 // Fork choice (docs/consensus.md): more cumulative work wins; on a tie, the
 // block stored first.
-bool IsBetter(const BlockIndex& a, const BlockIndex& b) {
-  if (a.chain_work != b.chain_work) return a.chain_work > b.chain_work;
-  return a.sequence < b.sequence;
-}
+bool IsBetter(const BlockIndex& a, const BlockIndex& b) { return IsBetterEntry(a, b); }
 
 // A locator of the chain whose tip is at `tip_height`: the tip, the nine
 // blocks below it, then hashes spaced back exponentially, genesis last.
@@ -71,19 +69,15 @@ std::string_view AcceptStatusName(AcceptStatus status) {
   return "unknown";
 }
 
-struct ChainState::Staged {
-  std::vector<Block> blocks;             // in staging order, parents first
-  std::vector<BlockIndex*> entries;      // entries[i] belongs to blocks[i]
-  std::vector<std::size_t> first_entry;  // per block given: its first index into entries
-  const BlockIndex* old_tip = nullptr;   // the active tip before
-  const BlockIndex* best = nullptr;      // the best of old_tip and entries
-};
-
 ChainState::ChainState(Params params, BlockStore& store, ChainOptions options)
     : params_(std::move(params)),
       options_(options),
       store_(store),
-      pending_(options.max_pending, options.max_pending_bytes) {}
+      pending_(options.max_pending, options.max_pending_bytes),
+      genesis_hash_(MakeGenesis(params_).hash),
+      coins_(store, options.coin_cache_entries),
+      checks_(options.verify_threads != 0 ? options.verify_threads
+                                          : std::max(1U, std::thread::hardware_concurrency())) {}
 
 Status ChainState::Load() {
   MutexLock lock(mutex_);
@@ -446,6 +440,16 @@ std::optional<TipChange> ChainState::FinishLocked(const Staged& staged, const St
   for (std::size_t i = 0; i < results.size(); ++i) {
     AcceptResult& r = results[i];
     if (r.status != AcceptStatus::kSideBranch) continue;
+    if (const BlockIndex* e = staged.entries[staged.first_entry[i]]; e->failed()) {
+      // It broke rule 7 as it connected, or sits on a block that did.
+      r.status = AcceptStatus::kInvalid;
+      r.validation =
+          ValidationResult::Fail(BlockError::kBadParent, "an ancestor broke a transaction rule");
+      for (const auto& [bad, why] : staged.invalid) {
+        if (bad == e) r.validation = why;
+      }
+      continue;
+    }
     if (no_space) {
       r.status = AcceptStatus::kNoSpace;
       r.added = 0;
@@ -489,14 +493,18 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, st
   }
   if (staged.entries.empty()) return results;
 
-  const bool no_space = LacksSpaceFor(staged);
-  Status committed;
-  if (!no_space) {
+  // Without mutex_: readers go on while coins are checked and committed.
+  TipMove move;
+  Status committed = PlanTipMove(staged, move);
+  const bool no_space = committed && LacksSpaceFor(staged);
+  if (committed && !no_space) {
     WriteBatch batch;
     batch.blocks.reserve(staged.blocks.size());
     for (const Block& b : staged.blocks) batch.blocks.push_back(&b);
     if (staged.best != staged.old_tip) batch.tip = staged.best->hash;
-    committed = store_.Commit(batch);  // without mutex_: readers go on meanwhile
+    FillCoinWrites(move, batch);
+    committed = store_.Commit(batch);
+    if (committed && move.coins) coins_.Apply(*move.coins);
   }
   std::optional<TipChange> change;
   {

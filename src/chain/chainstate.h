@@ -42,6 +42,8 @@
 #include <vector>
 
 #include "chain/block_index.h"
+#include "chain/check_queue.h"
+#include "chain/coins_cache.h"
 #include "chain/header_sync.h"
 #include "chain/notifications.h"
 #include "chain/orphans.h"
@@ -73,6 +75,11 @@ struct ChainOptions {
   // the active chain needs. Blocks of the best header chain (the chain the
   // node is moving to) are exempt.
   std::uint64_t side_data_min_free_bytes = kDefaultSideDataMinFreeBytes;
+  // Threads that check signatures as a block connects, the writer's own
+  // included (0: one per core).
+  std::size_t verify_threads = 0;
+  // Coins kept in memory in front of the store (CoinsCache).
+  std::size_t coin_cache_entries = CoinsCache::kDefaultMaxEntries;
 };
 
 enum class AcceptStatus {
@@ -236,6 +243,11 @@ class ChainState {
   // `hash` is not in the tree.
   std::optional<ParentContext> ContextFor(const Hash32& hash) const EXCLUDES(mutex_);
 
+  // The active chain's coins, as blocks are checked against them.
+  const CoinView& coins() const { return coins_; }
+  CoinsCache::Stats CoinCacheStats() const { return coins_.stats(); }
+  std::size_t VerifyThreads() const { return checks_.threads(); }
+
   // Registers an observer (not owned; must outlive this ChainState or be
   // removed first).
   void AddObserver(ChainObserver* observer) EXCLUDES(write_mutex_, mutex_);
@@ -244,7 +256,22 @@ class ChainState {
   void RemoveObserver(ChainObserver* observer) EXCLUDES(write_mutex_, mutex_);
 
  private:
-  struct Staged;  // blocks of one call, on their way to the store
+  struct Staged;   // blocks of one call, on their way to the store
+  struct TipMove;  // the blocks and coin changes of a move of the active tip
+
+  // Fills `move` with what moving the active tip to staged.best does to
+  // the coins: the old branch disconnected, the new one connected and its
+  // signatures checked. A block that breaks rule 7 is marked failed (with
+  // its descendants), its reason kept in `staged`, and staged.best falls
+  // back to the best block still valid; then it tries again. An error is a
+  // store that could not be read.
+  Status PlanTipMove(Staged& staged, TipMove& move) EXCLUDES(mutex_);
+  // One attempt of PlanTipMove: false when a block failed.
+  Result<bool> TryTipMove(Staged& staged, TipMove& move) EXCLUDES(mutex_);
+  // The coin set and index writes of `move`, into `batch`.
+  static void FillCoinWrites(const TipMove& move, WriteBatch& batch);
+  // The signature checks of one connecting block, as a ValidationResult.
+  ValidationResult CheckSignatures(const ConnectResult& connect);
 
   ParentContext ContextForLocked(const BlockIndex& entry) const REQUIRES(mutex_);
   ChainTip TipOfLocked(const BlockIndex& entry) const REQUIRES(mutex_);
@@ -324,6 +351,9 @@ class ChainState {
   std::uint64_t next_sequence_ GUARDED_BY(mutex_) = 0;
   bool failed_ GUARDED_BY(mutex_) = false;
   std::vector<ChainObserver*> observers_ GUARDED_BY(write_mutex_);  // not owned
+  const Hash32 genesis_hash_;
+  CoinsCache coins_;   // its own lock; changed only by writers (write_mutex_)
+  CheckQueue checks_;  // used only by writers (write_mutex_)
 };
 
 }  // namespace powchain

@@ -20,6 +20,10 @@ Block MakeGenesis(const Params& params) {
       {"maxFutureDriftMs", num(params.max_future_drift_ms)},
       {"mtpWindow", num(params.mtp_window)},
       {"maxBlockBytes", num(params.max_block_bytes)},
+      {"initialReward", num(params.initial_reward)},
+      {"halvingInterval", num(params.halving_interval)},
+      {"coinbaseMaturity", num(params.coinbase_maturity)},
+      {"addressPrefix", JsonValue::String(params.address_prefix)},
   });
   auto canonical = CanonicalJson(data);
   // Every parameter is far below 2^53, so canonicalization cannot fail.

@@ -13,6 +13,9 @@ Params Params::Regtest() {
   p.network = "regtest";
   p.mine_rate_ms = 1000;
   p.initial_difficulty = 8;
+  p.halving_interval = 150;
+  p.coinbase_maturity = 10;
+  p.address_prefix = "powrt";
   return p;
 }
 

@@ -26,6 +26,16 @@ struct Params {
   std::size_t max_block_bytes = std::size_t{1024} * 1024;  // header + canonical data
   std::uint64_t genesis_timestamp = 1735689600000;         // 2025-01-01T00:00:00Z
 
+  // Coins (docs/consensus.md, "Transactions and coins"). Amounts in units
+  // (10^8 per coin).
+  std::uint64_t initial_reward = std::uint64_t{50} * 100'000'000;
+  // The subsidy halves every this many blocks: initial_reward >> (height / interval).
+  std::uint64_t halving_interval = 210'000;
+  // A coinbase output is spendable from this many blocks above its block.
+  std::uint64_t coinbase_maturity = 100;
+  // The human-readable part of this network's addresses.
+  std::string address_prefix = "pow";
+
   static Params Main();
   static Params Regtest();
   // "main" or "regtest"; nullopt for any other name.

@@ -7,6 +7,7 @@
 #include "consensus/genesis.h"
 #include "consensus/pow.h"
 #include "crypto/sha256.h"
+#include "util/hex.h"
 
 namespace powchain {
 
@@ -26,6 +27,8 @@ std::string_view BlockErrorName(BlockError e) {
       return "high-hash";
     case BlockError::kBadDataHash:
       return "bad-data-hash";
+    case BlockError::kBadTransaction:
+      return "bad-transaction";
     case BlockError::kBadHeight:
       return "bad-height";
     case BlockError::kBadLastHash:
@@ -75,11 +78,45 @@ ValidationResult CheckBlockContextFree(const Block& block, const Params& params)
   }
   ValidationResult header = CheckHeaderContextFree(block.header, block.hash, params);
   if (!header.ok()) return header;
-  const Hash32 data_hash =
-      Sha256(ByteSpan(reinterpret_cast<const std::uint8_t*>(block.data.data()), block.data.size()));
-  if (data_hash != block.header.data_hash) {
+  if (ComputeDataHash(block) != block.header.data_hash) {
     return ValidationResult::Fail(BlockError::kBadDataHash,
-                                  "dataHash is not the SHA-256 of the canonical data");
+                                  "dataHash is not the Merkle root of the data and the txids");
+  }
+  return CheckBlockTransactions(block, params);
+}
+
+ValidationResult CheckBlockTransactions(const Block& block, const Params& params) {
+  std::vector<OutPoint> spent;
+  for (std::size_t i = 0; i < block.txs.size(); ++i) {
+    const Transaction& tx = block.txs[i];
+    if (TxResult r = CheckTransaction(tx, params); !r.ok()) {
+      return ValidationResult::BadTx(i, std::move(r));
+    }
+    if (tx.IsCoinbase() && i != 0) {
+      return ValidationResult::BadTx(
+          i, TxResult::Fail(TxError::kMisplacedCoinbase, "a coinbase may only be txs[0]"));
+    }
+    if (tx.IsCoinbase() && *tx.coinbase != block.header.height) {
+      return ValidationResult::BadTx(
+          i, TxResult::Fail(TxError::kBadCoinbaseHeight,
+                            "the coinbase names height " + std::to_string(*tx.coinbase) +
+                                " in a block of height " + std::to_string(block.header.height)));
+    }
+    for (const TxIn& in : tx.inputs) spent.push_back(in.prevout);
+  }
+  std::sort(spent.begin(), spent.end());
+  if (auto dup = std::adjacent_find(spent.begin(), spent.end()); dup != spent.end()) {
+    // Name the second transaction to spend it.
+    std::size_t second = 0;
+    for (std::size_t i = 0, seen = 0; i < block.txs.size() && seen < 2; ++i) {
+      for (const TxIn& in : block.txs[i].inputs) {
+        if (in.prevout == *dup && ++seen == 2) second = i;
+      }
+    }
+    return ValidationResult::BadTx(
+        second, TxResult::Fail(TxError::kDoubleSpendInBlock, "output " + HexEncode(dup->txid) +
+                                                                 ":" + std::to_string(dup->vout) +
+                                                                 " is spent twice in the block"));
   }
   return ValidationResult::Ok();
 }

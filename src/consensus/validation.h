@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "consensus/params.h"
+#include "consensus/tx_check.h"
 #include "primitives/block.h"
 
 namespace powchain {
@@ -15,12 +16,13 @@ namespace powchain {
 enum class BlockError {
   kNone,
   // Context-free.
-  kOversize,       // serialized size above params.max_block_bytes
-  kBadVersion,     // unknown header version
-  kBadHash,        // the hash sent does not match the recomputed header hash
-  kBadDifficulty,  // difficulty out of [min, max] range, or not what rule 4 requires
-  kHighHash,       // the hash lacks the required leading zero bits
-  kBadDataHash,    // dataHash is not SHA-256 of the canonical data bytes
+  kOversize,        // serialized size above params.max_block_bytes
+  kBadVersion,      // unknown header version
+  kBadHash,         // the hash sent does not match the recomputed header hash
+  kBadDifficulty,   // difficulty out of [min, max] range, or not what rule 4 requires
+  kHighHash,        // the hash lacks the required leading zero bits
+  kBadDataHash,     // dataHash is not the Merkle root of the data and the txids
+  kBadTransaction,  // a transaction breaks a rule of section 6 (see tx_error) bytes
   // Contextual.
   kBadHeight,    // height != parent.height + 1
   kBadLastHash,  // lastHash != parent hash
@@ -37,10 +39,23 @@ std::string_view BlockErrorName(BlockError e);
 struct [[nodiscard]] ValidationResult {
   BlockError error = BlockError::kNone;
   std::string message;
+  // For kBadTransaction: the rule and the index in txs of the transaction.
+  TxError tx_error = TxError::kNone;
+  std::size_t tx_index = 0;
 
   bool ok() const { return error == BlockError::kNone; }
   static ValidationResult Ok() { return {}; }
   static ValidationResult Fail(BlockError e, std::string msg) { return {e, std::move(msg)}; }
+  // kBadTransaction for txs[index], with the message naming both.
+  static ValidationResult BadTx(std::size_t index, TxResult r) {
+    ValidationResult v;
+    v.error = BlockError::kBadTransaction;
+    v.tx_error = r.error;
+    v.tx_index = index;
+    v.message = "txs[" + std::to_string(index) + "] " + std::string(TxErrorName(r.error)) + ": " +
+                r.message;
+    return v;
+  }
 };
 
 // What the contextual checks need to know about the parent.
@@ -58,8 +73,13 @@ ValidationResult CheckHeaderContextFree(const BlockHeader& header, const Hash32&
                                         const Params& params);
 
 // Checks that need no chain, cheapest first: size, the header's
-// (CheckHeaderContextFree), data hash.
+// (CheckHeaderContextFree), data hash, then the transactions': each one's
+// CheckTransaction, a coinbase only as txs[0] naming the block's height,
+// no output spent twice in the block.
 ValidationResult CheckBlockContextFree(const Block& block, const Params& params);
+
+// The transaction part of CheckBlockContextFree.
+ValidationResult CheckBlockTransactions(const Block& block, const Params& params);
 
 // Checks against the parent: height, lastHash, exact difficulty, median time
 // past, future drift against `now_ms`.

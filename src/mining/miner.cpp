@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "consensus/tx_check.h"
 #include "mining/search.h"
 
 namespace powchain {
@@ -124,6 +125,16 @@ void Miner::OnTipChanged(const TipChange& change) {
   Run(completed);
 }
 
+std::optional<Transaction> MakeCoinbase(std::uint64_t height, const XOnlyPubKey& key,
+                                        std::uint64_t fees, const Params& params) {
+  const std::uint64_t amount = BlockSubsidy(height, params) + fees;
+  if (amount == 0) return std::nullopt;
+  Transaction tx;
+  tx.coinbase = height;
+  tx.outputs.push_back(MakeTxOut(params.address_prefix, key, amount));
+  return tx;
+}
+
 void Miner::NewJobLocked() {
   if (job_) job_->cancel = true;
   job_.reset();
@@ -136,6 +147,12 @@ void Miner::NewJobLocked() {
       job->request_id = queue_.front().id;
     } else {
       job->data = options_.continuous_data;
+    }
+    if (options_.reward_key.has_value()) {
+      const std::uint64_t height = job->parent.header.height + 1;
+      if (auto coinbase = MakeCoinbase(height, *options_.reward_key, 0, params_)) {
+        job->txs.push_back(std::move(*coinbase));
+      }
     }
     job->created = std::chrono::steady_clock::now();
     job_ = std::move(job);
@@ -165,7 +182,8 @@ void Miner::WorkerLoop(unsigned index) {
     options.nonce_stride = thread_count_;
     options.check_interval = options_.check_interval;
     options.progress = &attempts_;
-    SearchResult r = SearchBlock(job->parent, job->data, params_, clock_, job->cancel, options);
+    SearchResult r =
+        SearchBlock(job->parent, job->data, params_, clock_, job->cancel, options, job->txs);
     if (!r.cancelled()) HandleFound(job, std::move(*r.block));
   }
 }

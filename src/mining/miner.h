@@ -27,6 +27,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -50,7 +51,15 @@ struct MinerOptions {
   std::string continuous_data = "null";      // canonical JSON for those blocks
   std::size_t max_queue = kDefaultMaxQueue;  // queued requests beyond it are refused
   std::uint32_t check_interval = 4096;       // see SearchOptions
+  // When set, every block carries a coinbase paying the subsidy to this key
+  // (--miner-address); otherwise blocks carry no transactions.
+  std::optional<XOnlyPubKey> reward_key;
 };
+
+// The coinbase a miner puts first in a block at `height`: the subsidy to
+// `key`; nullopt once the subsidy is zero.
+std::optional<Transaction> MakeCoinbase(std::uint64_t height, const XOnlyPubKey& key,
+                                        std::uint64_t fees, const Params& params);
 
 class Miner final : public ChainObserver {
  public:
@@ -103,6 +112,7 @@ class Miner final : public ChainObserver {
     std::uint64_t id = 0;
     ParentContext parent;
     std::string data;
+    std::vector<Transaction> txs;
     std::uint64_t request_id = 0;  // 0 for continuous mining
     std::atomic<bool> cancel{false};
     std::chrono::steady_clock::time_point created;

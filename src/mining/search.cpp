@@ -12,13 +12,15 @@ namespace powchain {
 
 SearchResult SearchBlock(const ParentContext& parent, std::string canonical_data,
                          const Params& params, const Clock& clock, const std::atomic<bool>& cancel,
-                         const SearchOptions& options) {
+                         const SearchOptions& options, std::vector<Transaction> txs) {
+  Block block;
+  block.data = std::move(canonical_data);
+  block.txs = std::move(txs);
   BlockHeader header;
   header.version = kBlockVersion;
   header.height = parent.header.height + 1;
   header.last_hash = parent.hash;
-  header.data_hash = Sha256(ByteSpan(reinterpret_cast<const std::uint8_t*>(canonical_data.data()),
-                                     canonical_data.size()));
+  header.data_hash = ComputeDataHash(block);
 
   const BlockHeader::Bytes serialized = header.Serialize();
   const Sha256Midstate midstate(std::span<const std::uint8_t, 64>(serialized.data(), 64));
@@ -50,10 +52,8 @@ SearchResult SearchBlock(const ParentContext& parent, std::string canonical_data
       header.timestamp = timestamp;
       header.difficulty = difficulty;
       header.nonce = hit->counter;
-      Block block;
       block.header = header;
       block.hash = hit->hash;
-      block.data = std::move(canonical_data);
       result.block = std::move(block);
       return result;
     }

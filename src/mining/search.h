@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "consensus/params.h"
 #include "consensus/validation.h"
@@ -37,7 +38,7 @@ struct SearchResult {
   bool cancelled() const { return !block.has_value(); }
 };
 
-// Searches for a block with `canonical_data` on top of `parent`.
+// Searches for a block with `canonical_data` and `txs` on top of `parent`.
 //
 // The first 64 header bytes (version, height, lastHash, most of dataHash)
 // are hashed once; each attempt then costs at most one SHA-256 compression
@@ -48,6 +49,6 @@ struct SearchResult {
 // passes CheckBlock against `parent` at the time it was found.
 SearchResult SearchBlock(const ParentContext& parent, std::string canonical_data,
                          const Params& params, const Clock& clock, const std::atomic<bool>& cancel,
-                         const SearchOptions& options = {});
+                         const SearchOptions& options = {}, std::vector<Transaction> txs = {});
 
 }  // namespace powchain

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "crypto/sha256.h"
+#include "primitives/merkle.h"
 
 namespace powchain {
 
@@ -49,12 +50,43 @@ Hash32 BlockHeader::ComputeHash() const {
   return Sha256(bytes);
 }
 
-Block MakeBlock(const BlockHeader& header, std::string canonical_data) {
+Block MakeBlock(const BlockHeader& header, std::string canonical_data,
+                std::vector<Transaction> txs) {
   Block b;
   b.header = header;
   b.hash = header.ComputeHash();
   b.data = std::move(canonical_data);
+  b.txs = std::move(txs);
   return b;
+}
+
+std::size_t Block::SerializedSize() const {
+  std::size_t n = kHeaderSize + data.size();
+  for (const Transaction& tx : txs) n += CanonicalTxSize(tx);
+  return n;
+}
+
+std::vector<Hash32> DataHashLeaves(const Block& block, std::span<const Hash32> txids) {
+  std::vector<Hash32> leaves;
+  leaves.reserve(1 + txids.size());
+  leaves.push_back(Sha256(
+      ByteSpan(reinterpret_cast<const std::uint8_t*>(block.data.data()), block.data.size())));
+  leaves.insert(leaves.end(), txids.begin(), txids.end());
+  return leaves;
+}
+
+Hash32 ComputeDataHash(const Block& block, std::span<const Hash32> txids) {
+  const std::vector<Hash32> leaves = DataHashLeaves(block, txids);
+  return MerkleRoot(leaves);
+}
+
+Hash32 ComputeDataHash(const Block& block) { return ComputeDataHash(block, ComputeTxids(block)); }
+
+std::vector<Hash32> ComputeTxids(const Block& block) {
+  std::vector<Hash32> txids;
+  txids.reserve(block.txs.size());
+  for (const Transaction& tx : block.txs) txids.push_back(ComputeTxid(tx));
+  return txids;
 }
 
 }  // namespace powchain

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "primitives/transaction.h"
 #include "util/bytes.h"
 
 namespace powchain {
@@ -51,9 +53,12 @@ struct Block {
   Hash32 hash{};
   // The payload in canonical JSON bytes (see canonical_json.h).
   std::string data;
+  // Transactions, a coinbase (if any) first; empty for a block of data only.
+  std::vector<Transaction> txs;
 
-  // Serialized size for the block size limit: the header plus the data bytes.
-  std::size_t SerializedSize() const { return kHeaderSize + data.size(); }
+  // Serialized size for the block size limit: the header, the data bytes
+  // and the canonical bytes of every transaction.
+  std::size_t SerializedSize() const;
 
   friend bool operator==(const Block&, const Block&) = default;
 };
@@ -69,6 +74,16 @@ struct HashedHeader {
 };
 
 // Builds a block from a header and canonical data, setting hash from the header.
-Block MakeBlock(const BlockHeader& header, std::string canonical_data);
+Block MakeBlock(const BlockHeader& header, std::string canonical_data,
+                std::vector<Transaction> txs = {});
+
+// The leaves dataHash commits to: SHA-256 of the canonical data, then the
+// txids in order (`txids` are those of block.txs, computed by the caller).
+std::vector<Hash32> DataHashLeaves(const Block& block, std::span<const Hash32> txids);
+// The Merkle root of DataHashLeaves (merkle.h): what dataHash must be.
+Hash32 ComputeDataHash(const Block& block, std::span<const Hash32> txids);
+Hash32 ComputeDataHash(const Block& block);
+// The txids of block.txs, in order.
+std::vector<Hash32> ComputeTxids(const Block& block);
 
 }  // namespace powchain

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "primitives/canonical_json.h"
+#include "primitives/transaction.h"
 #include "util/hex.h"
 
 namespace powchain {
@@ -82,6 +83,9 @@ void WriteBlockJson(JsonWriter& w, const Block& block) {
   w.BeginObject();
   WriteHeaderFields(w, block.header, block.hash);
   w.Key("data").Raw(block.data);
+  w.Key("txs").BeginArray();
+  for (const Transaction& tx : block.txs) WriteTxJson(w, tx);
+  w.EndArray();
   w.EndObject();
 }
 
@@ -125,6 +129,15 @@ Result<Block> BlockFromJson(const JsonValue& value) {
   b.header = fields->header;
   b.hash = fields->hash;
   b.data = std::move(canonical).value();
+  if (const JsonValue* txs = value.Find("txs"); txs != nullptr) {
+    if (!txs->is_array()) return Error{"block field 'txs' must be an array"};
+    b.txs.reserve(txs->items().size());
+    for (std::size_t i = 0; i < txs->items().size(); ++i) {
+      auto tx = TxFromJson(txs->items()[i]);
+      if (!tx) return Error{"block field 'txs[" + std::to_string(i) + "]': " + tx.error()};
+      b.txs.push_back(std::move(*tx));
+    }
+  }
   return b;
 }
 

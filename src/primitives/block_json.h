@@ -1,7 +1,10 @@
 // The JSON form of a block (docs/consensus.md, "JSON form"), as served over
 // HTTP and sent to peers:
 //   {"version":1,"height":H,"lastHash":"<hex>","dataHash":"<hex>",
-//    "timestamp":T,"difficulty":D,"nonce":N,"hash":"<hex>","data":<json>}
+//    "timestamp":T,"difficulty":D,"nonce":N,"hash":"<hex>","data":<json>,
+//    "txs":[<transaction>,...]}
+// "txs" is always written (empty for a block of data only) and may be
+// absent when read.
 #pragma once
 
 #include <string>

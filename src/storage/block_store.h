@@ -12,17 +12,73 @@
 #include <vector>
 
 #include "primitives/block.h"
+#include "primitives/coin.h"
 #include "util/bytes.h"
 #include "util/result.h"
 
 namespace powchain {
+
+// A change to the coin set: a coin to add, or (nullopt) one to remove.
+struct CoinChange {
+  OutPoint outpoint;
+  std::optional<Coin> coin;
+};
+
+// A block joining or leaving the active chain: its undo data is stored or
+// dropped, and its transactions enter or leave the transaction and address
+// indexes. Pointers are not owned.
+struct ChainStep {
+  const Block* block = nullptr;
+  const std::vector<Hash32>* txids = nullptr;  // of block->txs
+  const BlockUndo* undo = nullptr;
+};
 
 struct WriteBatch {
   // Blocks to add, parents before children. Not owned.
   std::vector<const Block*> blocks;
   // The new active tip, when it changes.
   std::optional<Hash32> tip;
+  // When the tip changes: the blocks that leave the active chain (tip
+  // first) and those that join it (fork side first), and the coin set's
+  // net change. All of it is applied with the blocks, in one transaction,
+  // so that chain, coins and indexes always agree.
+  std::vector<ChainStep> disconnected;
+  std::vector<ChainStep> connected;
+  std::vector<CoinChange> coins;
 };
+
+// Where a confirmed transaction is: block, height and index in its txs.
+struct TxLocation {
+  Hash32 block{};
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;
+  friend bool operator==(const TxLocation&, const TxLocation&) = default;
+};
+
+// One transaction of an address's history on the active chain.
+struct AddressTx {
+  Hash32 txid{};
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;  // in its block's txs
+  friend bool operator==(const AddressTx&, const AddressTx&) = default;
+};
+
+struct AddressCoin {
+  OutPoint outpoint;
+  Coin coin;
+  friend bool operator==(const AddressCoin&, const AddressCoin&) = default;
+};
+
+struct AddressSummary {
+  std::uint64_t balance = 0;     // sum of the address's unspent coins
+  std::uint64_t coin_count = 0;  // how many there are
+  std::uint64_t tx_count = 0;    // transactions of the active chain that pay or spend it
+  friend bool operator==(const AddressSummary&, const AddressSummary&) = default;
+};
+
+// The rows of the address index for one block: for each transaction, each
+// key it pays (outputs) or spends from (the coins in `undo`), once.
+std::vector<std::pair<XOnlyPubKey, AddressTx>> AddressIndexRows(const ChainStep& step);
 
 class BlockStore {
  public:
@@ -67,6 +123,24 @@ class BlockStore {
 
   // The tip of the last commit that set one; nullopt for an empty store.
   virtual Result<std::optional<Hash32>> ReadTip() const = 0;
+
+  // --- The coin set and indexes of the active chain (as of ReadTip) ---
+  // An error means the store could not be read.
+  virtual Result<std::optional<Coin>> ReadCoin(const OutPoint& outpoint) const = 0;
+  // Undo data of an active block (nullopt for other blocks).
+  virtual Result<std::optional<BlockUndo>> ReadUndo(const Hash32& block) const = 0;
+  // Where an active-chain transaction is.
+  virtual Result<std::optional<TxLocation>> FindTx(const Hash32& txid) const = 0;
+  virtual Result<AddressSummary> ReadAddressSummary(const XOnlyPubKey& key) const = 0;
+  // The address's transactions, newest first, skipping `offset`.
+  virtual Result<std::vector<AddressTx>> ReadAddressTxs(const XOnlyPubKey& key, std::size_t offset,
+                                                        std::size_t limit) const = 0;
+  // The address's unspent coins, newest first, skipping `offset`.
+  virtual Result<std::vector<AddressCoin>> ReadAddressCoins(const XOnlyPubKey& key,
+                                                            std::size_t offset,
+                                                            std::size_t limit) const = 0;
+  // Every coin, in outpoint order (for verify). `fn` returns false to stop.
+  virtual Status ForEachCoin(const std::function<bool(const OutPoint&, const Coin&)>& fn) const = 0;
 
   // Calls `fn` for every stored block's header and hash, in commit order
   // (so a parent always comes before its children). Used at start-up to

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +20,15 @@ class MemoryBlockStore final : public BlockStore {
   Result<std::optional<Hash32>> ReadTip() const override;
   Status ForEachHeader(
       const std::function<void(const Hash32&, const BlockHeader&)>& fn) const override;
+  Result<std::optional<Coin>> ReadCoin(const OutPoint& outpoint) const override;
+  Result<std::optional<BlockUndo>> ReadUndo(const Hash32& block) const override;
+  Result<std::optional<TxLocation>> FindTx(const Hash32& txid) const override;
+  Result<AddressSummary> ReadAddressSummary(const XOnlyPubKey& key) const override;
+  Result<std::vector<AddressTx>> ReadAddressTxs(const XOnlyPubKey& key, std::size_t offset,
+                                                std::size_t limit) const override;
+  Result<std::vector<AddressCoin>> ReadAddressCoins(const XOnlyPubKey& key, std::size_t offset,
+                                                    std::size_t limit) const override;
+  Status ForEachCoin(const std::function<bool(const OutPoint&, const Coin&)>& fn) const override;
 
   // Fault injection: the next `n` commits fail with an I/O error and write
   // nothing.
@@ -36,6 +47,12 @@ class MemoryBlockStore final : public BlockStore {
   std::unordered_map<Hash32, Block, Hash32Hasher> blocks_ GUARDED_BY(mutex_);
   std::vector<Hash32> order_ GUARDED_BY(mutex_);  // commit order
   std::optional<Hash32> tip_ GUARDED_BY(mutex_);
+  std::map<OutPoint, Coin> coins_ GUARDED_BY(mutex_);
+  std::unordered_map<Hash32, BlockUndo, Hash32Hasher> undo_ GUARDED_BY(mutex_);
+  std::unordered_map<Hash32, TxLocation, Hash32Hasher> txs_ GUARDED_BY(mutex_);
+  // Address index rows: key, then (height, index) newest last.
+  std::map<XOnlyPubKey, std::map<std::pair<std::uint64_t, std::uint32_t>, Hash32>> address_txs_
+      GUARDED_BY(mutex_);
   std::size_t fail_commits_ GUARDED_BY(mutex_) = 0;
   bool fail_reads_ GUARDED_BY(mutex_) = false;
   std::optional<std::uint64_t> available_;

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "primitives/transaction.h"
 #include "util/hex.h"
 
 namespace powchain {
@@ -42,8 +43,41 @@ CREATE TABLE blocks(
   timestamp  INTEGER NOT NULL,
   difficulty INTEGER NOT NULL,
   header     BLOB NOT NULL CHECK (length(header) = 96),
-  data       TEXT NOT NULL
+  data       TEXT NOT NULL,
+  -- The canonical JSON array of the block's transactions; '' for none.
+  txs        TEXT NOT NULL DEFAULT ''
 );
+-- The unspent outputs of the active chain.
+CREATE TABLE coins(
+  txid     BLOB NOT NULL CHECK (length(txid) = 32),
+  vout     INTEGER NOT NULL,
+  amount   INTEGER NOT NULL,
+  key      BLOB NOT NULL CHECK (length(key) = 32),
+  height   INTEGER NOT NULL,
+  coinbase INTEGER NOT NULL CHECK (coinbase IN (0, 1)),
+  PRIMARY KEY (txid, vout)
+) WITHOUT ROWID;
+CREATE INDEX coins_by_key ON coins(key, height);
+-- Per active block: the coins it spent (consensus/coins.h, SerializeUndo).
+CREATE TABLE undo(
+  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),
+  data BLOB NOT NULL
+) WITHOUT ROWID;
+-- Where each active-chain transaction is.
+CREATE TABLE txindex(
+  txid   BLOB PRIMARY KEY CHECK (length(txid) = 32),
+  block  BLOB NOT NULL CHECK (length(block) = 32),
+  height INTEGER NOT NULL,
+  pos    INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Per key: the active-chain transactions that pay or spend it.
+CREATE TABLE address_txs(
+  key    BLOB NOT NULL CHECK (length(key) = 32),
+  height INTEGER NOT NULL,
+  pos    INTEGER NOT NULL,
+  txid   BLOB NOT NULL CHECK (length(txid) = 32),
+  PRIMARY KEY (key, height, pos)
+) WITHOUT ROWID;
 -- Covers ForEachHeader: the start-up scan reads about 160 bytes a block
 -- from this index and never the pages that hold the data.
 CREATE INDEX blocks_headers ON blocks(seq, hash, header);
@@ -52,14 +86,14 @@ CREATE INDEX blocks_headers ON blocks(seq, hash, header);
 // ON CONFLICT(hash) DO NOTHING rather than INSERT OR IGNORE: only "already
 // stored" is skipped; any other constraint failure stays an error.
 constexpr const char* kInsertBlock =
-    "INSERT INTO blocks(hash, height, last_hash, timestamp, difficulty, header, data) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(hash) DO NOTHING";
+    "INSERT INTO blocks(hash, height, last_hash, timestamp, difficulty, header, data, txs) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(hash) DO NOTHING";
 // Columns as in kScanBlocksFrom, for BlockFromRow.
-constexpr const char* kSelectBlock = "SELECT hash, header, data FROM blocks WHERE hash = ?1";
+constexpr const char* kSelectBlock = "SELECT hash, header, data, txs FROM blocks WHERE hash = ?1";
 // The blocks committed from the one with hash ?1 on, in commit order: a
 // range of row ids, read sequentially (see ReadBlocks).
 constexpr const char* kScanBlocksFrom =
-    "SELECT hash, header, data FROM blocks "
+    "SELECT hash, header, data, txs FROM blocks "
     "WHERE seq >= (SELECT seq FROM blocks WHERE hash = ?1) ORDER BY seq";
 // How many rows of other branches ReadBlocks skips in a scan before it
 // looks the rest of the blocks up by hash.
@@ -183,6 +217,8 @@ int BindU64(sqlite3_stmt* stmt, int index, std::uint64_t v) {
 }
 
 int BindBlob(sqlite3_stmt* stmt, int index, std::span<const std::uint8_t> bytes) {
+  // An empty span may have no data pointer, which SQLite would bind as NULL.
+  if (bytes.empty()) return sqlite3_bind_zeroblob(stmt, index, 0);
   return sqlite3_bind_blob(stmt, index, bytes.data(), static_cast<int>(bytes.size()),
                            SQLITE_STATIC);
 }
@@ -213,6 +249,7 @@ SqliteBlockStore::~SqliteBlockStore() {
   for (sqlite3_stmt* stmt : {insert_block_, select_block_, scan_blocks_, set_meta_, get_meta_}) {
     sqlite3_finalize(stmt);
   }
+  for (const auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   // The last connection to close checkpoints the WAL into the main file and
   // deletes it; a failure there loses nothing (the WAL stays and is replayed
   // on the next open).
@@ -458,6 +495,7 @@ Status SqliteBlockStore::Commit(const WriteBatch& batch) {
   std::uint64_t inserted = 0;
   for (const Block* block : batch.blocks) {
     const BlockHeader::Bytes header = block->header.Serialize();
+    const std::string txs = block->txs.empty() ? std::string() : TxsToJson(block->txs);
     StatementUse use(insert_block_);
     const int bind[] = {
         BindBlob(insert_block_, 1, block->hash),
@@ -468,6 +506,8 @@ Status SqliteBlockStore::Commit(const WriteBatch& batch) {
         BindBlob(insert_block_, 6, header),
         sqlite3_bind_text(insert_block_, 7, block->data.data(),
                           static_cast<int>(block->data.size()), SQLITE_STATIC),
+        sqlite3_bind_text(insert_block_, 8, txs.data(), static_cast<int>(txs.size()),
+                          SQLITE_STATIC),
     };
     for (int rc : bind) {
       if (rc != SQLITE_OK) return Fail("cannot commit block " + HexEncode(block->hash));
@@ -487,6 +527,7 @@ Status SqliteBlockStore::Commit(const WriteBatch& batch) {
   if (batch.tip && SetMeta(set_meta_, "tip", HexEncode(*batch.tip)) != SQLITE_OK) {
     return Fail("cannot commit");
   }
+  if (Status s = WriteCoinsLocked(batch); !s) return s;
   if (Exec(db_, "COMMIT") != SQLITE_OK) return Fail("cannot commit");
   // The newest block is the one most likely read next (relayed to peers,
   // asked for as the tip).
@@ -565,7 +606,22 @@ Result<Block> SqliteBlockStore::BlockFromRow(sqlite3_stmt* stmt, const Hash32& h
   block.header = BlockHeader::Deserialize(header.first<kHeaderSize>());
   block.hash = hash;
   block.data = ColumnString(stmt, 2);
+  auto txs = TxsFromColumn(stmt, 3, hash);
+  if (!txs) return Error{txs.error()};
+  block.txs = std::move(*txs);
   return block;
+}
+
+Result<std::vector<Transaction>> SqliteBlockStore::TxsFromColumn(sqlite3_stmt* stmt, int col,
+                                                                 const Hash32& hash) const {
+  const std::string text = ColumnString(stmt, col);
+  if (text.empty()) return std::vector<Transaction>();
+  auto txs = TxsFromJsonText(text);
+  if (!txs) {
+    return Error{path_.string() + ": damaged: the transactions of block " + HexEncode(hash) + ": " +
+                 txs.error()};
+  }
+  return txs;
 }
 
 Result<std::optional<Block>> SqliteBlockStore::ReadLocked(const Hash32& hash) const {
@@ -604,7 +660,7 @@ Status SqliteBlockStore::ScanLocked(bool with_data,
   if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the blocks");
   RollbackIfOpen end(db_);
   sqlite3_stmt* raw = nullptr;
-  const char* sql = with_data ? "SELECT seq, hash, header, data FROM blocks ORDER BY seq"
+  const char* sql = with_data ? "SELECT seq, hash, header, data, txs FROM blocks ORDER BY seq"
                               : "SELECT seq, hash, header FROM blocks ORDER BY seq";
   if (sqlite3_prepare_v2(db_, sql, -1, &raw, nullptr) != SQLITE_OK) {
     return Fail("cannot read the blocks");
@@ -648,19 +704,317 @@ Status SqliteBlockStore::ForEachHeader(
 
 Status SqliteBlockStore::ForEachBlock(const std::function<bool(const Block&)>& fn) const {
   MutexLock lock(mutex_);
-  return ScanLocked(true, [&](sqlite3_stmt* stmt) {
+  std::string scan_error;
+  Status s = ScanLocked(true, [&](sqlite3_stmt* stmt) {
     Block block;
     const auto hash_bytes = ColumnBlob(stmt, 1);
     std::copy(hash_bytes.begin(), hash_bytes.end(), block.hash.begin());
     block.header = BlockHeader::Deserialize(ColumnBlob(stmt, 2).first<kHeaderSize>());
     block.data = ColumnString(stmt, 3);
+    auto txs = TxsFromColumn(stmt, 4, block.hash);
+    if (!txs) {
+      scan_error = txs.error();
+      return false;
+    }
+    block.txs = std::move(*txs);
     return fn(block);
   });
+  if (!scan_error.empty()) return Error{scan_error};
+  return s;
 }
 
 Result<std::uint64_t> SqliteBlockStore::BlockCount() const {
   MutexLock lock(mutex_);
   return ReadCountLocked();
+}
+
+// --- Coins, undo data and indexes ---
+
+namespace {
+
+constexpr const char* kPutCoin =
+    "INSERT OR REPLACE INTO coins(txid, vout, amount, key, height, coinbase) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kDeleteCoin = "DELETE FROM coins WHERE txid = ?1 AND vout = ?2";
+constexpr const char* kSelectCoin =
+    "SELECT amount, key, height, coinbase FROM coins WHERE txid = ?1 AND vout = ?2";
+constexpr const char* kPutUndo = "INSERT OR REPLACE INTO undo(hash, data) VALUES (?1, ?2)";
+constexpr const char* kDeleteUndo = "DELETE FROM undo WHERE hash = ?1";
+constexpr const char* kSelectUndo = "SELECT data FROM undo WHERE hash = ?1";
+constexpr const char* kPutTx =
+    "INSERT OR REPLACE INTO txindex(txid, block, height, pos) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kDeleteTx = "DELETE FROM txindex WHERE txid = ?1 AND block = ?2";
+constexpr const char* kSelectTx = "SELECT block, height, pos FROM txindex WHERE txid = ?1";
+constexpr const char* kPutAddressTx =
+    "INSERT OR REPLACE INTO address_txs(key, height, pos, txid) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kDeleteAddressTx =
+    "DELETE FROM address_txs WHERE key = ?1 AND height = ?2 AND pos = ?3";
+constexpr const char* kAddressBalance =
+    "SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM coins WHERE key = ?1";
+constexpr const char* kAddressTxCount = "SELECT COUNT(*) FROM address_txs WHERE key = ?1";
+constexpr const char* kAddressTxs =
+    "SELECT txid, height, pos FROM address_txs WHERE key = ?1 "
+    "ORDER BY height DESC, pos DESC LIMIT ?2 OFFSET ?3";
+constexpr const char* kAddressCoins =
+    "SELECT txid, vout, amount, key, height, coinbase FROM coins WHERE key = ?1 "
+    "ORDER BY height DESC, txid, vout LIMIT ?2 OFFSET ?3";
+constexpr const char* kAllCoins =
+    "SELECT txid, vout, amount, key, height, coinbase FROM coins ORDER BY txid, vout";
+
+// Runs a bound statement that returns no rows.
+bool StepDone(sqlite3_stmt* stmt, std::initializer_list<int> binds) {
+  for (int rc : binds) {
+    if (rc != SQLITE_OK) return false;
+  }
+  return sqlite3_step(stmt) == SQLITE_DONE;
+}
+
+std::int64_t ToInt64(std::size_t n) {
+  return static_cast<std::int64_t>(
+      std::min<std::size_t>(n, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
+}
+
+Hash32 ColumnHash(sqlite3_stmt* stmt, int col) {
+  Hash32 h{};
+  const auto bytes = ColumnBlob(stmt, col);
+  if (bytes.size() == h.size()) std::copy(bytes.begin(), bytes.end(), h.begin());
+  return h;
+}
+
+}  // namespace
+
+sqlite3_stmt* SqliteBlockStore::StatementLocked(const char* sql) const {
+  for (const auto& [text, stmt] : statements_) {
+    if (text == sql) return stmt;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+    return nullptr;
+  }
+  statements_.emplace_back(sql, stmt);
+  return stmt;
+}
+
+Result<Coin> SqliteBlockStore::CoinFromRow(sqlite3_stmt* stmt, int col) const {
+  Coin coin;
+  const std::int64_t amount = sqlite3_column_int64(stmt, col);
+  const auto key = ColumnBlob(stmt, col + 1);
+  const std::int64_t height = sqlite3_column_int64(stmt, col + 2);
+  const std::int64_t coinbase = sqlite3_column_int64(stmt, col + 3);
+  if (amount <= 0 || static_cast<std::uint64_t>(amount) > kMaxMoney || key.size() != 32 ||
+      height < 0 || (coinbase != 0 && coinbase != 1)) {
+    return Error{path_.string() + ": damaged: a malformed coin row"};
+  }
+  coin.amount = static_cast<std::uint64_t>(amount);
+  std::copy(key.begin(), key.end(), coin.key.begin());
+  coin.height = static_cast<std::uint64_t>(height);
+  coin.coinbase = coinbase == 1;
+  return coin;
+}
+
+Status SqliteBlockStore::WriteStepLocked(const ChainStep& step, bool connect) {
+  const Block& block = *step.block;
+  const std::string what = "cannot commit the coins of block " + HexEncode(block.hash);
+  sqlite3_stmt* undo = StatementLocked(connect ? kPutUndo : kDeleteUndo);
+  sqlite3_stmt* tx = StatementLocked(connect ? kPutTx : kDeleteTx);
+  sqlite3_stmt* addr = StatementLocked(connect ? kPutAddressTx : kDeleteAddressTx);
+  if (undo == nullptr || tx == nullptr || addr == nullptr) return Fail(what);
+  {
+    StatementUse use(undo);
+    const std::vector<std::uint8_t> bytes =
+        connect ? SerializeUndo(*step.undo) : std::vector<std::uint8_t>();
+    const bool ok = StepDone(
+        undo, {BindBlob(undo, 1, block.hash), connect ? BindBlob(undo, 2, bytes) : SQLITE_OK});
+    if (!ok) return Fail(what);
+  }
+  for (std::size_t i = 0; i < step.txids->size(); ++i) {
+    StatementUse use(tx);
+    const bool ok = StepDone(
+        tx, {BindBlob(tx, 1, (*step.txids)[i]), BindBlob(tx, 2, block.hash),
+             connect ? BindU64(tx, 3, block.header.height) : SQLITE_OK,
+             connect ? sqlite3_bind_int64(tx, 4, static_cast<std::int64_t>(i)) : SQLITE_OK});
+    if (!ok) return Fail(what);
+  }
+  for (const auto& [key, row] : AddressIndexRows(step)) {
+    StatementUse use(addr);
+    const bool ok = StepDone(addr, {BindBlob(addr, 1, key), BindU64(addr, 2, row.height),
+                                    sqlite3_bind_int64(addr, 3, row.index),
+                                    connect ? BindBlob(addr, 4, row.txid) : SQLITE_OK});
+    if (!ok) return Fail(what);
+  }
+  return {};
+}
+
+Status SqliteBlockStore::WriteCoinsLocked(const WriteBatch& batch) {
+  for (const ChainStep& step : batch.disconnected) {
+    if (Status s = WriteStepLocked(step, false); !s) return s;
+  }
+  for (const ChainStep& step : batch.connected) {
+    if (Status s = WriteStepLocked(step, true); !s) return s;
+  }
+  if (batch.coins.empty()) return {};
+  sqlite3_stmt* put = StatementLocked(kPutCoin);
+  sqlite3_stmt* del = StatementLocked(kDeleteCoin);
+  if (put == nullptr || del == nullptr) return Fail("cannot commit the coins");
+  for (const CoinChange& c : batch.coins) {
+    sqlite3_stmt* stmt = c.coin.has_value() ? put : del;
+    StatementUse use(stmt);
+    bool ok;
+    if (c.coin.has_value()) {
+      ok = StepDone(
+          stmt,
+          {BindBlob(stmt, 1, c.outpoint.txid), sqlite3_bind_int64(stmt, 2, c.outpoint.vout),
+           BindU64(stmt, 3, c.coin->amount), BindBlob(stmt, 4, c.coin->key),
+           BindU64(stmt, 5, c.coin->height), sqlite3_bind_int(stmt, 6, c.coin->coinbase ? 1 : 0)});
+    } else {
+      ok = StepDone(
+          stmt, {BindBlob(stmt, 1, c.outpoint.txid), sqlite3_bind_int64(stmt, 2, c.outpoint.vout)});
+    }
+    if (!ok) return Fail("cannot commit the coins");
+  }
+  return {};
+}
+
+Result<std::optional<Coin>> SqliteBlockStore::ReadCoin(const OutPoint& outpoint) const {
+  MutexLock lock(mutex_);
+  sqlite3_stmt* stmt = StatementLocked(kSelectCoin);
+  if (stmt == nullptr) return Fail("cannot read a coin");
+  StatementUse use(stmt);
+  if (BindBlob(stmt, 1, outpoint.txid) != SQLITE_OK ||
+      sqlite3_bind_int64(stmt, 2, outpoint.vout) != SQLITE_OK) {
+    return Fail("cannot read a coin");
+  }
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::optional<Coin>();
+  if (rc != SQLITE_ROW) return Fail("cannot read a coin");
+  auto coin = CoinFromRow(stmt, 0);
+  if (!coin) return Error{coin.error()};
+  return std::optional<Coin>(*coin);
+}
+
+Result<std::optional<BlockUndo>> SqliteBlockStore::ReadUndo(const Hash32& block) const {
+  MutexLock lock(mutex_);
+  sqlite3_stmt* stmt = StatementLocked(kSelectUndo);
+  if (stmt == nullptr) return Fail("cannot read undo data");
+  StatementUse use(stmt);
+  if (BindBlob(stmt, 1, block) != SQLITE_OK) return Fail("cannot read undo data");
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::optional<BlockUndo>();
+  if (rc != SQLITE_ROW) return Fail("cannot read undo data");
+  auto undo = DeserializeUndo(ColumnBlob(stmt, 0));
+  if (!undo) {
+    return Error{path_.string() + ": damaged: undo data of block " + HexEncode(block) + ": " +
+                 undo.error()};
+  }
+  return std::optional<BlockUndo>(std::move(*undo));
+}
+
+Result<std::optional<TxLocation>> SqliteBlockStore::FindTx(const Hash32& txid) const {
+  MutexLock lock(mutex_);
+  sqlite3_stmt* stmt = StatementLocked(kSelectTx);
+  if (stmt == nullptr) return Fail("cannot read the transaction index");
+  StatementUse use(stmt);
+  if (BindBlob(stmt, 1, txid) != SQLITE_OK) return Fail("cannot read the transaction index");
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::optional<TxLocation>();
+  if (rc != SQLITE_ROW) return Fail("cannot read the transaction index");
+  TxLocation loc;
+  loc.block = ColumnHash(stmt, 0);
+  loc.height = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 1));
+  loc.index = static_cast<std::uint32_t>(sqlite3_column_int64(stmt, 2));
+  return std::optional<TxLocation>(loc);
+}
+
+Result<AddressSummary> SqliteBlockStore::ReadAddressSummary(const XOnlyPubKey& key) const {
+  MutexLock lock(mutex_);
+  if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the address index");
+  RollbackIfOpen end(db_);
+  AddressSummary summary;
+  sqlite3_stmt* balance = StatementLocked(kAddressBalance);
+  sqlite3_stmt* count = StatementLocked(kAddressTxCount);
+  if (balance == nullptr || count == nullptr) return Fail("cannot read the address index");
+  {
+    StatementUse use(balance);
+    if (BindBlob(balance, 1, key) != SQLITE_OK || sqlite3_step(balance) != SQLITE_ROW) {
+      return Fail("cannot read the address index");
+    }
+    summary.balance = static_cast<std::uint64_t>(sqlite3_column_int64(balance, 0));
+    summary.coin_count = static_cast<std::uint64_t>(sqlite3_column_int64(balance, 1));
+  }
+  StatementUse use(count);
+  if (BindBlob(count, 1, key) != SQLITE_OK || sqlite3_step(count) != SQLITE_ROW) {
+    return Fail("cannot read the address index");
+  }
+  summary.tx_count = static_cast<std::uint64_t>(sqlite3_column_int64(count, 0));
+  return summary;
+}
+
+Result<std::vector<AddressTx>> SqliteBlockStore::ReadAddressTxs(const XOnlyPubKey& key,
+                                                                std::size_t offset,
+                                                                std::size_t limit) const {
+  MutexLock lock(mutex_);
+  sqlite3_stmt* stmt = StatementLocked(kAddressTxs);
+  if (stmt == nullptr) return Fail("cannot read the address index");
+  StatementUse use(stmt);
+  if (BindBlob(stmt, 1, key) != SQLITE_OK ||
+      sqlite3_bind_int64(stmt, 2, ToInt64(limit)) != SQLITE_OK ||
+      sqlite3_bind_int64(stmt, 3, ToInt64(offset)) != SQLITE_OK) {
+    return Fail("cannot read the address index");
+  }
+  std::vector<AddressTx> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    out.push_back(AddressTx{ColumnHash(stmt, 0),
+                            static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 1)),
+                            static_cast<std::uint32_t>(sqlite3_column_int64(stmt, 2))});
+  }
+  if (rc != SQLITE_DONE) return Fail("cannot read the address index");
+  return out;
+}
+
+Result<std::vector<AddressCoin>> SqliteBlockStore::ReadAddressCoins(const XOnlyPubKey& key,
+                                                                    std::size_t offset,
+                                                                    std::size_t limit) const {
+  MutexLock lock(mutex_);
+  sqlite3_stmt* stmt = StatementLocked(kAddressCoins);
+  if (stmt == nullptr) return Fail("cannot read the coins");
+  StatementUse use(stmt);
+  if (BindBlob(stmt, 1, key) != SQLITE_OK ||
+      sqlite3_bind_int64(stmt, 2, ToInt64(limit)) != SQLITE_OK ||
+      sqlite3_bind_int64(stmt, 3, ToInt64(offset)) != SQLITE_OK) {
+    return Fail("cannot read the coins");
+  }
+  std::vector<AddressCoin> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    auto coin = CoinFromRow(stmt, 2);
+    if (!coin) return Error{coin.error()};
+    out.push_back(AddressCoin{
+        OutPoint{ColumnHash(stmt, 0), static_cast<std::uint32_t>(sqlite3_column_int64(stmt, 1))},
+        *coin});
+  }
+  if (rc != SQLITE_DONE) return Fail("cannot read the coins");
+  return out;
+}
+
+Status SqliteBlockStore::ForEachCoin(
+    const std::function<bool(const OutPoint&, const Coin&)>& fn) const {
+  MutexLock lock(mutex_);
+  if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the coins");
+  RollbackIfOpen end(db_);
+  sqlite3_stmt* stmt = StatementLocked(kAllCoins);
+  if (stmt == nullptr) return Fail("cannot read the coins");
+  StatementUse use(stmt);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    auto coin = CoinFromRow(stmt, 2);
+    if (!coin) return Error{coin.error()};
+    const OutPoint o{ColumnHash(stmt, 0),
+                     static_cast<std::uint32_t>(sqlite3_column_int64(stmt, 1))};
+    if (!fn(o, *coin)) return {};
+  }
+  if (rc != SQLITE_DONE) return Fail("cannot read the coins");
+  return {};
 }
 
 }  // namespace powchain

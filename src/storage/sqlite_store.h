@@ -34,7 +34,7 @@ namespace powchain {
 
 class SqliteBlockStore final : public BlockStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr std::size_t kDefaultCacheBytes = std::size_t{8} * 1024 * 1024;
 
   // Opens (creating if absent) the database at `path` for the network whose
@@ -73,6 +73,16 @@ class SqliteBlockStore final : public BlockStore {
   // and must not call the store.
   Status ForEachHeader(
       const std::function<void(const Hash32&, const BlockHeader&)>& fn) const override;
+  Result<std::optional<Coin>> ReadCoin(const OutPoint& outpoint) const override;
+  Result<std::optional<BlockUndo>> ReadUndo(const Hash32& block) const override;
+  Result<std::optional<TxLocation>> FindTx(const Hash32& txid) const override;
+  Result<AddressSummary> ReadAddressSummary(const XOnlyPubKey& key) const override;
+  Result<std::vector<AddressTx>> ReadAddressTxs(const XOnlyPubKey& key, std::size_t offset,
+                                                std::size_t limit) const override;
+  Result<std::vector<AddressCoin>> ReadAddressCoins(const XOnlyPubKey& key, std::size_t offset,
+                                                    std::size_t limit) const override;
+  // Outpoint order, in one read transaction.
+  Status ForEachCoin(const std::function<bool(const OutPoint&, const Coin&)>& fn) const override;
 
   // Every stored block with its data, in commit order (for verify). `fn`
   // returns false to stop early (then the count is not checked). Runs under
@@ -98,6 +108,17 @@ class SqliteBlockStore final : public BlockStore {
   // The block in the current row of `stmt` (columns hash, header, data),
   // whose hash is `hash`; an error if the header is malformed.
   Result<Block> BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash) const;
+  // The transactions in column `col` of the current row.
+  Result<std::vector<Transaction>> TxsFromColumn(sqlite3_stmt* stmt, int col,
+                                                 const Hash32& hash) const;
+  // The coin set, undo and index changes of a batch, inside Commit's transaction.
+  Status WriteCoinsLocked(const WriteBatch& batch) REQUIRES(mutex_);
+  Status WriteStepLocked(const ChainStep& step, bool connect) REQUIRES(mutex_);
+  // A statement prepared on first use and kept (see statements_).
+  sqlite3_stmt* StatementLocked(const char* sql) const REQUIRES(mutex_);
+  // The coin in the current row of `stmt`: columns amount, key, height,
+  // coinbase from `col` on; an error when the row is malformed.
+  Result<Coin> CoinFromRow(sqlite3_stmt* stmt, int col) const;
   Error Fail(const std::string& what) const;  // "<file>: <what>: <sqlite message>"
   // Checks an existing file: a meta table (in `tables`), schema version,
   // the meta keys; prepares the statements.
@@ -120,6 +141,8 @@ class SqliteBlockStore final : public BlockStore {
   sqlite3_stmt* scan_blocks_ GUARDED_BY(mutex_) = nullptr;
   sqlite3_stmt* set_meta_ GUARDED_BY(mutex_) = nullptr;
   sqlite3_stmt* get_meta_ GUARDED_BY(mutex_) = nullptr;
+  // Statements of the coin set and indexes, by their SQL text (a constant's address).
+  mutable std::vector<std::pair<const char*, sqlite3_stmt*>> statements_ GUARDED_BY(mutex_);
   mutable BlockCache cache_;  // its own lock
 };
 

@@ -58,12 +58,14 @@ FORBIDDEN = {
     "storage": NET,
     "net": SQL,
 }
-# Header prefix -> the only modules that may include it.
+# Header prefix -> the only modules that may include it (libsecp256k1: keys and
+# signatures live in crypto/schnorr.h).
 ONLY_IN = {
     "sqlite3.h": ["storage"],
     "boost/asio": ["net", "p2p", "http", "node"],
     "boost/beast": ["net", "p2p", "http", "node"],
     "openssl/": ["crypto"],
+    "secp256k1": ["crypto"],
     "CLI/": ["app"],
 }
 
@@ -85,7 +87,9 @@ def closure(module):
 def matches(header, prefix):
     if prefix.endswith("/") or prefix.endswith(".h"):
         return header.startswith(prefix)
-    return header == prefix or header.startswith((prefix + "/", prefix + "."))
+    # A bare name covers name, name.h, name/... and name_*.h (a library's
+    # family of headers: secp256k1.h, secp256k1_schnorrsig.h, ...).
+    return header == prefix or header.startswith((prefix + "/", prefix + ".", prefix + "_"))
 
 
 def check_file(path, module, src):

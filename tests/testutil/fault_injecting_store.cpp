@@ -18,7 +18,7 @@ Status FaultInjectingStore::Commit(const WriteBatch& batch) {
       return Error{message_};
     }
   }
-  return inner_.Commit(batch);
+  return inner().Commit(batch);
 }
 
 }  // namespace powchain

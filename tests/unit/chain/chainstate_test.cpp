@@ -12,6 +12,7 @@
 #include "consensus/genesis.h"
 #include "storage/memory_store.h"
 #include "testutil/chain_builder.h"
+#include "testutil/forwarding_store.h"
 
 namespace powchain {
 namespace {
@@ -661,23 +662,15 @@ TEST_F(DeepSideBranchTest, BlocksToDownloadStartAboveTheLastStored) {
 }
 
 // A store whose commits wait until the test lets them through.
-class GatedStore final : public BlockStore {
+class GatedStore final : public ForwardingBlockStore {
  public:
-  explicit GatedStore(BlockStore& inner) : inner_(inner) {}
+  explicit GatedStore(BlockStore& inner) : ForwardingBlockStore(inner) {}
   Status Commit(const WriteBatch& batch) override {
     std::unique_lock lock(mutex_);
     ++entered_;
     cv_.notify_all();
     cv_.wait(lock, [&] { return open_; });
-    return inner_.Commit(batch);
-  }
-  Result<std::optional<Block>> ReadBlock(const Hash32& hash) const override {
-    return inner_.ReadBlock(hash);
-  }
-  Result<std::optional<Hash32>> ReadTip() const override { return inner_.ReadTip(); }
-  Status ForEachHeader(
-      const std::function<void(const Hash32&, const BlockHeader&)>& fn) const override {
-    return inner_.ForEachHeader(fn);
+    return inner().Commit(batch);
   }
   void Close() {
     std::lock_guard lock(mutex_);
@@ -694,7 +687,6 @@ class GatedStore final : public BlockStore {
   }
 
  private:
-  BlockStore& inner_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool open_ = true;

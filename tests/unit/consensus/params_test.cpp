@@ -84,13 +84,14 @@ TEST(GenesisTest, HashIdentifiesTheNetwork) {
 TEST(GenesisTest, PinnedVectors) {
   const Block main = MakeGenesis(Params::Main());
   EXPECT_EQ(main.data,
-            "{\"initialDifficulty\":16,\"maxBlockBytes\":1048576,\"maxDifficulty\":255,"
-            "\"maxFutureDriftMs\":15000,\"minDifficulty\":1,\"mineRate\":3000,\"mtpWindow\":11,"
-            "\"network\":\"main\"}");
+            "{\"addressPrefix\":\"pow\",\"coinbaseMaturity\":100,\"halvingInterval\":210000,"
+            "\"initialDifficulty\":16,\"initialReward\":5000000000,\"maxBlockBytes\":1048576,"
+            "\"maxDifficulty\":255,\"maxFutureDriftMs\":15000,\"minDifficulty\":1,"
+            "\"mineRate\":3000,\"mtpWindow\":11,\"network\":\"main\"}");
   EXPECT_EQ(HexEncode(main.hash),
-            "d0d78c3487dce2ce3275cb6aa69d5a812508919709cf902c68c416201d8c3b11");
+            "bfe39aab9065e71a8a1055b290abdf5a6aad5d84a2205500c6d2e5a95b613f89");
   EXPECT_EQ(HexEncode(MakeGenesis(Params::Regtest()).hash),
-            "34e83cd27ee08dff8c81e3aa471f20f06f9a63085df6ec67b8cad49016bfa3f6");
+            "e202ab5c9d9f593d3eab6d447d3e434851a24b5f18c2d981e24e8507d1f62d9d");
 }
 
 }  // namespace

@@ -271,7 +271,7 @@ TEST(ProtocolTest, WritesTheDocumentedWireForm) {
             R"({"type":"block","block":{"version":1,"height":7,"lastHash":")" +
                 std::string(64, '2') + R"(","dataHash":")" + std::string(64, '3') +
                 R"(","timestamp":1700000000000,"difficulty":12,"nonce":99,"hash":")" +
-                std::string(64, '4') + R"(","data":{"a":[1,"x"]}}})");
+                std::string(64, '4') + R"(","data":{"a":[1,"x"]},"txs":[]}})");
   EXPECT_EQ(Encode(GetBlocks{{Filled(0x11)}, 500}), GetBlocksText());
   EXPECT_EQ(Encode(GetHeaders{{Filled(0x11)}, 2000}),
             R"({"type":"getheaders","locator":[")" + Hash11() + R"("],"limit":2000})");

@@ -108,9 +108,10 @@ TEST(BlockJsonTest, RoundTrips) {
 TEST(BlockJsonTest, WritesSpecFieldNames) {
   const Block b = SampleBlock("\"x\"");
   const std::string json = BlockToJson(b);
-  for (const char* field : {"\"version\":1,", "\"height\":", "\"lastHash\":\"0001",
-                            "\"dataHash\":\"", "\"timestamp\":", "\"difficulty\":3735928559,",
-                            "\"nonce\":11072869122414935808,", "\"hash\":\"", "\"data\":\"x\"}"}) {
+  for (const char* field :
+       {"\"version\":1,", "\"height\":", "\"lastHash\":\"0001", "\"dataHash\":\"",
+        "\"timestamp\":", "\"difficulty\":3735928559,", "\"nonce\":11072869122414935808,",
+        "\"hash\":\"", "\"data\":\"x\",", "\"txs\":[]}"}) {
     EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;
   }
 }

@@ -337,7 +337,7 @@ TEST_F(SqliteStoreTest, SchemaIsPleasantToInspect) {
   }
   EXPECT_EQ(RawQuery(file_, "SELECT key || '=' || value FROM meta ORDER BY key"),
             (std::vector<std::string>{"block_count=2", "genesis=" + genesis_hex_,
-                                      "network=" + params_.network, "schema_version=1",
+                                      "network=" + params_.network, "schema_version=2",
                                       "tip=" + HexEncode(chain.tip().hash)}));
   EXPECT_EQ(RawQuery(file_, "PRAGMA journal_mode"), std::vector<std::string>{"wal"});
   const Block& b = chain.tip();
@@ -424,9 +424,9 @@ TEST_F(SqliteStoreTest, DiskFullChangesNothing) {
 
 TEST_F(SqliteStoreTest, RefusesAnotherSchemaVersion) {
   MakeStore(2);
-  ASSERT_EQ(RawExec(file_, "UPDATE meta SET value = '2' WHERE key = 'schema_version'"), "");
+  ASSERT_EQ(RawExec(file_, "UPDATE meta SET value = '1' WHERE key = 'schema_version'"), "");
   const std::string error = OpenError(file_);
-  EXPECT_EQ(error, file_.string() + ": schema version 2, this powchain reads version 1");
+  EXPECT_EQ(error, file_.string() + ": schema version 1, this powchain reads version 2");
   auto ro = SqliteBlockStore::OpenReadOnly(file_);
   ASSERT_FALSE(ro.ok());
   EXPECT_EQ(ro.error(), error);

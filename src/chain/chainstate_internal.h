@@ -1,0 +1,48 @@
+// ChainState's working state of one write, shared by its source files
+// (chainstate.cpp, tip_move.cpp). Not for other users.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "chain/chainstate.h"
+#include "consensus/coins.h"
+
+namespace powchain {
+
+// Fork choice between two entries: more work, then the one stored first.
+inline bool IsBetterEntry(const BlockIndex& a, const BlockIndex& b) {
+  if (a.chain_work != b.chain_work) return a.chain_work > b.chain_work;
+  return a.sequence < b.sequence;
+}
+
+struct ChainState::Staged {
+  std::vector<Block> blocks;             // in staging order, parents first
+  std::vector<BlockIndex*> entries;      // entries[i] belongs to blocks[i]
+  std::vector<std::size_t> first_entry;  // per block given: its first index into entries
+  const BlockIndex* old_tip = nullptr;   // the active tip before
+  const BlockIndex* best = nullptr;      // the best of old_tip and entries still valid
+  // Blocks that broke rule 7 as they connected, with the reason.
+  std::vector<std::pair<const BlockIndex*, ValidationResult>> invalid;
+};
+
+struct ChainState::TipMove {
+  // A block leaving or joining the active chain.
+  struct Step {
+    const BlockIndex* entry = nullptr;
+    const Block* block = nullptr;  // staged, or `owned` when read from the store
+    std::unique_ptr<Block> owned;
+    std::vector<Hash32> txids;
+    BlockUndo undo;
+  };
+  std::vector<std::unique_ptr<Step>> disconnect;  // tip first
+  std::vector<std::unique_ptr<Step>> connect;     // fork side first
+  // The coin set's changes, over the cache.
+  std::unique_ptr<CoinsOverlay> coins;
+
+  bool empty() const { return disconnect.empty() && connect.empty(); }
+};
+
+}  // namespace powchain

@@ -1,0 +1,116 @@
+// Moving the active tip: disconnecting and connecting blocks' coins (rule 7).
+#include <spdlog/spdlog.h>
+
+#include "chain/chainstate.h"
+#include "chain/chainstate_internal.h"
+#include "util/hex.h"
+
+namespace powchain {
+
+ValidationResult ChainState::CheckSignatures(const ConnectResult& connect) {
+  const std::optional<std::size_t> bad = checks_.Run(connect.sig_checks);
+  if (!bad.has_value()) return ValidationResult::Ok();
+  const std::uint32_t tx = connect.sig_owner[*bad];
+  std::size_t input = 0;
+  for (std::size_t i = *bad; i > 0 && connect.sig_owner[i - 1] == tx; --i) ++input;
+  return ValidationResult::BadTx(
+      tx, TxResult::Fail(TxError::kBadSignature,
+                         "the signature of input " + std::to_string(input) + " does not verify"));
+}
+
+Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
+  move = TipMove{};
+  std::vector<const BlockIndex*> leave;  // tip first
+  std::vector<const BlockIndex*> join;   // fork side first
+  {
+    MutexLock lock(mutex_);
+    const BlockIndex* fork = ActiveAncestorLocked(*staged.best);
+    for (std::size_t h = active_.size() - 1; h > fork->height(); --h) leave.push_back(active_[h]);
+    for (const BlockIndex* e = staged.best; e != fork; e = e->parent) join.push_back(e);
+    std::reverse(join.begin(), join.end());
+  }
+  move.coins = std::make_unique<CoinsOverlay>(coins_);
+  const auto step_for = [&](const BlockIndex* entry) -> Result<std::unique_ptr<TipMove::Step>> {
+    auto step = std::make_unique<TipMove::Step>();
+    step->entry = entry;
+    for (std::size_t i = 0; i < staged.entries.size(); ++i) {
+      if (staged.entries[i] == entry) step->block = &staged.blocks[i];
+    }
+    if (step->block == nullptr) {
+      auto read = store_.ReadBlock(entry->hash);
+      if (!read) return Error{read.error()};
+      if (!read->has_value()) {
+        return Error{"block " + HexEncode(entry->hash) + " is in the index but not in the store"};
+      }
+      step->owned = std::make_unique<Block>(std::move(**read));
+      step->block = step->owned.get();
+    }
+    step->txids = ComputeTxids(*step->block);
+    return step;
+  };
+
+  for (const BlockIndex* entry : leave) {
+    auto step = step_for(entry);
+    if (!step) return Error{step.error()};
+    auto undo = store_.ReadUndo(entry->hash);
+    if (!undo) return Error{undo.error()};
+    if (!undo->has_value()) {
+      return Error{"no undo data for active block " + HexEncode(entry->hash) +
+                   "; run powchain verify"};
+    }
+    (*step)->undo = std::move(**undo);
+    Status s = DisconnectBlockCoins(*(*step)->block, (*step)->txids, (*step)->undo, *move.coins);
+    if (auto err = coins_.TakeError()) return Error{*err};
+    if (!s) return Error{s.error() + "; run powchain verify"};
+    move.disconnect.push_back(std::move(*step));
+  }
+  for (const BlockIndex* entry : join) {
+    auto step = step_for(entry);
+    if (!step) return Error{step.error()};
+    TipMove::Step& st = **step;
+    ConnectResult connect =
+        ConnectBlockCoins(*st.block, st.txids, *move.coins, genesis_hash_, params_, &st.undo);
+    if (auto err = coins_.TakeError()) return Error{*err};
+    ValidationResult v = connect.validation.ok() ? CheckSignatures(connect) : connect.validation;
+    if (!v.ok()) {
+      spdlog::warn("block {} at height {} is invalid: {}", HexEncode(entry->hash), entry->height(),
+                   v.message);
+      MutexLock lock(mutex_);
+      MarkFailedLocked(const_cast<BlockIndex*>(entry));
+      staged.invalid.emplace_back(entry, std::move(v));
+      staged.best = staged.old_tip;
+      for (const BlockIndex* e : staged.entries) {
+        if (!e->failed() && IsBetterEntry(*e, *staged.best)) staged.best = e;
+      }
+      return false;
+    }
+    move.connect.push_back(std::move(*step));
+  }
+  return true;
+}
+
+void ChainState::FillCoinWrites(const TipMove& move, WriteBatch& batch) {
+  for (const auto& step : move.disconnect) {
+    batch.disconnected.push_back(ChainStep{step->block, &step->txids, &step->undo});
+  }
+  for (const auto& step : move.connect) {
+    batch.connected.push_back(ChainStep{step->block, &step->txids, &step->undo});
+  }
+  if (!move.coins) return;
+  batch.coins.reserve(move.coins->size());
+  for (const auto& [outpoint, coin] : move.coins->changes()) {
+    batch.coins.push_back(CoinChange{outpoint, coin});
+  }
+}
+
+Status ChainState::PlanTipMove(Staged& staged, TipMove& move) {
+  while (staged.best != staged.old_tip) {
+    auto done = TryTipMove(staged, move);
+    if (!done) return Error{done.error()};
+    if (*done) return {};
+  }
+  move = TipMove{};
+  return {};
+}
+
+}  // namespace powchain

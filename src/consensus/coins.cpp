@@ -1,0 +1,85 @@
+#include "consensus/coins.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/hex.h"
+
+namespace powchain {
+
+std::optional<Coin> CoinsOverlay::GetCoin(const OutPoint& outpoint) const {
+  if (auto it = changes_.find(outpoint); it != changes_.end()) return it->second;
+  return base_->GetCoin(outpoint);
+}
+
+ConnectResult ConnectBlockCoins(const Block& block, std::span<const Hash32> txids,
+                                CoinsOverlay& coins, const Hash32& genesis_hash,
+                                const Params& params, BlockUndo* undo) {
+  ConnectResult result;
+  const std::uint64_t height = block.header.height;
+  for (std::size_t i = 0; i < block.txs.size(); ++i) {
+    const Transaction& tx = block.txs[i];
+    if (!tx.IsCoinbase()) {
+      std::uint64_t fee = 0;
+      TxResult r = CheckTxInputs(tx, coins, height, genesis_hash, params, &fee, &result.sig_checks);
+      if (!r.ok()) {
+        result.validation = ValidationResult::BadTx(i, std::move(r));
+        return result;
+      }
+      result.sig_owner.resize(result.sig_checks.size(), static_cast<std::uint32_t>(i));
+      result.fees += fee;  // each fee is below maxMoney: the sum fits
+      for (const TxIn& in : tx.inputs) {
+        undo->spent.emplace_back(in.prevout, *coins.GetCoin(in.prevout));
+        coins.Spend(in.prevout);
+      }
+    }
+    for (std::uint32_t v = 0; v < tx.outputs.size(); ++v) {
+      coins.Add(OutPoint{txids[i], v}, CoinOf(tx.outputs[v], height, tx.IsCoinbase()));
+    }
+  }
+  if (!block.txs.empty() && block.txs[0].IsCoinbase()) {
+    std::uint64_t paid = 0;
+    for (const TxOut& out : block.txs[0].outputs) paid += out.amount;
+    const std::uint64_t allowed = BlockSubsidy(height, params) + result.fees;
+    if (paid > allowed) {
+      result.validation = ValidationResult::BadTx(
+          0, TxResult::Fail(TxError::kCoinbaseTooLarge,
+                            "the coinbase pays " + std::to_string(paid) + ", more than the " +
+                                std::to_string(allowed) + " of subsidy and fees"));
+    }
+  }
+  return result;
+}
+
+Status DisconnectBlockCoins(const Block& block, std::span<const Hash32> txids,
+                            const BlockUndo& undo, CoinsOverlay& coins) {
+  for (std::size_t i = block.txs.size(); i-- > 0;) {
+    const Transaction& tx = block.txs[i];
+    for (std::uint32_t v = 0; v < tx.outputs.size(); ++v) {
+      const OutPoint o{txids[i], v};
+      if (!coins.GetCoin(o).has_value()) {
+        return Error{"block " + HexEncode(block.hash) + ": output " + HexEncode(o.txid) + ":" +
+                     std::to_string(v) + " is not in the coin set"};
+      }
+      coins.Spend(o);
+    }
+  }
+  std::size_t k = 0;
+  for (const Transaction& tx : block.txs) {
+    for (const TxIn& in : tx.inputs) {
+      if (k >= undo.spent.size() || undo.spent[k].first != in.prevout) {
+        return Error{"block " + HexEncode(block.hash) + ": undo data does not match input " +
+                     std::to_string(k)};
+      }
+      ++k;
+    }
+  }
+  if (k != undo.spent.size()) {
+    return Error{"block " + HexEncode(block.hash) + ": undo data holds " +
+                 std::to_string(undo.spent.size()) + " coins for " + std::to_string(k) + " inputs"};
+  }
+  for (const auto& [outpoint, coin] : undo.spent) coins.Add(outpoint, coin);
+  return {};
+}
+
+}  // namespace powchain
