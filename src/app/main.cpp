@@ -179,6 +179,10 @@ CLI::App* AddNodeCommand(CLI::App& app, NodeFlags& flags) {
                    "loopback, else the one in <data-dir>/api.token, made if absent]")
       ->envname("API_TOKEN");
   node->add_flag("--mine", options.miner.continuous, "Mine continuously")->envname("MINE");
+  node->add_option("--miner-address", options.miner_address,
+                   "Address mined blocks pay their reward to, e.g. powrt1p... on regtest "
+                   "[default: none, blocks carry no coinbase]")
+      ->envname("MINER_ADDRESS");
   node->add_option("--threads", options.miner.threads, "Miner threads")
       ->envname("MINER_THREADS")
       ->check(WholeNumber(1, powchain::NodeOptions::kMaxMinerThreads))

@@ -243,8 +243,14 @@ class ChainState {
   // `hash` is not in the tree.
   std::optional<ParentContext> ContextFor(const Hash32& hash) const EXCLUDES(mutex_);
 
+  // Checks `txs` as the transactions (after a coinbase) of a block on the
+  // active tip: every rule of docs/consensus.md section "Transactions and
+  // coins" but the coinbase's, signatures included. What a miner checks
+  // before it spends work on them; the block found is checked again.
+  // tx_index in the result is the index in `txs`.
+  ValidationResult CheckTxsOnTip(std::span<const Transaction> txs) const EXCLUDES(mutex_);
+
   // The active chain's coins, as blocks are checked against them.
-  const CoinView& coins() const { return coins_; }
   CoinsCache::Stats CoinCacheStats() const { return coins_.stats(); }
   std::size_t VerifyThreads() const { return checks_.threads(); }
 

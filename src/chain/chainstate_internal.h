@@ -40,6 +40,7 @@ struct ChainState::TipMove {
   std::vector<std::unique_ptr<Step>> disconnect;  // tip first
   std::vector<std::unique_ptr<Step>> connect;     // fork side first
   // The coin set's changes, over the cache.
+  std::unique_ptr<CacheView> base;
   std::unique_ptr<CoinsOverlay> coins;
 
   bool empty() const { return disconnect.empty() && connect.empty(); }

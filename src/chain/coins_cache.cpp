@@ -8,22 +8,18 @@ void CoinsCache::PutLocked(const OutPoint& outpoint, const Coin& coin) const {
   coins_.insert_or_assign(outpoint, coin);
 }
 
-std::optional<Coin> CoinsCache::GetCoin(const OutPoint& outpoint) const {
+Result<std::optional<Coin>> CoinsCache::Read(const OutPoint& outpoint) const {
   MutexLock lock(mutex_);
   if (auto it = coins_.find(outpoint); it != coins_.end()) {
     ++hits_;
-    return it->second;
+    return std::optional<Coin>(it->second);
   }
   ++misses_;
   // The store has its own lock and never calls back: reading under ours
   // keeps the copy from racing an Apply.
   auto read = store_.ReadCoin(outpoint);
-  if (!read) {
-    if (!error_.has_value()) error_ = read.error();
-    return std::nullopt;
-  }
-  if (read->has_value()) PutLocked(outpoint, **read);
-  return *read;
+  if (read && read->has_value()) PutLocked(outpoint, **read);
+  return read;
 }
 
 void CoinsCache::Apply(const CoinsOverlay& committed) {
@@ -40,11 +36,6 @@ void CoinsCache::Apply(const CoinsOverlay& committed) {
 void CoinsCache::Clear() {
   MutexLock lock(mutex_);
   coins_.clear();
-}
-
-std::optional<std::string> CoinsCache::TakeError() {
-  MutexLock lock(mutex_);
-  return std::exchange(error_, std::nullopt);
 }
 
 CoinsCache::Stats CoinsCache::stats() const {

@@ -29,7 +29,8 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
     for (const BlockIndex* e = staged.best; e != fork; e = e->parent) join.push_back(e);
     std::reverse(join.begin(), join.end());
   }
-  move.coins = std::make_unique<CoinsOverlay>(coins_);
+  move.base = std::make_unique<CacheView>(coins_);
+  move.coins = std::make_unique<CoinsOverlay>(*move.base);
   const auto step_for = [&](const BlockIndex* entry) -> Result<std::unique_ptr<TipMove::Step>> {
     auto step = std::make_unique<TipMove::Step>();
     step->entry = entry;
@@ -60,7 +61,7 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
     }
     (*step)->undo = std::move(**undo);
     Status s = DisconnectBlockCoins(*(*step)->block, (*step)->txids, (*step)->undo, *move.coins);
-    if (auto err = coins_.TakeError()) return Error{*err};
+    if (move.base->error()) return Error{*move.base->error()};
     if (!s) return Error{s.error() + "; run powchain verify"};
     move.disconnect.push_back(std::move(*step));
   }
@@ -70,7 +71,7 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
     TipMove::Step& st = **step;
     ConnectResult connect =
         ConnectBlockCoins(*st.block, st.txids, *move.coins, genesis_hash_, params_, &st.undo);
-    if (auto err = coins_.TakeError()) return Error{*err};
+    if (move.base->error()) return Error{*move.base->error()};
     ValidationResult v = connect.validation.ok() ? CheckSignatures(connect) : connect.validation;
     if (!v.ok()) {
       spdlog::warn("block {} at height {} is invalid: {}", HexEncode(entry->hash), entry->height(),
@@ -87,6 +88,35 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
     move.connect.push_back(std::move(*step));
   }
   return true;
+}
+
+ValidationResult ChainState::CheckTxsOnTip(std::span<const Transaction> txs) const {
+  Block block;
+  block.header.height = Tip().height() + 1;
+  block.txs.assign(txs.begin(), txs.end());
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    if (txs[i].IsCoinbase()) {
+      return ValidationResult::BadTx(
+          i, TxResult::Fail(TxError::kMisplacedCoinbase, "the miner adds the coinbase"));
+    }
+  }
+  if (ValidationResult v = CheckBlockTransactions(block, params_); !v.ok()) return v;
+  CacheView base(coins_);
+  CoinsOverlay overlay(base);
+  BlockUndo undo;
+  const std::vector<Hash32> txids = ComputeTxids(block);
+  ConnectResult connect = ConnectBlockCoins(block, txids, overlay, genesis_hash_, params_, &undo);
+  if (base.error()) {
+    return ValidationResult::Fail(BlockError::kBadTransaction,
+                                  "cannot read the coins: " + *base.error());
+  }
+  if (!connect.validation.ok()) return connect.validation;
+  if (auto bad = FirstBadSignature(connect.sig_checks)) {
+    return ValidationResult::BadTx(
+        connect.sig_owner[*bad],
+        TxResult::Fail(TxError::kBadSignature, "a signature does not verify"));
+  }
+  return ValidationResult::Ok();
 }
 
 void ChainState::FillCoinWrites(const TipMove& move, WriteBatch& batch) {

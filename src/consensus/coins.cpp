@@ -53,6 +53,16 @@ ConnectResult ConnectBlockCoins(const Block& block, std::span<const Hash32> txid
 
 Status DisconnectBlockCoins(const Block& block, std::span<const Hash32> txids,
                             const BlockUndo& undo, CoinsOverlay& coins) {
+  std::size_t inputs = 0;
+  for (const Transaction& tx : block.txs) inputs += tx.inputs.size();
+  if (inputs != undo.spent.size()) {
+    return Error{"block " + HexEncode(block.hash) + ": undo data holds " +
+                 std::to_string(undo.spent.size()) + " coins for " + std::to_string(inputs) +
+                 " inputs"};
+  }
+  // Last transaction first, so that an output spent later in the block is
+  // back before the transaction that created it is undone.
+  std::size_t next = undo.spent.size();  // one past the last undo entry not yet used
   for (std::size_t i = block.txs.size(); i-- > 0;) {
     const Transaction& tx = block.txs[i];
     for (std::uint32_t v = 0; v < tx.outputs.size(); ++v) {
@@ -63,22 +73,16 @@ Status DisconnectBlockCoins(const Block& block, std::span<const Hash32> txids,
       }
       coins.Spend(o);
     }
-  }
-  std::size_t k = 0;
-  for (const Transaction& tx : block.txs) {
-    for (const TxIn& in : tx.inputs) {
-      if (k >= undo.spent.size() || undo.spent[k].first != in.prevout) {
+    next -= tx.inputs.size();
+    for (std::size_t k = 0; k < tx.inputs.size(); ++k) {
+      const auto& [outpoint, coin] = undo.spent[next + k];
+      if (outpoint != tx.inputs[k].prevout) {
         return Error{"block " + HexEncode(block.hash) + ": undo data does not match input " +
-                     std::to_string(k)};
+                     std::to_string(k) + " of transaction " + std::to_string(i)};
       }
-      ++k;
+      coins.Add(outpoint, coin);
     }
   }
-  if (k != undo.spent.size()) {
-    return Error{"block " + HexEncode(block.hash) + ": undo data holds " +
-                 std::to_string(undo.spent.size()) + " coins for " + std::to_string(k) + " inputs"};
-  }
-  for (const auto& [outpoint, coin] : undo.spent) coins.Add(outpoint, coin);
   return {};
 }
 

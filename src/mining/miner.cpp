@@ -52,7 +52,7 @@ void Miner::Stop() {
   Run(failed);
 }
 
-void Miner::Submit(std::string canonical_data, Callback done) {
+void Miner::Submit(std::string canonical_data, std::vector<Transaction> txs, Callback done) {
   std::vector<Completion> refused;
   {
     MutexLock lock(mutex_);
@@ -65,7 +65,8 @@ void Miner::Submit(std::string canonical_data, Callback done) {
                            Error{"mining queue is full (" + std::to_string(options_.max_queue) +
                                  " requests waiting)"});
     } else {
-      queue_.push_back(Request{next_request_id_++, std::move(canonical_data), std::move(done)});
+      queue_.push_back(
+          Request{next_request_id_++, std::move(canonical_data), std::move(txs), std::move(done)});
       // Switch from idle or continuous mining to the request at once.
       if (started_ && (!job_ || job_->request_id == 0)) NewJobLocked();
     }
@@ -142,17 +143,18 @@ void Miner::NewJobLocked() {
     auto job = std::make_shared<Job>();
     job->id = next_job_id_++;
     job->parent = tip_.context;
-    if (!queue_.empty()) {
-      job->data = queue_.front().data;
-      job->request_id = queue_.front().id;
-    } else {
-      job->data = options_.continuous_data;
-    }
     if (options_.reward_key.has_value()) {
       const std::uint64_t height = job->parent.header.height + 1;
       if (auto coinbase = MakeCoinbase(height, *options_.reward_key, 0, params_)) {
         job->txs.push_back(std::move(*coinbase));
       }
+    }
+    if (!queue_.empty()) {
+      job->data = queue_.front().data;
+      job->txs.insert(job->txs.end(), queue_.front().txs.begin(), queue_.front().txs.end());
+      job->request_id = queue_.front().id;
+    } else {
+      job->data = options_.continuous_data;
     }
     job->created = std::chrono::steady_clock::now();
     job_ = std::move(job);
@@ -208,6 +210,17 @@ void Miner::HandleFound(const std::shared_ptr<Job>& job, Block block) {
       failed_ = true;
       failed = FailAllLocked("the block could not be stored: " + r.store_error);
       NewJobLocked();
+    } else if (r.status == AcceptStatus::kInvalid && job->request_id != 0) {
+      // Mining the same request again would give the same refusal.
+      found_.erase(block.hash);
+      auto it = std::find_if(queue_.begin(), queue_.end(),
+                             [&](const Request& q) { return q.id == job->request_id; });
+      if (it != queue_.end()) {
+        failed.emplace_back(std::move(it->done),
+                            Error{"the mined block was refused: " + r.validation.message});
+        queue_.erase(it);
+      }
+      if (job_ == job) NewJobLocked();
     } else if (r.status != AcceptStatus::kNewTip && job_ == job) {
       found_.erase(block.hash);
       NewJobLocked();

@@ -96,7 +96,14 @@ class Miner final : public ChainObserver {
   // Queues `canonical_data`. `done` is called exactly once, from another
   // thread (or from this one, at once, for a refusal); it must not block and
   // must not call back into the miner's Stop().
-  void Submit(std::string canonical_data, Callback done) EXCLUDES(mutex_);
+  void Submit(std::string canonical_data, Callback done) EXCLUDES(mutex_) {
+    Submit(std::move(canonical_data), {}, std::move(done));
+  }
+  // The same, for a block that also carries `txs` after its coinbase. If
+  // the block found breaks a rule (a transaction spent meanwhile, say),
+  // the request fails with the reason rather than being mined again.
+  void Submit(std::string canonical_data, std::vector<Transaction> txs, Callback done)
+      EXCLUDES(mutex_);
 
   Stats GetStats() EXCLUDES(mutex_);
 
@@ -106,6 +113,7 @@ class Miner final : public ChainObserver {
   struct Request {
     std::uint64_t id;
     std::string data;
+    std::vector<Transaction> txs;
     Callback done;
   };
   struct Job {

@@ -6,6 +6,7 @@
 
 #include "consensus/params.h"
 #include "node/api_token.h"
+#include "primitives/address.h"
 
 namespace powchain {
 
@@ -20,6 +21,11 @@ Status ValidateOptions(const NodeOptions& options) {
       known += (known.empty() ? "" : ", ") + name;
     }
     return Error{"unknown network '" + options.network + "' (known: " + known + ")"};
+  }
+  if (!options.miner_address.empty()) {
+    auto key = DecodeAddressFor(options.miner_address,
+                                Params::ForNetwork(options.network)->address_prefix);
+    if (!key) return Error{"--miner-address " + options.miner_address + ": " + key.error()};
   }
   boost::system::error_code ec;
   boost::asio::ip::make_address(options.http.bind_address, ec);

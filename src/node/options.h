@@ -32,6 +32,10 @@ struct NodeOptions {
   // loopback; on any other address, the one in <data-dir>/api.token (made
   // if absent).
   std::string api_token;
+  // --miner-address: the address mined blocks pay their coinbase to (empty:
+  // blocks carry no coinbase). ValidateOptions checks it against the network;
+  // the node decodes it into miner.reward_key.
+  std::string miner_address;
 
   // The subsystems' own options, with their own defaults (each defined
   // once, beside the code it configures). The command line sets: http port
@@ -47,8 +51,8 @@ struct NodeOptions {
 std::string DefaultDataDir(const std::string& network, std::uint16_t p2p_port);
 
 // Checks what the command line cannot: a known network, a bind address that
-// is an IP address, thread counts in range, a known log level. The error is
-// one line meant for the user.
+// is an IP address, thread counts in range, a known log level, a miner
+// address of this network. The error is one line meant for the user.
 Status ValidateOptions(const NodeOptions& options);
 
 }  // namespace powchain

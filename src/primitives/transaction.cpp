@@ -11,6 +11,9 @@ namespace powchain {
 namespace {
 
 constexpr std::string_view kSighashTag = "powchain/sighash";
+// The largest integer canonical JSON carries exactly (2^53 - 1): a larger
+// amount or height would have no canonical form to hash.
+constexpr std::uint64_t kMaxExactInteger = (std::uint64_t{1} << 53) - 1;
 
 std::size_t DigitCount(std::uint64_t v) {
   std::size_t n = 1;
@@ -141,7 +144,7 @@ Result<TxOut> ReadOutput(const JsonValue& v, std::size_t index) {
   if (std::any_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
     return Error{where + ": an address in a transaction must be written in lower case"};
   }
-  auto amount = ReadUInt(v, "amount", std::numeric_limits<std::uint64_t>::max(), where);
+  auto amount = ReadUInt(v, "amount", kMaxExactInteger, where);
   if (!amount) return Error{amount.error()};
   TxOut out;
   out.address = text;
@@ -245,8 +248,7 @@ Result<Transaction> TxFromJson(const JsonValue& value) {
   if (!version) return Error{version.error()};
   tx.version = static_cast<std::uint32_t>(*version);
   if (value.Find("coinbase") != nullptr) {
-    auto height =
-        ReadUInt(value, "coinbase", std::numeric_limits<std::uint64_t>::max(), "transaction");
+    auto height = ReadUInt(value, "coinbase", kMaxExactInteger, "transaction");
     if (!height) return Error{height.error()};
     tx.coinbase = *height;
   }

@@ -22,20 +22,22 @@ Params TinyParams() {
 }
 
 Block MineChild(const ParentContext& parent, const std::string& data_json, std::uint64_t timestamp,
-                const Params& params) {
+                const Params& params, std::vector<Transaction> txs) {
   auto canonical = CanonicalizeJsonText(data_json);
   assert(canonical.ok());
+  Block body;
+  body.data = *canonical;
+  body.txs = txs;
   BlockHeader h;
   h.height = parent.header.height + 1;
   h.last_hash = parent.hash;
-  h.data_hash =
-      Sha256(ByteSpan(reinterpret_cast<const std::uint8_t*>(canonical->data()), canonical->size()));
+  h.data_hash = ComputeDataHash(body);
   h.timestamp = timestamp;
   h.difficulty = NextDifficulty(parent.header, timestamp, params);
   for (h.nonce = 0;; ++h.nonce) {
     if (CheckProofOfWork(h.ComputeHash(), h.difficulty)) break;
   }
-  return MakeBlock(h, std::move(canonical).value());
+  return MakeBlock(h, std::move(canonical).value(), std::move(txs));
 }
 
 void Solve(Block& block) {
@@ -72,9 +74,10 @@ ParentContext ChainBuilder::TipContext() const {
   return ParentContext{blocks_.back().header, blocks_.back().hash, MedianTimePast(window)};
 }
 
-const Block& ChainBuilder::Add(std::uint64_t dt_ms, const std::string& data_json) {
-  blocks_.push_back(
-      MineChild(TipContext(), data_json, blocks_.back().header.timestamp + dt_ms, params_));
+const Block& ChainBuilder::Add(std::uint64_t dt_ms, const std::string& data_json,
+                               std::vector<Transaction> txs) {
+  blocks_.push_back(MineChild(TipContext(), data_json, blocks_.back().header.timestamp + dt_ms,
+                              params_, std::move(txs)));
   return blocks_.back();
 }
 

@@ -19,7 +19,7 @@ Params TinyParams();
 // given timestamp, its difficulty derived by the rule and its nonce found by
 // search from 0.
 Block MineChild(const ParentContext& parent, const std::string& data_json, std::uint64_t timestamp,
-                const Params& params);
+                const Params& params, std::vector<Transaction> txs = {});
 
 // Searches nonces from 0 until block.header meets its own difficulty, then
 // sets block.hash. For building blocks that break one rule but not PoW.
@@ -36,7 +36,8 @@ class ChainBuilder {
   ChainBuilder(const Params& params, std::vector<Block> prefix);
 
   // Appends a block `dt_ms` after the current tip and returns it.
-  const Block& Add(std::uint64_t dt_ms, const std::string& data_json = "null");
+  const Block& Add(std::uint64_t dt_ms, const std::string& data_json = "null",
+                   std::vector<Transaction> txs = {});
   // A fast block (dt < mineRate: difficulty rises) or a slow one (falls).
   const Block& AddFast(const std::string& data_json = "null");
   const Block& AddSlow(const std::string& data_json = "null");
