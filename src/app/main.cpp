@@ -69,9 +69,10 @@ int RunVerify(const std::string& data_dir) {
                 powchain::HexEncode(report->bad_hash).c_str(), report->problem.c_str());
     return kExitRuntimeError;
   }
-  std::printf("%s: sound: %llu blocks of the %s network, tip at height %llu\n", data_dir.c_str(),
-              static_cast<unsigned long long>(report->blocks), report->network.c_str(),
-              static_cast<unsigned long long>(report->height));
+  std::printf("%s: sound: %llu blocks of the %s network, tip at height %llu, %llu coins\n",
+              data_dir.c_str(), static_cast<unsigned long long>(report->blocks),
+              report->network.c_str(), static_cast<unsigned long long>(report->height),
+              static_cast<unsigned long long>(report->coins));
   return 0;
 }
 

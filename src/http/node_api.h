@@ -4,6 +4,10 @@
 // Every method is thread-safe and may be called from any I/O thread. None of
 // them blocks for long: reads touch memory or the block store; Mine() only
 // queues.
+//
+// The HTTP layer does not see the storage layer: the coin and index reads
+// below answer in plain structs of their own, which the node fills from the
+// store.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +20,8 @@
 #include "consensus/params.h"
 #include "consensus/work.h"
 #include "primitives/block.h"
+#include "primitives/coin.h"
+#include "primitives/transaction.h"
 #include "util/bytes.h"
 #include "util/result.h"
 
@@ -58,8 +64,49 @@ struct PeerInfo {
   std::uint64_t next_attempt_ms = 0;  // Unix ms of the next dial, while "waiting"
 };
 
+// A transaction of the active chain and the block that holds it.
+struct ConfirmedTx {
+  Block block;                   // the transaction is block.txs[index]
+  std::uint64_t height = 0;      // of the block
+  std::uint32_t index = 0;       // in block.txs
+  std::uint64_t tip_height = 0;  // of the active chain as read; >= height
+  // The coins the transaction's inputs spent, in input order (from the
+  // block's undo data); empty for a coinbase.
+  std::vector<Coin> spent;
+};
+
+// An address's totals on the active chain.
+struct AddressTotals {
+  std::uint64_t balance = 0;     // units in its unspent coins
+  std::uint64_t coin_count = 0;  // how many unspent coins it has
+  std::uint64_t tx_count = 0;    // active-chain transactions that pay or spend it
+};
+
+// One transaction of an address's history.
+struct AddressTxEntry {
+  Hash32 txid{};
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;  // in its block's txs
+  Hash32 block{};           // the block's hash
+};
+
+// One unspent coin of an address.
+struct AddressCoinEntry {
+  OutPoint outpoint;
+  Coin coin;
+};
+
+// A page of an address's unspent coins and the active tip's height as read
+// with them (at least the height of every coin listed).
+struct AddressCoinPage {
+  std::vector<AddressCoinEntry> coins;
+  std::uint64_t tip_height = 0;
+};
+
 class NodeApi {
  public:
+  static constexpr const char* kNoCoins = "this node keeps no coin indexes";
+
   virtual ~NodeApi() = default;
 
   virtual NodeStatus Status() = 0;
@@ -95,6 +142,41 @@ class NodeApi {
   // Stops dialling a configured peer and closes its connection; an error
   // when `url` is not one.
   virtual powchain::Status RemovePeer(const std::string& url) = 0;
+
+  // The consensus parameters (fixed while the node runs). By default those
+  // of Status(); a node overrides it with a cheaper read.
+  virtual Params ChainParams() { return Status().params; }
+
+  // --- Coins: the active chain's transactions, coin set and address
+  // indexes (docs/api.md, "Transactions and addresses"). Each call reads
+  // the store without a snapshot shared with other calls, so answers read
+  // across a reorganization may disagree with one another. An error means
+  // the store could not be read (or holds data that disagrees with
+  // itself). A NodeApi that does not keep coins (a test double) need not
+  // implement them: by default they answer an error.
+
+  // The confirmed transaction `txid`; nullopt when the active chain does
+  // not hold it.
+  virtual Result<std::optional<ConfirmedTx>> FindTransaction(const Hash32& /*txid*/) {
+    return Error{kNoCoins};
+  }
+  virtual Result<AddressTotals> AddressSummary(const XOnlyPubKey& /*key*/) {
+    return Error{kNoCoins};
+  }
+  // The address's transactions, newest first (height, then index in the
+  // block, both descending), skipping `offset`, at most `limit`. An entry
+  // whose transaction leaves the active chain while it is read is dropped.
+  virtual Result<std::vector<AddressTxEntry>> AddressTxs(const XOnlyPubKey& /*key*/,
+                                                         std::uint64_t /*offset*/,
+                                                         std::size_t /*limit*/) {
+    return Error{kNoCoins};
+  }
+  // The address's unspent coins, newest first, skipping `offset`, at most
+  // `limit`.
+  virtual Result<AddressCoinPage> AddressCoins(const XOnlyPubKey& /*key*/, std::uint64_t /*offset*/,
+                                               std::size_t /*limit*/) {
+    return Error{kNoCoins};
+  }
 };
 
 }  // namespace powchain::http

@@ -1,20 +1,26 @@
 #include "http/routes.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "consensus/work.h"
+#include "primitives/address.h"
 #include "primitives/block_json.h"
 #include "primitives/canonical_json.h"
 #include "primitives/json.h"
 #include "primitives/json_writer.h"
+#include "primitives/merkle.h"
+#include "primitives/transaction.h"
 #include "util/hex.h"
 #include "util/url.h"
 
@@ -30,6 +36,7 @@ constexpr std::string_view kBadBlockId =
 // Longest decimal u64: 18446744073709551615.
 constexpr std::size_t kMaxHeightDigits = 20;
 constexpr std::size_t kHashHexDigits = 64;
+constexpr std::string_view kBadTxid = "txid must be 64 hex digits";
 
 std::optional<std::uint64_t> ParseU64(std::string_view text) {
   if (text.empty() || text.size() > kMaxHeightDigits) return std::nullopt;
@@ -76,6 +83,144 @@ std::variant<JsonValue, Response> ReadJsonObject(const Request& request,
   return std::move(parsed).value();
 }
 
+// A decimal query parameter: its name, its largest value, and the value read.
+struct QueryNumber {
+  std::string_view name;
+  std::uint64_t max = 0;
+  std::optional<std::uint64_t> value;
+};
+
+// Reads the parameters named in `params` from a query string (the text after
+// '?'): each a plain decimal integer from 0 to its max, given at most once.
+// Other parameters are ignored; no percent decoding. Errors name the
+// parameter.
+Status ReadQueryNumbers(std::string_view query, std::span<QueryNumber> params) {
+  std::vector<bool> seen(params.size(), false);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = param.find('=');
+    const std::string_view name = param.substr(0, eq);
+    const std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
+    const auto it = std::find_if(params.begin(), params.end(),
+                                 [&](const QueryNumber& p) { return p.name == name; });
+    if (it == params.end()) continue;  // unknown parameters are ignored
+    const auto i = static_cast<std::size_t>(it - params.begin());
+    if (seen[i])
+      return Error{"query parameter '" + std::string(name) + "' is given more than once"};
+    seen[i] = true;
+    const auto number = ParseU64(value);
+    if (!number || *number > it->max) {
+      return Error{"query parameter '" + std::string(name) +
+                   "' must be a decimal integer from 0 to " + std::to_string(it->max)};
+    }
+    it->value = *number;
+  }
+  return {};
+}
+
+Response NoSuchEndpoint(std::string_view path) {
+  std::string shown(path.substr(0, kMaxEchoedPath));
+  if (path.size() > kMaxEchoedPath) shown += "...";
+  return ErrorResponse(status::not_found, "no such endpoint: " + shown);
+}
+
+// "id" or "id/sub" (the rest of a path after its collection): the id, and
+// the sub-resource (nullopt when there is no second '/').
+std::pair<std::string_view, std::optional<std::string_view>> SplitId(std::string_view rest) {
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return {rest, std::nullopt};
+  return {rest.substr(0, slash), rest.substr(slash + 1)};
+}
+
+// Blocks from the tip down to `height`, counting both; 1 when the node
+// reports a tip below the block (it never should).
+std::uint64_t Confirmations(std::uint64_t height, std::uint64_t tip_height) {
+  return tip_height >= height ? tip_height - height + 1 : 1;
+}
+
+// Inputs minus outputs: 0 for a coinbase; an error when `spent` does not
+// match the inputs or the amounts are impossible (the node's data is wrong).
+Result<std::uint64_t> TxFee(const Transaction& tx, const std::vector<Coin>& spent) {
+  if (tx.IsCoinbase()) return std::uint64_t{0};
+  if (spent.size() != tx.inputs.size()) {
+    return Error{"the node gave " + std::to_string(spent.size()) + " spent coins for " +
+                 std::to_string(tx.inputs.size()) + " inputs"};
+  }
+  // Both terms are at most kMaxMoney when added, so no sum overflows.
+  std::uint64_t in = 0;
+  for (const Coin& coin : spent) {
+    if (!MoneyRange(coin.amount)) return Error{"input amounts out of range"};
+    in += coin.amount;
+    if (!MoneyRange(in)) return Error{"input amounts out of range"};
+  }
+  std::uint64_t out = 0;
+  for (const TxOut& output : tx.outputs) {
+    if (!MoneyRange(output.amount)) return Error{"output amounts out of range"};
+    out += output.amount;
+    if (!MoneyRange(out)) return Error{"output amounts out of range"};
+  }
+  if (in < out) return Error{"outputs exceed inputs"};
+  return in - out;
+}
+
+Response TxResponse(const Hash32& txid, const ConfirmedTx& c) {
+  const Transaction& tx = c.block.txs[c.index];
+  const auto fee = TxFee(tx, c.spent);
+  if (!fee) {
+    return ErrorResponse(status::internal_server_error,
+                         "cannot compute the fee of " + HexEncode(txid) + ": " + fee.error());
+  }
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  w.Key("txid").Hex(txid);
+  w.Key("blockHash").Hex(c.block.hash);
+  w.Key("height").UInt(c.height);
+  w.Key("index").UInt(c.index);
+  w.Key("confirmations").UInt(Confirmations(c.height, c.tip_height));
+  w.Key("fee").UInt(*fee);
+  w.Key("tx");
+  WriteTxJson(w, tx);
+  w.EndObject();
+  return JsonResponse(status::ok, std::move(body));
+}
+
+// The Merkle path from the transaction's leaf (leaf 0 is the data's hash,
+// so transaction i is leaf i + 1) to the block's dataHash.
+Response TxProofResponse(const Hash32& txid, const ConfirmedTx& c) {
+  const std::vector<Hash32> txids = ComputeTxids(c.block);
+  const std::vector<Hash32> leaves = DataHashLeaves(c.block, txids);
+  const std::size_t leaf = std::size_t{c.index} + 1;
+  if (txids[c.index] != txid) {
+    return ErrorResponse(status::internal_server_error,
+                         "the block holds another transaction at index " + std::to_string(c.index) +
+                             " than " + HexEncode(txid));
+  }
+  const std::vector<Hash32> proof = MerkleProof(leaves, leaf);
+  if (MerkleRootFromProof(txid, leaf, leaves.size(), proof) != c.block.header.data_hash) {
+    return ErrorResponse(status::internal_server_error,
+                         "the stored block does not match its dataHash");
+  }
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  w.Key("txid").Hex(txid);
+  w.Key("blockHash").Hex(c.block.hash);
+  w.Key("height").UInt(c.height);
+  w.Key("dataHash").Hex(c.block.header.data_hash);
+  w.Key("leaf").Hex(txid);
+  w.Key("index").UInt(leaf);
+  w.Key("leafCount").UInt(leaves.size());
+  w.Key("proof").BeginArray();
+  for (const Hash32& sibling : proof) w.Hex(sibling);
+  w.EndArray();
+  w.EndObject();
+  return JsonResponse(status::ok, std::move(body));
+}
+
 std::string AllowedMethods(std::string_view path) {
   if (path == "/peers") return "GET, POST, DELETE";
   if (path == "/mine") return "POST";
@@ -98,38 +243,22 @@ Response ErrorResponse(status code, std::string_view message) {
 }
 
 Result<BlocksQuery> ParseBlocksQuery(std::string_view query) {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  std::array<QueryNumber, 2> params{{{"from", kMax, std::nullopt}, {"limit", kMax, std::nullopt}}};
+  if (auto read = ReadQueryNumbers(query, params); !read) return Error{read.error()};
   BlocksQuery out;
-  bool seen_from = false;
-  bool seen_limit = false;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view param = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const auto eq = param.find('=');
-    const std::string_view name = param.substr(0, eq);
-    const std::string_view value =
-        eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
-    bool* seen = nullptr;
-    if (name == "from") {
-      seen = &seen_from;
-    } else if (name == "limit") {
-      seen = &seen_limit;
-    } else {
-      continue;  // unknown parameters are ignored
-    }
-    if (*seen) return Error{"query parameter '" + std::string(name) + "' is given more than once"};
-    *seen = true;
-    const auto number = ParseU64(value);
-    if (!number) {
-      return Error{"query parameter '" + std::string(name) +
-                   "' must be a decimal integer from 0 to 18446744073709551615"};
-    }
-    if (name == "from") {
-      out.from = *number;
-    } else {
-      out.limit = *number;
-    }
-  }
+  out.from = params[0].value.value_or(0);
+  out.limit = params[1].value;
+  return out;
+}
+
+Result<PageQuery> ParsePageQuery(std::string_view query) {
+  std::array<QueryNumber, 2> params{{{"offset", PageQuery::kMaxOffset, std::nullopt},
+                                     {"limit", PageQuery::kMaxLimit, std::nullopt}}};
+  if (auto read = ReadQueryNumbers(query, params); !read) return Error{read.error()};
+  PageQuery out;
+  out.offset = params[0].value.value_or(0);
+  out.limit = params[1].value.value_or(PageQuery::kDefaultLimit);
   return out;
 }
 
@@ -175,9 +304,15 @@ RouteResult Router::Route(const Request& request) const {
     }
     return MethodNotAllowed(request, path, AllowedMethods(path));
   }
-  std::string shown(path.substr(0, kMaxEchoedPath));
-  if (path.size() > kMaxEchoedPath) shown += "...";
-  return ErrorResponse(status::not_found, "no such endpoint: " + shown);
+  constexpr std::string_view kTransactionsPrefix = "/transactions/";
+  if (path.starts_with(kTransactionsPrefix)) {
+    return RouteTransaction(request, path, path.substr(kTransactionsPrefix.size()));
+  }
+  constexpr std::string_view kAddressesPrefix = "/addresses/";
+  if (path.starts_with(kAddressesPrefix)) {
+    return RouteAddress(request, path, path.substr(kAddressesPrefix.size()), query);
+  }
+  return NoSuchEndpoint(path);
 }
 
 Response Router::BlockById(std::string_view id) const {
@@ -200,6 +335,134 @@ Response Router::BlockById(std::string_view id) const {
   }
   if (!found->has_value()) return ErrorResponse(status::not_found, "block not found");
   return JsonResponse(status::ok, BlockToJson(**found));
+}
+
+Response Router::RouteTransaction(const Request& request, std::string_view path,
+                                  std::string_view rest) const {
+  const auto [id, sub] = SplitId(rest);
+  const bool proof = sub.has_value();
+  if (proof && *sub != "proof") return NoSuchEndpoint(path);
+  if (request.method() != bhttp::verb::get) return MethodNotAllowed(request, path, "GET");
+  std::optional<Hash32> txid;
+  if (id.size() == kHashHexDigits && std::all_of(id.begin(), id.end(), IsHexDigit)) {
+    txid = HexToHash32(id);
+  }
+  if (!txid) return ErrorResponse(status::bad_request, kBadTxid);
+  return GetTransaction(*txid, proof);
+}
+
+Response Router::GetTransaction(const Hash32& txid, bool proof) const {
+  auto found = api_.FindTransaction(txid);
+  if (!found) {
+    return ErrorResponse(status::internal_server_error,
+                         "cannot read the transaction: " + found.error());
+  }
+  if (!found->has_value()) {
+    return ErrorResponse(status::not_found, "no such transaction: " + HexEncode(txid));
+  }
+  const ConfirmedTx& confirmed = **found;
+  if (confirmed.index >= confirmed.block.txs.size()) {
+    return ErrorResponse(status::internal_server_error,
+                         "the node placed the transaction past the end of its block");
+  }
+  return proof ? TxProofResponse(txid, confirmed) : TxResponse(txid, confirmed);
+}
+
+Response Router::RouteAddress(const Request& request, std::string_view path, std::string_view rest,
+                              std::string_view query) const {
+  const auto [id, sub] = SplitId(rest);
+  if (sub && *sub != "utxos" && *sub != "txs") return NoSuchEndpoint(path);
+  if (request.method() != bhttp::verb::get) return MethodNotAllowed(request, path, "GET");
+  const Params params = api_.ChainParams();
+  const auto key = DecodeAddressFor(id, params.address_prefix);
+  if (!key) return ErrorResponse(status::bad_request, key.error());
+  if (!sub) return GetAddress(*key, params);
+  const auto page = ParsePageQuery(query);
+  if (!page) return ErrorResponse(status::bad_request, page.error());
+  return *sub == "utxos" ? GetAddressCoins(*key, params, *page)
+                         : GetAddressTxs(*key, params, *page);
+}
+
+Response Router::GetAddress(const XOnlyPubKey& key, const Params& params) const {
+  const auto totals = api_.AddressSummary(key);
+  if (!totals) {
+    return ErrorResponse(status::internal_server_error,
+                         "cannot read the address: " + totals.error());
+  }
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  w.Key("address").String(EncodeAddress(params.address_prefix, key));
+  w.Key("balance").UInt(totals->balance);
+  w.Key("coinCount").UInt(totals->coin_count);
+  w.Key("txCount").UInt(totals->tx_count);
+  w.EndObject();
+  return JsonResponse(status::ok, std::move(body));
+}
+
+Response Router::GetAddressCoins(const XOnlyPubKey& key, const Params& params,
+                                 const PageQuery& page) const {
+  const auto coins = api_.AddressCoins(key, page.offset, static_cast<std::size_t>(page.limit));
+  if (!coins) {
+    return ErrorResponse(status::internal_server_error,
+                         "cannot read the address's coins: " + coins.error());
+  }
+  // A coin is spendable by a transaction in the next block.
+  const std::uint64_t next_height = coins->tip_height + 1;
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  w.Key("address").String(EncodeAddress(params.address_prefix, key));
+  w.Key("utxos").BeginArray();
+  const std::size_t shown = std::min<std::size_t>(coins->coins.size(), page.limit);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const AddressCoinEntry& entry = coins->coins[i];
+    const Coin& coin = entry.coin;
+    w.BeginObject();
+    w.Key("txid").Hex(entry.outpoint.txid);
+    w.Key("vout").UInt(entry.outpoint.vout);
+    w.Key("amount").UInt(coin.amount);
+    w.Key("height").UInt(coin.height);
+    w.Key("coinbase").Bool(coin.coinbase);
+    w.Key("confirmations").UInt(Confirmations(coin.height, coins->tip_height));
+    w.Key("spendable")
+        .Bool(!coin.coinbase || next_height >= coin.height + params.coinbase_maturity);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("offset").UInt(page.offset);
+  w.Key("limit").UInt(page.limit);
+  w.EndObject();
+  return JsonResponse(status::ok, std::move(body));
+}
+
+Response Router::GetAddressTxs(const XOnlyPubKey& key, const Params& params,
+                               const PageQuery& page) const {
+  const auto txs = api_.AddressTxs(key, page.offset, static_cast<std::size_t>(page.limit));
+  if (!txs) {
+    return ErrorResponse(status::internal_server_error,
+                         "cannot read the address's transactions: " + txs.error());
+  }
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  w.Key("address").String(EncodeAddress(params.address_prefix, key));
+  w.Key("txs").BeginArray();
+  const std::size_t shown = std::min<std::size_t>(txs->size(), page.limit);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const AddressTxEntry& entry = (*txs)[i];
+    w.BeginObject();
+    w.Key("txid").Hex(entry.txid);
+    w.Key("height").UInt(entry.height);
+    w.Key("index").UInt(entry.index);
+    w.Key("blockHash").Hex(entry.block);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("offset").UInt(page.offset);
+  w.Key("limit").UInt(page.limit);
+  w.EndObject();
+  return JsonResponse(status::ok, std::move(body));
 }
 
 Response Router::GetStatus() const {

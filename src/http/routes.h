@@ -49,6 +49,22 @@ struct BlocksQuery {
 // decoding: "%31" is not a number. Errors name the parameter.
 Result<BlocksQuery> ParseBlocksQuery(std::string_view query);
 
+// GET /addresses/{address}/utxos and /txs: ?offset=N&limit=N, parsed.
+struct PageQuery {
+  static constexpr std::uint64_t kDefaultLimit = 50;
+  static constexpr std::uint64_t kMaxLimit = 500;
+  static constexpr std::uint64_t kMaxOffset = 10'000'000;
+  std::uint64_t offset = 0;
+  std::uint64_t limit = kDefaultLimit;
+  friend bool operator==(const PageQuery&, const PageQuery&) = default;
+};
+
+// Parses the query string of a paged list, as ParseBlocksQuery does: `offset`
+// (0 to PageQuery::kMaxOffset) and `limit` (0 to PageQuery::kMaxLimit) are
+// plain decimal integers given at most once; other parameters are ignored.
+// Errors name the parameter and its range.
+Result<PageQuery> ParsePageQuery(std::string_view query);
+
 // POST /mine, validated: the "data" member in canonical JSON bytes, small
 // enough for a block (NodeStatus::params.max_block_bytes less the header;
 // larger data is answered 413).
@@ -96,6 +112,17 @@ class Router {
   // The canonical ws:// URL in a {"url": ...} body, or the error to answer.
   std::variant<std::string, Response> ReadPeerUrl(const Request& request) const;
   RouteResult Mine(const Request& request) const;
+  // GET /transactions/{txid}[/proof] and GET /addresses/{address}[/utxos|/txs]:
+  // `rest` is the path after the second '/'.
+  Response RouteTransaction(const Request& request, std::string_view path,
+                            std::string_view rest) const;
+  Response RouteAddress(const Request& request, std::string_view path, std::string_view rest,
+                        std::string_view query) const;
+  Response GetTransaction(const Hash32& txid, bool proof) const;
+  Response GetAddress(const XOnlyPubKey& key, const Params& params) const;
+  Response GetAddressCoins(const XOnlyPubKey& key, const Params& params,
+                           const PageQuery& page) const;
+  Response GetAddressTxs(const XOnlyPubKey& key, const Params& params, const PageQuery& page) const;
 
   NodeApi& api_;
   RouterOptions options_;

@@ -1,6 +1,9 @@
 #include "node/http_api.h"
 
+#include <algorithm>
 #include <utility>
+
+#include "util/hex.h"
 
 namespace powchain {
 
@@ -78,6 +81,112 @@ powchain::Status NodeApiImpl::RemovePeer(const std::string& url) {
   auto parsed = ParsePeerUrl(url);
   if (!parsed) return Error{parsed.error()};
   return peers_.RemovePeer(*parsed);
+}
+
+Result<std::optional<http::ConfirmedTx>> NodeApiImpl::FindTransaction(const Hash32& txid) {
+  using Found = std::optional<http::ConfirmedTx>;
+  const auto location = store_.FindTx(txid);
+  if (!location) return Error{location.error()};
+  if (!location->has_value()) return Found();
+  const TxLocation loc = **location;
+  auto block = store_.ReadBlock(loc.block);
+  if (!block) return Error{block.error()};
+  if (!block->has_value()) {
+    return Error{"block " + HexEncode(loc.block) + " of transaction " + HexEncode(txid) +
+                 " is not stored"};
+  }
+  http::ConfirmedTx out;
+  out.block = std::move(**block);
+  out.height = loc.height;
+  out.index = loc.index;
+  if (loc.index >= out.block.txs.size() || ComputeTxid(out.block.txs[loc.index]) != txid) {
+    return Error{"the transaction index places " + HexEncode(txid) + " wrongly in block " +
+                 HexEncode(loc.block)};
+  }
+  if (!out.block.txs[loc.index].IsCoinbase()) {
+    auto spent = SpentCoins(out.block, loc.block, loc.index);
+    if (!spent) return Error{spent.error()};
+    if (!spent->has_value()) {
+      // Undo data is kept for active blocks only: the block left the active
+      // chain after FindTx, unless the store still places the transaction
+      // there (then its undo data is missing).
+      const auto again = store_.FindTx(txid);
+      if (!again) return Error{again.error()};
+      if (again->has_value() && **again == loc) {
+        return Error{"undo data of active block " + HexEncode(loc.block) + " is missing"};
+      }
+      return Found();
+    }
+    out.spent = std::move(**spent);
+  }
+  out.tip_height = std::max(chain_.Tip().height(), loc.height);
+  return Found(std::move(out));
+}
+
+Result<std::optional<std::vector<Coin>>> NodeApiImpl::SpentCoins(const Block& block,
+                                                                 const Hash32& hash,
+                                                                 std::uint32_t index) {
+  auto undo = store_.ReadUndo(hash);
+  if (!undo) return Error{undo.error()};
+  if (!undo->has_value()) return std::optional<std::vector<Coin>>();
+  // The undo data lists the coins spent by every input of the block's
+  // transactions, in order: this transaction's come after those before it.
+  std::size_t first = 0;
+  for (std::uint32_t i = 0; i < index; ++i) first += block.txs[i].inputs.size();
+  const std::vector<TxIn>& inputs = block.txs[index].inputs;
+  const auto& spent = (*undo)->spent;
+  if (first > spent.size() || spent.size() - first < inputs.size()) {
+    return Error{"undo data of block " + HexEncode(hash) + " is shorter than its inputs"};
+  }
+  std::vector<Coin> coins;
+  coins.reserve(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (spent[first + i].first != inputs[i].prevout) {
+      return Error{"undo data of block " + HexEncode(hash) + " does not match its inputs"};
+    }
+    coins.push_back(spent[first + i].second);
+  }
+  return std::optional<std::vector<Coin>>(std::move(coins));
+}
+
+Result<http::AddressTotals> NodeApiImpl::AddressSummary(const XOnlyPubKey& key) {
+  const auto summary = store_.ReadAddressSummary(key);
+  if (!summary) return Error{summary.error()};
+  return http::AddressTotals{summary->balance, summary->coin_count, summary->tx_count};
+}
+
+Result<std::vector<http::AddressTxEntry>> NodeApiImpl::AddressTxs(const XOnlyPubKey& key,
+                                                                  std::uint64_t offset,
+                                                                  std::size_t limit) {
+  const auto rows = store_.ReadAddressTxs(key, static_cast<std::size_t>(offset), limit);
+  if (!rows) return Error{rows.error()};
+  std::vector<http::AddressTxEntry> out;
+  out.reserve(rows->size());
+  for (const AddressTx& row : *rows) {
+    // The block's hash, from the same source as the index (the chain's own
+    // view may lag the store by a commit).
+    const auto location = store_.FindTx(row.txid);
+    if (!location) return Error{location.error()};
+    if (!location->has_value()) continue;  // left the active chain meanwhile
+    out.push_back({row.txid, (*location)->height, (*location)->index, (*location)->block});
+  }
+  return out;
+}
+
+Result<http::AddressCoinPage> NodeApiImpl::AddressCoins(const XOnlyPubKey& key,
+                                                        std::uint64_t offset, std::size_t limit) {
+  const auto rows = store_.ReadAddressCoins(key, static_cast<std::size_t>(offset), limit);
+  if (!rows) return Error{rows.error()};
+  http::AddressCoinPage page;
+  // The chain's tip moves after the store commits: the tip is read after
+  // the coins and is at least as high as each of them.
+  page.tip_height = chain_.Tip().height();
+  page.coins.reserve(rows->size());
+  for (const AddressCoin& row : *rows) {
+    page.tip_height = std::max(page.tip_height, row.coin.height);
+    page.coins.push_back({row.outpoint, row.coin});
+  }
+  return page;
 }
 
 }  // namespace powchain

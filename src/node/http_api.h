@@ -1,20 +1,28 @@
 // The node's implementation of the HTTP layer's view of it.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "chain/chainstate.h"
 #include "http/node_api.h"
 #include "mining/miner.h"
 #include "p2p/peer_manager.h"
+#include "storage/block_store.h"
 
 namespace powchain {
 
 class NodeApiImpl final : public http::NodeApi {
  public:
-  // Not owned; all must outlive this object.
-  NodeApiImpl(ChainState& chain, Miner& miner, p2p::PeerManager& peers, std::string agent)
-      : chain_(chain), miner_(miner), peers_(peers), agent_(std::move(agent)) {}
+  // Not owned; all must outlive this object. `store` is the one `chain`
+  // writes to: the coin and index reads go to it directly (it is
+  // thread-safe).
+  NodeApiImpl(ChainState& chain, const BlockStore& store, Miner& miner, p2p::PeerManager& peers,
+              std::string agent)
+      : chain_(chain), store_(store), miner_(miner), peers_(peers), agent_(std::move(agent)) {}
 
   http::NodeStatus Status() override;
   std::pair<Hash32, std::uint64_t> ActiveTip() override;
@@ -26,9 +34,23 @@ class NodeApiImpl final : public http::NodeApi {
   std::vector<http::PeerInfo> Peers() override;
   powchain::Status AddPeer(const std::string& url) override;
   powchain::Status RemovePeer(const std::string& url) override;
+  Params ChainParams() override { return chain_.params(); }
+  Result<std::optional<http::ConfirmedTx>> FindTransaction(const Hash32& txid) override;
+  Result<http::AddressTotals> AddressSummary(const XOnlyPubKey& key) override;
+  Result<std::vector<http::AddressTxEntry>> AddressTxs(const XOnlyPubKey& key, std::uint64_t offset,
+                                                       std::size_t limit) override;
+  Result<http::AddressCoinPage> AddressCoins(const XOnlyPubKey& key, std::uint64_t offset,
+                                             std::size_t limit) override;
 
  private:
+  // The coins spent by the inputs of block.txs[index], from the undo data
+  // of `block` (whose hash is `hash`); nullopt when the store holds no undo
+  // data for it (the block is not, or no longer, active).
+  Result<std::optional<std::vector<Coin>>> SpentCoins(const Block& block, const Hash32& hash,
+                                                      std::uint32_t index);
+
   ChainState& chain_;
+  const BlockStore& store_;
   Miner& miner_;
   p2p::PeerManager& peers_;
   const std::string agent_;

@@ -13,6 +13,7 @@
 #include "crypto/sha256.h"
 #include "node/api_token.h"
 #include "node/verify.h"
+#include "primitives/address.h"
 #include "util/hex.h"
 #include "util/system_clock.h"
 
@@ -123,6 +124,11 @@ Status NodeContext::ResolveApiToken() {
 }
 
 Status NodeContext::OpenChain() {
+  if (!options_.miner_address.empty()) {
+    auto key = DecodeAddressFor(options_.miner_address, params_.address_prefix);
+    if (!key) return Error{"--miner-address " + options_.miner_address + ": " + key.error()};
+    reward_key_ = *key;
+  }
   clock_ = std::make_unique<SystemClock>();
   auto store = SqliteBlockStore::Open(StoreFile(data_dir_), params_.network,
                                       HexEncode(MakeGenesis(params_).hash));
@@ -136,7 +142,9 @@ Status NodeContext::OpenChain() {
 }
 
 void NodeContext::StartMiner() {
-  miner_ = std::make_unique<Miner>(params_, *chain_, *clock_, options_.miner);
+  MinerOptions miner_options = options_.miner;
+  miner_options.reward_key = reward_key_;
+  miner_ = std::make_unique<Miner>(params_, *chain_, *clock_, miner_options);
   miner_->Start();
 }
 
@@ -153,7 +161,7 @@ Status NodeContext::StartPeers() {
 }
 
 Status NodeContext::StartHttp() {
-  api_ = std::make_unique<NodeApiImpl>(*chain_, *miner_, *peers_, Agent());
+  api_ = std::make_unique<NodeApiImpl>(*chain_, *store_, *miner_, *peers_, Agent());
   http::HttpOptions http_options = options_.http;
   http_options.write_token = write_token_;
   http_ = std::make_unique<http::HttpServer>(http_io_, http_options, *api_);

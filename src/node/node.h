@@ -17,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -85,6 +86,7 @@ class NodeContext {
   void ScheduleTick();
 
   const NodeOptions options_;
+  std::optional<XOnlyPubKey> reward_key_;  // decoded --miner-address
   const Params params_;
   std::string data_dir_;
   std::filesystem::path created_dir_;  // by this start (empty: it existed)

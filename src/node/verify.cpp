@@ -1,9 +1,12 @@
 #include "node/verify.h"
 
+#include <algorithm>
 #include <limits>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
+#include "consensus/coins.h"
 #include "consensus/difficulty.h"
 #include "consensus/genesis.h"
 #include "consensus/validation.h"
@@ -12,6 +15,119 @@
 #include "util/hex.h"
 
 namespace powchain {
+namespace {
+
+// The replayed coin set.
+class MapView final : public CoinView {
+ public:
+  std::optional<Coin> GetCoin(const OutPoint& o) const override {
+    auto it = coins.find(o);
+    if (it == coins.end()) return std::nullopt;
+    return it->second;
+  }
+  void Apply(const CoinsOverlay& overlay) {
+    for (const auto& [o, c] : overlay.changes()) {
+      if (c.has_value()) {
+        coins[o] = *c;
+      } else {
+        coins.erase(o);
+      }
+    }
+  }
+  std::map<OutPoint, Coin> coins;
+};
+
+std::string OutPointText(const OutPoint& o) {
+  return HexEncode(o.txid) + ":" + std::to_string(o.vout);
+}
+
+// Replays one active block's transactions onto `view`: every rule 7 check,
+// signatures included, and the stored undo data must be what the replay
+// spent. Returns the problem, or an empty string.
+Result<std::string> ReplayBlock(const SqliteBlockStore& store, const Block& b, const Params& params,
+                                const Hash32& genesis, MapView& view) {
+  const std::vector<Hash32> txids = ComputeTxids(b);
+  CoinsOverlay overlay(view);
+  BlockUndo undo;
+  ConnectResult c = ConnectBlockCoins(b, txids, overlay, genesis, params, &undo);
+  if (!c.validation.ok()) return "bad-transaction: " + c.validation.message;
+  if (auto bad = FirstBadSignature(c.sig_checks)) {
+    return "bad-transaction: txs[" + std::to_string(c.sig_owner[*bad]) +
+           "] has a signature that does not verify";
+  }
+  auto stored = store.ReadUndo(b.hash);
+  if (!stored) return Error{stored.error()};
+  if (!stored->has_value()) return std::string("the store has no undo data for this active block");
+  if (**stored != undo) return std::string("its stored undo data differs from a replay");
+  view.Apply(overlay);
+  return std::string();
+}
+
+// The stored coin set against the replayed one, in outpoint order.
+Result<std::string> CompareCoins(const SqliteBlockStore& store, const MapView& view) {
+  auto next = view.coins.begin();
+  std::string problem;
+  Status read = store.ForEachCoin([&](const OutPoint& o, const Coin& c) {
+    if (next != view.coins.end() && next->first < o) {
+      problem = "coin " + OutPointText(next->first) + " is missing from the stored coin set";
+    } else if (next == view.coins.end() || o < next->first) {
+      problem = "stored coin " + OutPointText(o) + " is not in the replayed coin set";
+    } else if (next->second != c) {
+      problem = "stored coin " + OutPointText(o) + " differs from the replayed one";
+    } else {
+      ++next;
+      return true;
+    }
+    return false;
+  });
+  if (!read) return Error{read.error()};
+  if (problem.empty() && next != view.coins.end()) {
+    problem = "coin " + OutPointText(next->first) + " is missing from the stored coin set";
+  }
+  return problem;
+}
+
+Status VerifyCoins(const SqliteBlockStore& store, const Params& params,
+                   const std::unordered_map<Hash32, BlockHeader, Hash32Hasher>& headers,
+                   const Hash32& tip, VerifyReport& report) {
+  // The active chain, genesis first.
+  std::vector<Hash32> chain;
+  for (Hash32 h = tip;;) {
+    chain.push_back(h);
+    const BlockHeader& header = headers.at(h);
+    if (header.height == 0) break;
+    h = header.last_hash;
+  }
+  std::reverse(chain.begin(), chain.end());
+  const Hash32 genesis = chain.front();
+  MapView view;
+  for (std::size_t i = 1; i < chain.size(); ++i) {
+    auto block = store.ReadBlock(chain[i]);
+    if (!block) return Error{block.error()};
+    if (!block->has_value()) return Error{"active block " + HexEncode(chain[i]) + " is missing"};
+    auto problem = ReplayBlock(store, **block, params, genesis, view);
+    if (!problem) return Error{problem.error()};
+    if (!problem->empty()) {
+      report.sound = false;
+      report.bad_height = (*block)->header.height;
+      report.bad_hash = (*block)->hash;
+      report.problem = *problem;
+      return {};
+    }
+  }
+  report.coins = view.coins.size();
+  auto problem = CompareCoins(store, view);
+  if (!problem) return Error{problem.error()};
+  if (!problem->empty()) {
+    report.sound = false;
+    report.bad_height = report.height;
+    report.bad_hash = tip;
+    report.problem = "the coin set at the tip: " + *problem;
+  }
+  return {};
+}
+
+}  // namespace
 
 std::filesystem::path StoreFile(const std::filesystem::path& data_dir) {
   return data_dir / "chain.sqlite";
@@ -86,6 +202,7 @@ Result<VerifyReport> VerifyStore(
     return report;
   }
   report.height = seen.at(**tip).height;
+  if (Status s = VerifyCoins(**store, *params, seen, **tip, report); !s) return Error{s.error()};
   return report;
 }
 

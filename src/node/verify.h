@@ -16,6 +16,7 @@ struct VerifyReport {
   std::string network;
   std::uint64_t blocks = 0;  // blocks checked
   std::uint64_t height = 0;  // of the stored tip
+  std::uint64_t coins = 0;   // unspent outputs at the tip, as replayed
   bool sound = false;
   // When not sound: the first bad block in commit order and why.
   std::uint64_t bad_height = 0;
@@ -29,7 +30,10 @@ std::filesystem::path StoreFile(const std::filesystem::path& data_dir);
 // Checks, in commit order: the first block is this network's genesis; every
 // other block passes every consensus rule against its stored parent (future
 // drift excepted: that is a rule of arrival); the stored tip is among the
-// blocks. `progress(done, total)` is called now and then. An error (not a
+// blocks. Then the coins: the active chain is replayed from genesis (rule
+// 7, signatures included), each block's stored undo data must equal the
+// replay's, and the stored coin set must equal the replayed one; the first
+// disagreement is named. `progress(done, total)` is called now and then. An error (not a
 // report) when the store cannot be opened or read at all.
 Result<VerifyReport> VerifyStore(
     const std::filesystem::path& data_dir,

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -54,6 +55,16 @@ class FakeNodeApi : public NodeApi {
   // Status() throws, as a buggy node might.
   bool throw_on_status_ = false;
 
+  // Coins: confirmed transactions by txid, and per address its totals and
+  // its lists (newest first, which the fake pages through).
+  std::map<Hash32, ConfirmedTx> txs_;
+  std::map<XOnlyPubKey, AddressTotals> totals_;
+  std::map<XOnlyPubKey, std::vector<AddressTxEntry>> address_txs_;
+  std::map<XOnlyPubKey, std::vector<AddressCoinEntry>> address_coins_;
+  std::uint64_t coin_tip_height_ = 0;  // AddressCoinPage::tip_height
+  // Every coin read fails.
+  bool fail_coins_ = false;
+
   // --- Recorded calls (read under mu_ or after the requests are done) --
 
   struct BatchCall {
@@ -69,6 +80,16 @@ class FakeNodeApi : public NodeApi {
   std::vector<std::string> added_peers() {
     std::lock_guard lock(mu_);
     return added_peers_;
+  }
+
+  struct PageCall {
+    std::uint64_t offset;
+    std::size_t limit;
+    friend bool operator==(const PageCall&, const PageCall&) = default;
+  };
+  std::vector<PageCall> page_calls() {
+    std::lock_guard lock(mu_);
+    return page_calls_;
   }
 
   // --- Mining: Mine() only queues; the test completes the callbacks ----
@@ -156,11 +177,58 @@ class FakeNodeApi : public NodeApi {
     return {};
   }
 
+  // ChainParams() is left to NodeApi's default (Status().params).
+
+  Result<std::optional<ConfirmedTx>> FindTransaction(const Hash32& txid) override {
+    if (fail_coins_) return Error{"disk on fire"};
+    const auto it = txs_.find(txid);
+    if (it == txs_.end()) return std::optional<ConfirmedTx>();
+    return std::optional<ConfirmedTx>(it->second);
+  }
+
+  Result<AddressTotals> AddressSummary(const XOnlyPubKey& key) override {
+    if (fail_coins_) return Error{"disk on fire"};
+    const auto it = totals_.find(key);
+    return it == totals_.end() ? AddressTotals{} : it->second;
+  }
+
+  Result<std::vector<AddressTxEntry>> AddressTxs(const XOnlyPubKey& key, std::uint64_t offset,
+                                                 std::size_t limit) override {
+    RecordPage(offset, limit);
+    if (fail_coins_) return Error{"disk on fire"};
+    const auto it = address_txs_.find(key);
+    if (it == address_txs_.end()) return std::vector<AddressTxEntry>();
+    return Page(it->second, offset, limit);
+  }
+
+  Result<AddressCoinPage> AddressCoins(const XOnlyPubKey& key, std::uint64_t offset,
+                                       std::size_t limit) override {
+    RecordPage(offset, limit);
+    if (fail_coins_) return Error{"disk on fire"};
+    const auto it = address_coins_.find(key);
+    if (it == address_coins_.end()) return AddressCoinPage{{}, coin_tip_height_};
+    return AddressCoinPage{Page(it->second, offset, limit), coin_tip_height_};
+  }
+
  private:
+  void RecordPage(std::uint64_t offset, std::size_t limit) {
+    std::lock_guard lock(mu_);
+    page_calls_.push_back({offset, limit});
+  }
+
+  template <typename T>
+  static std::vector<T> Page(const std::vector<T>& all, std::uint64_t offset, std::size_t limit) {
+    if (offset >= all.size()) return {};
+    const auto first = all.begin() + static_cast<std::ptrdiff_t>(offset);
+    const auto count = std::min<std::size_t>(limit, all.size() - offset);
+    return {first, first + static_cast<std::ptrdiff_t>(count)};
+  }
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<BatchCall> batch_calls_;
   std::vector<std::string> added_peers_;
+  std::vector<PageCall> page_calls_;
   std::vector<PendingMine> mines_;
 };
 

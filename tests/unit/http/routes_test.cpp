@@ -17,57 +17,23 @@
 #include "consensus/params.h"
 #include "fake_node_api.h"
 #include "primitives/block_json.h"
+#include "route_test_helpers.h"
 #include "util/hex.h"
 
 namespace powchain::http {
 namespace {
 
 namespace bhttp = boost::beast::http;
+using testing::BodyJson;
+using testing::ErrorOf;
 using testing::FakeBlock;
 using testing::FakeNodeApi;
+using testing::Get;
+using testing::MakeRequest;
+using testing::Post;
+using testing::ResponseOf;
 
 constexpr std::size_t kBodyLimit = std::size_t{1024} * 1024;
-
-Request MakeRequest(bhttp::verb method, const std::string& target, std::string body = "",
-                    const std::string& content_type = "application/json") {
-  Request req{method, target, 11};
-  if (!content_type.empty()) req.set(bhttp::field::content_type, content_type);
-  req.body() = std::move(body);
-  req.prepare_payload();
-  return req;
-}
-
-Request Get(std::string target) { return MakeRequest(bhttp::verb::get, std::move(target)); }
-
-Request Post(std::string target, std::string body, std::string content_type = "application/json") {
-  return MakeRequest(bhttp::verb::post, std::move(target), std::move(body),
-                     std::move(content_type));
-}
-
-// The response of a route that must answer at once.
-Response ResponseOf(RouteResult result) {
-  EXPECT_TRUE(std::holds_alternative<Response>(result)) << "route did not answer at once";
-  if (!std::holds_alternative<Response>(result)) return Response{};
-  return std::get<Response>(std::move(result));
-}
-
-boost::json::value BodyJson(const Response& res) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(res.body(), ec);
-  EXPECT_FALSE(ec) << "body is not JSON: " << res.body();
-  return v;
-}
-
-// The "error" member of an error response; fails the test if there is none.
-std::string ErrorOf(const Response& res) {
-  const auto v = BodyJson(res);
-  if (!v.is_object() || !v.as_object().contains("error") ||
-      !v.as_object().at("error").is_string()) {
-    ADD_FAILURE() << "not an error body: " << res.body();
-    return "";
-  }
-  return std::string(v.as_object().at("error").as_string());
-}
 
 class RoutesTest : public ::testing::Test {
  protected:
