@@ -18,10 +18,6 @@ namespace {
 
 constexpr std::uint64_t kNoSequence = std::numeric_limits<std::uint64_t>::max();
 
-// Fork choice (docs/consensus.md): more cumulative work wins; on a tie, the
-// block stored first.
-bool IsBetter(const BlockIndex& a, const BlockIndex& b) { return IsBetterEntry(a, b); }
-
 // A locator of the chain whose tip is at `tip_height`: the tip, the nine
 // blocks below it, then hashes spaced back exponentially, genesis last.
 // `hash_at(h)` gives the chain's hash at height h.
@@ -488,7 +484,7 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, st
     staged.old_tip = active_.back();
     staged.best = staged.old_tip;
     for (const BlockIndex* e : staged.entries) {
-      if (IsBetter(*e, *staged.best)) staged.best = e;
+      if (IsBetterEntry(*e, *staged.best)) staged.best = e;
     }
   }
   if (staged.entries.empty()) return results;

@@ -12,7 +12,8 @@
 
 namespace powchain {
 
-// Fork choice between two entries: more work, then the one stored first.
+// Fork choice (docs/consensus.md): more cumulative work wins; on a tie, the
+// block stored first.
 inline bool IsBetterEntry(const BlockIndex& a, const BlockIndex& b) {
   if (a.chain_work != b.chain_work) return a.chain_work > b.chain_work;
   return a.sequence < b.sequence;

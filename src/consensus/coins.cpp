@@ -12,6 +12,22 @@ std::optional<Coin> CoinsOverlay::GetCoin(const OutPoint& outpoint) const {
   return base_->GetCoin(outpoint);
 }
 
+std::optional<Coin> MapCoinView::GetCoin(const OutPoint& outpoint) const {
+  auto it = coins.find(outpoint);
+  if (it == coins.end()) return std::nullopt;
+  return it->second;
+}
+
+void MapCoinView::Apply(const CoinsOverlay& overlay) {
+  for (const auto& [outpoint, coin] : overlay.changes()) {
+    if (coin.has_value()) {
+      coins[outpoint] = *coin;
+    } else {
+      coins.erase(outpoint);
+    }
+  }
+}
+
 ConnectResult ConnectBlockCoins(const Block& block, std::span<const Hash32> txids,
                                 CoinsOverlay& coins, const Hash32& genesis_hash,
                                 const Params& params, BlockUndo* undo) {

@@ -6,6 +6,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <utility>
@@ -39,6 +40,16 @@ class CoinsOverlay : public CoinView {
  private:
   const CoinView* base_;
   boost::unordered_flat_map<OutPoint, std::optional<Coin>, OutPointHasher> changes_;
+};
+
+// A whole coin set in memory, in outpoint order: what `powchain verify`
+// replays into, and what tests check against.
+class MapCoinView final : public CoinView {
+ public:
+  std::optional<Coin> GetCoin(const OutPoint& outpoint) const override;
+  // Applies an overlay's changes.
+  void Apply(const CoinsOverlay& overlay);
+  std::map<OutPoint, Coin> coins;
 };
 
 // What connecting a block found: fees, and the signatures still to check.

@@ -17,26 +17,6 @@
 namespace powchain {
 namespace {
 
-// The replayed coin set.
-class MapView final : public CoinView {
- public:
-  std::optional<Coin> GetCoin(const OutPoint& o) const override {
-    auto it = coins.find(o);
-    if (it == coins.end()) return std::nullopt;
-    return it->second;
-  }
-  void Apply(const CoinsOverlay& overlay) {
-    for (const auto& [o, c] : overlay.changes()) {
-      if (c.has_value()) {
-        coins[o] = *c;
-      } else {
-        coins.erase(o);
-      }
-    }
-  }
-  std::map<OutPoint, Coin> coins;
-};
-
 std::string OutPointText(const OutPoint& o) {
   return HexEncode(o.txid) + ":" + std::to_string(o.vout);
 }
@@ -45,7 +25,7 @@ std::string OutPointText(const OutPoint& o) {
 // signatures included, and the stored undo data must be what the replay
 // spent. Returns the problem, or an empty string.
 Result<std::string> ReplayBlock(const SqliteBlockStore& store, const Block& b, const Params& params,
-                                const Hash32& genesis, MapView& view) {
+                                const Hash32& genesis, MapCoinView& view) {
   const std::vector<Hash32> txids = ComputeTxids(b);
   CoinsOverlay overlay(view);
   BlockUndo undo;
@@ -64,7 +44,7 @@ Result<std::string> ReplayBlock(const SqliteBlockStore& store, const Block& b, c
 }
 
 // The stored coin set against the replayed one, in outpoint order.
-Result<std::string> CompareCoins(const SqliteBlockStore& store, const MapView& view) {
+Result<std::string> CompareCoins(const SqliteBlockStore& store, const MapCoinView& view) {
   auto next = view.coins.begin();
   std::string problem;
   Status read = store.ForEachCoin([&](const OutPoint& o, const Coin& c) {
@@ -100,7 +80,7 @@ Status VerifyCoins(const SqliteBlockStore& store, const Params& params,
   }
   std::reverse(chain.begin(), chain.end());
   const Hash32 genesis = chain.front();
-  MapView view;
+  MapCoinView view;
   for (std::size_t i = 1; i < chain.size(); ++i) {
     auto block = store.ReadBlock(chain[i]);
     if (!block) return Error{block.error()};

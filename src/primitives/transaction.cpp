@@ -204,9 +204,9 @@ Hash32 ComputeTxid(const Transaction& tx) {
   return Sha256(ByteSpan(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
 
-Hash32 TaggedHash(std::string_view tag, ByteSpan msg) {
-  const Hash32 tag_hash =
-      Sha256(ByteSpan(reinterpret_cast<const std::uint8_t*>(tag.data()), tag.size()));
+namespace {
+
+Hash32 TaggedHashWith(const Hash32& tag_hash, ByteSpan msg) {
   std::vector<std::uint8_t> buf;
   buf.reserve(64 + msg.size());
   buf.insert(buf.end(), tag_hash.begin(), tag_hash.end());
@@ -214,6 +214,14 @@ Hash32 TaggedHash(std::string_view tag, ByteSpan msg) {
   buf.insert(buf.end(), msg.begin(), msg.end());
   return Sha256(buf);
 }
+
+Hash32 TagHash(std::string_view tag) {
+  return Sha256(ByteSpan(reinterpret_cast<const std::uint8_t*>(tag.data()), tag.size()));
+}
+
+}  // namespace
+
+Hash32 TaggedHash(std::string_view tag, ByteSpan msg) { return TaggedHashWith(TagHash(tag), msg); }
 
 SighashContext::SighashContext(const Transaction& tx, const Hash32& genesis_hash)
     : genesis_hash_(genesis_hash) {
@@ -227,7 +235,9 @@ Hash32 SighashContext::ForInput(std::uint32_t index) const {
   std::copy(genesis_hash_.begin(), genesis_hash_.end(), msg.begin());
   std::copy(unsigned_hash_.begin(), unsigned_hash_.end(), msg.begin() + 32);
   WriteLE32(msg.data() + 64, index);
-  return TaggedHash(kSighashTag, msg);
+  // Every input of every transaction hashes the same tag: once per process.
+  static const Hash32 kSighashTagHash = TagHash(kSighashTag);
+  return TaggedHashWith(kSighashTagHash, msg);
 }
 
 Hash32 SignatureHash(const Transaction& tx, std::uint32_t index, const Hash32& genesis_hash) {

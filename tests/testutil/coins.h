@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <vector>
 
@@ -30,25 +29,7 @@ Transaction Spend(const std::vector<OutPoint>& inputs,
 // Signs every input of `tx` with `key` (after the caller changed it).
 void SignAll(Transaction& tx, const SecretKey& key, const Hash32& genesis);
 
-// A coin view in a map.
-class MapCoinView final : public CoinView {
- public:
-  std::optional<Coin> GetCoin(const OutPoint& outpoint) const override {
-    auto it = coins.find(outpoint);
-    if (it == coins.end()) return std::nullopt;
-    return it->second;
-  }
-  // Applies an overlay's changes.
-  void Apply(const CoinsOverlay& overlay) {
-    for (const auto& [o, c] : overlay.changes()) {
-      if (c.has_value()) {
-        coins[o] = *c;
-      } else {
-        coins.erase(o);
-      }
-    }
-  }
-  std::map<OutPoint, Coin> coins;
-};
+// The consensus layer's map-backed coin view, under the name tests use.
+using MapCoinView = ::powchain::MapCoinView;
 
 }  // namespace powchain::test
