@@ -10,7 +10,7 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 libsecp256k1-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev wrk
-  clang-14 libclang-rt-14-dev clang-format clang-tidy
+  clang-14 libclang-rt-14-dev lld clang-format clang-tidy
 )
 
 missing=()
