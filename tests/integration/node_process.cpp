@@ -19,7 +19,9 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -101,10 +103,39 @@ HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const st
   return out;
 }
 
-std::uint16_t FreePort() {
+namespace {
+
+// Whether a listening socket could bind `port` on every interface now.
+bool CanListenOn(std::uint16_t port) {
   net::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
+  tcp::acceptor acceptor(io);
+  boost::system::error_code ec;
+  acceptor.open(tcp::v4(), ec);
+  if (!ec) acceptor.bind(tcp::endpoint(tcp::v4(), port), ec);
+  return !ec;
+}
+
+}  // namespace
+
+std::uint16_t FreePort() {
+  // Not a port the kernel picks for bind(0): those come from its ephemeral
+  // range (32768 to 60999 on Linux), from which every outgoing connection
+  // of every process also takes its local port, so such a port can be
+  // taken again before the node listens on it. A random port below that
+  // range, never given twice in this process and free on every interface
+  // when checked, is taken by nothing but another test that drew the same.
+  static std::mutex mutex;
+  static std::set<std::uint16_t> given;
+  static std::mt19937 rng(std::random_device{}());
+  std::lock_guard lock(mutex);
+  std::uniform_int_distribution<int> pick(10000, 32767);
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(pick(rng));
+    if (given.contains(port) || !CanListenOn(port)) continue;
+    given.insert(port);
+    return port;
+  }
+  throw std::runtime_error("no free port in 10000-32767");
 }
 
 TempDir::TempDir() {

@@ -35,7 +35,9 @@ HttpResponse HttpRequest(std::uint16_t port, const std::string& method, const st
                          std::chrono::seconds timeout = std::chrono::seconds(30),
                          const std::map<std::string, std::string>& headers = {});
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port that was free on every interface a moment ago, below the
+// kernel's ephemeral range and never returned twice in one process.
+// Thread-safe.
 std::uint16_t FreePort();
 
 // A fresh directory under the system temp dir, removed by the destructor.
