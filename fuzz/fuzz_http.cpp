@@ -97,7 +97,13 @@ class FixedNodeApi final : public http::NodeApi {
     if (hash[0] == 0xEE) return Error{"disk on fire"};
     return std::optional<Block>();
   }
-  void Mine(std::string, MineCallback done) override { done(Error{"not mining in a fuzz run"}); }
+  void Mine(http::MineRequest, MineCallback done) override {
+    done(Error{"not mining in a fuzz run"});
+  }
+  Result<std::uint64_t> CheckBlockTxs(const std::vector<Transaction>& txs) override {
+    if (!txs.empty() && txs[0].version == 7) return Error{"txs[0] refused by the fuzz double"};
+    return std::uint64_t{0};
+  }
   std::vector<http::PeerInfo> Peers() override { return peers_; }
   powchain::Status AddPeer(const std::string& url) override {
     if (url.ends_with(":1")) return Error{"refused: port 1"};

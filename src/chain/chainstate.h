@@ -247,8 +247,10 @@ class ChainState {
   // active tip: every rule of docs/consensus.md section "Transactions and
   // coins" but the coinbase's, signatures included. What a miner checks
   // before it spends work on them; the block found is checked again.
-  // tx_index in the result is the index in `txs`.
-  ValidationResult CheckTxsOnTip(std::span<const Transaction> txs) const EXCLUDES(mutex_);
+  // tx_index in the result is the index in `txs`. When valid and `fees` is
+  // not null, *fees receives what the transactions pay.
+  ValidationResult CheckTxsOnTip(std::span<const Transaction> txs,
+                                 std::uint64_t* fees = nullptr) const EXCLUDES(mutex_);
 
   // The active chain's coins, as blocks are checked against them.
   CoinsCache::Stats CoinCacheStats() const { return coins_.stats(); }

@@ -90,7 +90,8 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
   return true;
 }
 
-ValidationResult ChainState::CheckTxsOnTip(std::span<const Transaction> txs) const {
+ValidationResult ChainState::CheckTxsOnTip(std::span<const Transaction> txs,
+                                           std::uint64_t* fees) const {
   Block block;
   block.header.height = Tip().height() + 1;
   block.txs.assign(txs.begin(), txs.end());
@@ -116,6 +117,7 @@ ValidationResult ChainState::CheckTxsOnTip(std::span<const Transaction> txs) con
         connect.sig_owner[*bad],
         TxResult::Fail(TxError::kBadSignature, "a signature does not verify"));
   }
+  if (fees != nullptr) *fees = connect.fees;
   return ValidationResult::Ok();
 }
 

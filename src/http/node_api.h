@@ -103,6 +103,15 @@ struct AddressCoinPage {
   std::uint64_t tip_height = 0;
 };
 
+// POST /mine, validated: the "data" member in canonical JSON bytes and the
+// "txs" to put after the coinbase (checked by NodeApi::CheckBlockTxs, which
+// gave `fees`), small enough for a block with a coinbase.
+struct MineRequest {
+  std::string canonical_data;
+  std::vector<Transaction> txs;
+  std::uint64_t fees = 0;  // what txs pay; the coinbase claims them
+};
+
 class NodeApi {
  public:
   static constexpr const char* kNoCoins = "this node keeps no coin indexes";
@@ -127,12 +136,22 @@ class NodeApi {
   virtual Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) = 0;
   virtual Result<std::optional<Block>> BlockByHash(const Hash32& hash) = 0;
 
-  // Queues `canonical_data` for mining on the current tip. `done` is called
+  // Queues `request` for mining on the current tip. `done` is called
   // exactly once, from some other thread: with the block once it is in the
   // active chain (and committed to the store), or with an error (node
-  // stopping, store failure, queue full). It must not block.
+  // stopping, store failure, queue full, or request.txs no longer valid
+  // when the block is found). It must not block.
   using MineCallback = std::function<void(Result<Block>)>;
-  virtual void Mine(std::string canonical_data, MineCallback done) = 0;
+  virtual void Mine(MineRequest request, MineCallback done) = 0;
+
+  // Checks `txs` as the transactions after the coinbase of a block on the
+  // active tip: every rule of docs/consensus.md, "Transactions and coins",
+  // signatures included. Returns the fees they pay, or an error naming the
+  // first bad transaction ("txs[i] <reason>: <text>"). Its cost is one
+  // signature check per input.
+  virtual Result<std::uint64_t> CheckBlockTxs(const std::vector<Transaction>& /*txs*/) {
+    return Error{kNoCoins};
+  }
 
   virtual std::vector<PeerInfo> Peers() = 0;
   // Starts dialling `url` (already syntax-checked by the caller). An error

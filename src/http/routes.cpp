@@ -590,27 +590,63 @@ Response Router::AddPeer(const Request& request) const {
   return JsonResponse(status::accepted, std::move(body));
 }
 
+namespace {
+
+// The "txs" member of POST /mine: an array of transactions in their JSON
+// form (docs/api.md). Errors name the index.
+Result<std::vector<Transaction>> ReadMineTxs(const JsonValue& value) {
+  if (!value.is_array()) return Error{"\"txs\" must be an array of transactions"};
+  std::vector<Transaction> txs;
+  txs.reserve(value.items().size());
+  for (std::size_t i = 0; i < value.items().size(); ++i) {
+    auto tx = TxFromJson(value.items()[i]);
+    if (!tx) return Error{"txs[" + std::to_string(i) + "]: " + tx.error()};
+    txs.push_back(std::move(tx).value());
+  }
+  return txs;
+}
+
+}  // namespace
+
 RouteResult Router::Mine(const Request& request) const {
   auto body = ReadJsonObject(request, options_.max_body_bytes);
   if (auto* error = std::get_if<Response>(&body)) return std::move(*error);
-  const JsonValue* data = std::get<JsonValue>(body).Find("data");
+  const JsonValue& object = std::get<JsonValue>(body);
+  const JsonValue* data = object.Find("data");
   if (data == nullptr) {
     return ErrorResponse(status::bad_request, "request body must have a \"data\" member");
   }
   auto canonical = CanonicalJson(*data);
   if (!canonical) return ErrorResponse(status::bad_request, canonical.error());
+  MineRequest mine{std::move(canonical).value(), {}, 0};
+  if (const JsonValue* txs = object.Find("txs")) {
+    auto read = ReadMineTxs(*txs);
+    if (!read) return ErrorResponse(status::bad_request, read.error());
+    mine.txs = std::move(read).value();
+  }
   // A block that could never be valid must not reach the miner: it would
   // search for it in vain, holding up every request queued behind it.
-  const std::size_t max_block = api_.Status().params.max_block_bytes;
-  const std::size_t max_data = max_block > kHeaderSize ? max_block - kHeaderSize : 0;
-  if (canonical->size() > max_data) {
-    return ErrorResponse(status::payload_too_large,
-                         "\"data\" is " + std::to_string(canonical->size()) +
-                             " bytes in canonical JSON; a block holds at most " +
-                             std::to_string(max_data) + " (" + std::to_string(max_block) +
-                             " bytes less the " + std::to_string(kHeaderSize) + "-byte header)");
+  const Params params = api_.ChainParams();
+  const std::size_t max_block = params.max_block_bytes;
+  const std::size_t reserved = kHeaderSize + MaxCoinbaseSize(params.address_prefix);
+  const std::size_t room = max_block > reserved ? max_block - reserved : 0;
+  std::size_t size = mine.canonical_data.size();
+  for (const Transaction& tx : mine.txs) size += CanonicalTxSize(tx);
+  if (size > room) {
+    return ErrorResponse(
+        status::payload_too_large,
+        std::string(mine.txs.empty() ? "\"data\" is " : "\"data\" and \"txs\" are ") +
+            std::to_string(size) + " bytes in canonical JSON; a block has room for " +
+            std::to_string(room) + " (" + std::to_string(max_block) + " bytes less the " +
+            std::to_string(kHeaderSize) + "-byte header and " +
+            std::to_string(reserved - kHeaderSize) + " kept for a coinbase)");
   }
-  return MineRequest{std::move(canonical).value()};
+  if (!mine.txs.empty()) {
+    auto fees = api_.CheckBlockTxs(mine.txs);
+    if (!fees) return ErrorResponse(status::bad_request, fees.error());
+    mine.fees = *fees;
+  }
+  return mine;
 }
 
 Response MinedResponse(const Result<Block>& result) {

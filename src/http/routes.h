@@ -65,13 +65,6 @@ struct PageQuery {
 // Errors name the parameter and its range.
 Result<PageQuery> ParsePageQuery(std::string_view query);
 
-// POST /mine, validated: the "data" member in canonical JSON bytes, small
-// enough for a block (NodeStatus::params.max_block_bytes less the header;
-// larger data is answered 413).
-struct MineRequest {
-  std::string canonical_data;
-};
-
 // What the server must do with one request: send this response, stream the
 // active chain (GET /blocks), or queue data for mining (POST /mine).
 using RouteResult = std::variant<Response, BlocksQuery, MineRequest>;

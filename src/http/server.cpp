@@ -439,7 +439,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       routed = state_->router.Route(request);
       if (auto* query = std::get_if<BlocksQuery>(&*routed)) return StartStream(*query);
       if (auto* mine = std::get_if<MineRequest>(&*routed)) {
-        return StartMine(std::move(mine->canonical_data));
+        return StartMine(std::move(*mine));
       }
     } catch (const std::exception& e) {
       spdlog::error("http: {} {}: {}", std::string(request.method_string()),
@@ -512,13 +512,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // --- POST /mine ---------------------------------------------------------
 
-  void StartMine(std::string canonical_data) {
+  void StartMine(MineRequest mine) {
     phase_ = Phase::kMining;
     std::weak_ptr<HttpSession> weak = weak_from_this();
     // The callback arrives on some other thread, or inside Mine() itself;
     // either way it only posts to the strand. A session closed meanwhile is
     // gone or in kClosed, and the result is dropped.
-    state_->api.Mine(std::move(canonical_data), [weak](Result<Block> result) {
+    state_->api.Mine(std::move(mine), [weak](Result<Block> result) {
       if (auto self = weak.lock()) {
         self->Post([result = std::move(result)](HttpSession& s) mutable { s.OnMined(result); });
       }

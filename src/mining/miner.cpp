@@ -52,7 +52,7 @@ void Miner::Stop() {
   Run(failed);
 }
 
-void Miner::Submit(std::string canonical_data, std::vector<Transaction> txs, Callback done) {
+void Miner::Submit(BlockContents contents, Callback done) {
   std::vector<Completion> refused;
   {
     MutexLock lock(mutex_);
@@ -65,8 +65,7 @@ void Miner::Submit(std::string canonical_data, std::vector<Transaction> txs, Cal
                            Error{"mining queue is full (" + std::to_string(options_.max_queue) +
                                  " requests waiting)"});
     } else {
-      queue_.push_back(
-          Request{next_request_id_++, std::move(canonical_data), std::move(txs), std::move(done)});
+      queue_.push_back(Request{next_request_id_++, std::move(contents), std::move(done)});
       // Switch from idle or continuous mining to the request at once.
       if (started_ && (!job_ || job_->request_id == 0)) NewJobLocked();
     }
@@ -143,15 +142,17 @@ void Miner::NewJobLocked() {
     auto job = std::make_shared<Job>();
     job->id = next_job_id_++;
     job->parent = tip_.context;
+    const BlockContents* request = queue_.empty() ? nullptr : &queue_.front().contents;
     if (options_.reward_key.has_value()) {
       const std::uint64_t height = job->parent.header.height + 1;
-      if (auto coinbase = MakeCoinbase(height, *options_.reward_key, 0, params_)) {
+      const std::uint64_t fees = request != nullptr ? request->fees : 0;
+      if (auto coinbase = MakeCoinbase(height, *options_.reward_key, fees, params_)) {
         job->txs.push_back(std::move(*coinbase));
       }
     }
-    if (!queue_.empty()) {
-      job->data = queue_.front().data;
-      job->txs.insert(job->txs.end(), queue_.front().txs.begin(), queue_.front().txs.end());
+    if (request != nullptr) {
+      job->data = request->canonical_data;
+      job->txs.insert(job->txs.end(), request->txs.begin(), request->txs.end());
       job->request_id = queue_.front().id;
     } else {
       job->data = options_.continuous_data;

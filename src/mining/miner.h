@@ -61,6 +61,14 @@ struct MinerOptions {
 std::optional<Transaction> MakeCoinbase(std::uint64_t height, const XOnlyPubKey& key,
                                         std::uint64_t fees, const Params& params);
 
+// What a request asks to be mined: data, and transactions to put after the
+// coinbase.
+struct BlockContents {
+  std::string canonical_data;    // the block's data, canonical JSON
+  std::vector<Transaction> txs;  // none may be a coinbase
+  std::uint64_t fees = 0;        // what txs pay; the coinbase claims them
+};
+
 class Miner final : public ChainObserver {
  public:
   using Callback = std::function<void(Result<Block>)>;
@@ -97,13 +105,13 @@ class Miner final : public ChainObserver {
   // thread (or from this one, at once, for a refusal); it must not block and
   // must not call back into the miner's Stop().
   void Submit(std::string canonical_data, Callback done) EXCLUDES(mutex_) {
-    Submit(std::move(canonical_data), {}, std::move(done));
+    Submit(BlockContents{std::move(canonical_data), {}, 0}, std::move(done));
   }
-  // The same, for a block that also carries `txs` after its coinbase. If
-  // the block found breaks a rule (a transaction spent meanwhile, say),
+  // The same, for a block that also carries `contents.txs` after its
+  // coinbase (checked by the caller, e.g. with ChainState::CheckTxsOnTip).
+  // If the block found breaks a rule (a transaction spent meanwhile, say),
   // the request fails with the reason rather than being mined again.
-  void Submit(std::string canonical_data, std::vector<Transaction> txs, Callback done)
-      EXCLUDES(mutex_);
+  void Submit(BlockContents contents, Callback done) EXCLUDES(mutex_);
 
   Stats GetStats() EXCLUDES(mutex_);
 
@@ -112,8 +120,7 @@ class Miner final : public ChainObserver {
  private:
   struct Request {
     std::uint64_t id;
-    std::string data;
-    std::vector<Transaction> txs;
+    BlockContents contents;
     Callback done;
   };
   struct Job {

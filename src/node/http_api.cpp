@@ -50,8 +50,17 @@ Result<std::optional<Block>> NodeApiImpl::BlockByHash(const Hash32& hash) {
   return chain_.BlockByHash(hash);
 }
 
-void NodeApiImpl::Mine(std::string canonical_data, MineCallback done) {
-  miner_.Submit(std::move(canonical_data), std::move(done));
+void NodeApiImpl::Mine(http::MineRequest request, MineCallback done) {
+  miner_.Submit(
+      BlockContents{std::move(request.canonical_data), std::move(request.txs), request.fees},
+      std::move(done));
+}
+
+Result<std::uint64_t> NodeApiImpl::CheckBlockTxs(const std::vector<Transaction>& txs) {
+  std::uint64_t fees = 0;
+  const ValidationResult v = chain_.CheckTxsOnTip(txs, &fees);
+  if (!v.ok()) return Error{v.message};
+  return fees;
 }
 
 std::vector<http::PeerInfo> NodeApiImpl::Peers() {

@@ -30,7 +30,8 @@ class NodeApiImpl final : public http::NodeApi {
                                            std::size_t limit) override;
   Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) override;
   Result<std::optional<Block>> BlockByHash(const Hash32& hash) override;
-  void Mine(std::string canonical_data, MineCallback done) override;
+  void Mine(http::MineRequest request, MineCallback done) override;
+  Result<std::uint64_t> CheckBlockTxs(const std::vector<Transaction>& txs) override;
   std::vector<http::PeerInfo> Peers() override;
   powchain::Status AddPeer(const std::string& url) override;
   powchain::Status RemovePeer(const std::string& url) override;

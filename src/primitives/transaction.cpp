@@ -301,4 +301,11 @@ Result<std::vector<Transaction>> TxsFromJsonText(std::string_view text) {
   return txs;
 }
 
+std::size_t MaxCoinbaseSize(std::string_view hrp) {
+  Transaction coinbase;
+  coinbase.coinbase = std::numeric_limits<std::uint64_t>::max();
+  coinbase.outputs.push_back(MakeTxOut(hrp, XOnlyPubKey{}, kMaxMoney));
+  return CanonicalTxSize(coinbase);
+}
+
 }  // namespace powchain

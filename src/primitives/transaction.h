@@ -128,6 +128,10 @@ Result<Transaction> TxFromJson(const JsonValue& value);
 // ParseJson + TxFromJson.
 Result<Transaction> TxFromJsonText(std::string_view text, const JsonLimits& limits = {});
 
+// The largest canonical size of a coinbase with one output paying an
+// address of prefix `hrp`: what a miner's coinbase may add to a block.
+std::size_t MaxCoinbaseSize(std::string_view hrp);
+
 // A block's transactions as one canonical JSON array (how the store keeps
 // them), and back.
 std::string TxsToJson(const std::vector<Transaction>& txs);

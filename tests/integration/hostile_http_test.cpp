@@ -183,7 +183,7 @@ TEST_F(HostileHttpTest, MineBodiesAreRefusedWithTheReason) {
       {"no Content-Type", "POST", "/mine", R"({"data":1})", 415,
        "Content-Type must be application/json", ""},
       {"data larger than a block", "POST", "/mine", R"({"data":")" + big_data + "\"}", 413,
-       "\"data\" is 1048566 bytes in canonical JSON; a block holds at most 1048480"},
+       "\"data\" is 1048566 bytes in canonical JSON; a block has room for 1048305"},
       {"body over the limit", "POST", "/mine", R"({"data":")" + big_data + "xx\"}", 413,
        "request body is larger than the limit of 1048576 bytes"},
   };

@@ -11,9 +11,11 @@
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "consensus/params.h"
@@ -458,6 +460,83 @@ TEST_F(CoinRoutesTest, PagingLimitsAreInclusive) {
 // The summary takes no query: one given is ignored, as elsewhere.
 TEST_F(CoinRoutesTest, SummaryIgnoresAQuery) {
   EXPECT_EQ(Answer(Get("/addresses/" + alice_address_ + "?limit=9999")).result(), status::ok);
+}
+
+// --- POST /mine with transactions ----------------------------------------------
+
+std::string MineBody(const std::string& data, const std::vector<Transaction>& txs) {
+  std::string body = "{\"data\":" + data + ",\"txs\":[";
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    if (i > 0) body += ',';
+    body += CanonicalTxBytes(txs[i]);
+  }
+  return body + "]}";
+}
+
+TEST_F(CoinRoutesTest, MineCarriesTheTransactionsAndTheirFees) {
+  const std::vector<Transaction> txs = {block_.txs[1], block_.txs[2]};
+  const RouteResult r = router_.Route(testing::Post("/mine", MineBody("\"pay\"", txs)));
+  ASSERT_TRUE(std::holds_alternative<MineRequest>(r)) << ResponseOf(r).body();
+  const MineRequest& mine = std::get<MineRequest>(r);
+  EXPECT_EQ(mine.canonical_data, "\"pay\"");
+  EXPECT_EQ(mine.txs, txs);
+  EXPECT_EQ(mine.fees, 2000u);  // what the fake node's check answers
+  // Without "txs", or with an empty array, nothing is checked.
+  for (const char* body : {R"({"data":1})", R"({"data":1,"txs":[]})"}) {
+    const RouteResult plain = router_.Route(testing::Post("/mine", body));
+    ASSERT_TRUE(std::holds_alternative<MineRequest>(plain)) << body;
+    EXPECT_TRUE(std::get<MineRequest>(plain).txs.empty());
+    EXPECT_EQ(std::get<MineRequest>(plain).fees, 0u);
+  }
+}
+
+TEST_F(CoinRoutesTest, MineWithMalformedTxsIs400NamingTheIndex) {
+  const std::string good = CanonicalTxBytes(block_.txs[1]);
+  struct Case {
+    std::string txs;
+    std::string error;
+  };
+  for (const Case& c : {
+           Case{"{}", "\"txs\" must be an array of transactions"},
+           Case{"\"a string\"", "\"txs\" must be an array of transactions"},
+           Case{"[" + good + ",1]", "txs[1]: "},
+           Case{"[" + good + "," + good.substr(0, good.size() - 1) + ",\"x\":1}]",
+                "txs[1]: transaction: unknown member 'x'"},
+       }) {
+    const Response res = Answer(testing::Post("/mine", "{\"data\":1,\"txs\":" + c.txs + "}"));
+    EXPECT_EQ(res.result(), status::bad_request) << c.txs;
+    EXPECT_NE(ErrorOf(res).find(c.error), std::string::npos) << ErrorOf(res);
+  }
+  EXPECT_TRUE(api_.TakeMines().empty());
+}
+
+TEST_F(CoinRoutesTest, MineWithATransactionBreakingARuleIs400) {
+  Transaction bad = block_.txs[2];
+  bad.version = 2;  // the fake node's check refuses it
+  const Response res = Answer(testing::Post("/mine", MineBody("1", {block_.txs[1], bad})));
+  EXPECT_EQ(res.result(), status::bad_request);
+  EXPECT_EQ(ErrorOf(res), "txs[1] bad-version: not version 1");
+}
+
+TEST_F(CoinRoutesTest, MineLeavesRoomForTheCoinbase) {
+  const std::size_t coinbase = MaxCoinbaseSize(kHrp);
+  // The largest coinbase this form allows is what the room is kept for.
+  Transaction largest = Coinbase(std::numeric_limits<std::uint64_t>::max(), alice_, kMaxMoney);
+  EXPECT_EQ(CanonicalTxSize(largest), coinbase);
+  const std::string tx = CanonicalTxBytes(block_.txs[1]);
+  // Room for exactly the data and the one transaction: accepted; a byte
+  // more of data: 413, naming the sizes.
+  api_.status_.params.max_block_bytes = kHeaderSize + coinbase + 3 + tx.size();
+  EXPECT_TRUE(std::holds_alternative<MineRequest>(
+      router_.Route(testing::Post("/mine", MineBody("123", {block_.txs[1]})))));
+  const Response res = Answer(testing::Post("/mine", MineBody("1234", {block_.txs[1]})));
+  EXPECT_EQ(res.result(), status::payload_too_large);
+  EXPECT_EQ(ErrorOf(res), "\"data\" and \"txs\" are " + std::to_string(4 + tx.size()) +
+                              " bytes in canonical JSON; a block has room for " +
+                              std::to_string(3 + tx.size()) + " (" +
+                              std::to_string(api_.status_.params.max_block_bytes) +
+                              " bytes less the 96-byte header and " + std::to_string(coinbase) +
+                              " kept for a coinbase)");
 }
 
 // --- ParsePageQuery ------------------------------------------------------------

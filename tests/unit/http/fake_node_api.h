@@ -97,6 +97,8 @@ class FakeNodeApi : public NodeApi {
   struct PendingMine {
     std::string data;
     MineCallback done;
+    std::vector<Transaction> txs;
+    std::uint64_t fees = 0;
   };
 
   // Waits until at least `n` Mine() calls are queued (or a generous time
@@ -152,12 +154,24 @@ class FakeNodeApi : public NodeApi {
     return std::optional<Block>();
   }
 
-  void Mine(std::string canonical_data, MineCallback done) override {
+  void Mine(MineRequest request, MineCallback done) override {
     {
       std::lock_guard lock(mu_);
-      mines_.push_back({std::move(canonical_data), std::move(done)});
+      mines_.push_back({std::move(request.canonical_data), std::move(done), std::move(request.txs),
+                        request.fees});
     }
     cv_.notify_all();
+  }
+
+  // Refuses transactions whose version is not kTxVersion (a stand-in for
+  // the consensus checks); otherwise the fees are 1000 per transaction.
+  Result<std::uint64_t> CheckBlockTxs(const std::vector<Transaction>& txs) override {
+    for (std::size_t i = 0; i < txs.size(); ++i) {
+      if (txs[i].version != kTxVersion) {
+        return Error{"txs[" + std::to_string(i) + "] bad-version: not version 1"};
+      }
+    }
+    return std::uint64_t{1000} * txs.size();
   }
 
   std::vector<PeerInfo> Peers() override { return peers_; }

@@ -35,6 +35,7 @@
 
 #include "fake_node_api.h"
 #include "primitives/block_json.h"
+#include "primitives/transaction.h"
 #include "testutil/wait.h"
 
 namespace powchain::http {
@@ -746,14 +747,15 @@ TEST_F(HttpServerTest, DeeplyNestedBodyIs400) {
 }
 
 TEST_F(HttpServerTest, DataTooLargeForABlockIs413) {
-  api_.status_.params.max_block_bytes = 200;  // 104 bytes of data after the header
+  // 104 bytes of data after the header and the room kept for a coinbase.
+  api_.status_.params.max_block_bytes = 200 + MaxCoinbaseSize(api_.status_.params.address_prefix);
   StartServer();
   Client client(port());
   const ClientResponse res =
       client.Request(bhttp::verb::post, "/mine", "{\"data\":\"" + std::string(103, 'x') + "\"}");
   EXPECT_EQ(res.result(), bhttp::status::payload_too_large);
   EXPECT_NE(ErrorOf(res).find("\"data\" is 105 bytes"), std::string::npos) << res.body();
-  EXPECT_NE(ErrorOf(res).find("at most 104"), std::string::npos) << res.body();
+  EXPECT_NE(ErrorOf(res).find("room for 104"), std::string::npos) << res.body();
   EXPECT_TRUE(api_.TakeMines().empty());  // never reaches the miner
 
   // One byte less fits; the connection is still open.

@@ -16,6 +16,7 @@
 #include "primitives/canonical_json.h"
 #include "storage/memory_store.h"
 #include "testutil/chain_builder.h"
+#include "testutil/coins.h"
 #include "testutil/wait.h"
 
 namespace powchain {
@@ -152,6 +153,83 @@ TEST_F(MinerTest, RequestGetsItsBlockOnceActive) {
   ASSERT_TRUE(stored.ok() && stored->has_value());
   miner.Stop();
   EXPECT_EQ(ActiveChainChecked().size(), 2u);
+}
+
+// Mines `n` blocks of plain data, one request each; their blocks.
+std::vector<Block> MineRequests(Miner& miner, int n) {
+  std::vector<Block> blocks;
+  for (int i = 0; i < n; ++i) {
+    std::promise<Result<Block>> promise;
+    miner.Submit(std::to_string(i), [&](Result<Block> r) { promise.set_value(std::move(r)); });
+    Result<Block> r = promise.get_future().get();
+    EXPECT_TRUE(r.ok()) << r.error();
+    if (!r.ok()) break;
+    blocks.push_back(std::move(r).value());
+  }
+  return blocks;
+}
+
+Result<Block> MineContents(Miner& miner, BlockContents contents) {
+  std::promise<Result<Block>> promise;
+  miner.Submit(std::move(contents), [&](Result<Block> r) { promise.set_value(std::move(r)); });
+  return promise.get_future().get();
+}
+
+TEST_F(MinerTest, ARewardKeyPutsACoinbaseFirst) {
+  SteppingClock clock(params_.genesis_timestamp, params_.mine_rate_ms);
+  const SecretKey alice = test::KeyFromSeed(1);
+  MinerOptions options;
+  options.reward_key = PublicKeyOf(alice);
+  Miner miner(params_, chain_, clock, options);
+  miner.Start();
+  const std::vector<Block> blocks = MineRequests(miner, 2);
+  miner.Stop();
+  ASSERT_EQ(blocks.size(), 2u);
+  for (const Block& b : blocks) {
+    ASSERT_EQ(b.txs.size(), 1u);
+    EXPECT_EQ(b.txs[0],
+              test::Coinbase(b.header.height, PublicKeyOf(alice), params_.initial_reward, params_));
+  }
+}
+
+TEST_F(MinerTest, RequestTxsFollowTheCoinbaseWhichClaimsTheirFees) {
+  SteppingClock clock(params_.genesis_timestamp, params_.mine_rate_ms);
+  const SecretKey alice = test::KeyFromSeed(1);
+  const SecretKey bob = test::KeyFromSeed(2);
+  MinerOptions options;
+  options.reward_key = PublicKeyOf(alice);
+  Miner miner(params_, chain_, clock, options);
+  miner.Start();
+  // Blocks 1 to maturity: block 1's coinbase is spendable in the next one.
+  const std::vector<Block> blocks =
+      MineRequests(miner, static_cast<int>(params_.coinbase_maturity));
+  ASSERT_EQ(blocks.size(), params_.coinbase_maturity);
+  const std::uint64_t fee = 12345;
+  const Transaction spend = test::Spend({OutPoint{ComputeTxid(blocks[0].txs[0]), 0}},
+                                        {{PublicKeyOf(bob), params_.initial_reward - fee}}, alice,
+                                        chain_.GenesisHash(), params_);
+  std::uint64_t fees = 0;
+  const std::vector<Transaction> txs = {spend};
+  ASSERT_TRUE(chain_.CheckTxsOnTip(txs, &fees).ok());
+  EXPECT_EQ(fees, fee);
+
+  Result<Block> mined = MineContents(miner, BlockContents{"\"pay\"", txs, fees});
+  ASSERT_TRUE(mined.ok()) << mined.error();
+  ASSERT_EQ(mined->txs.size(), 2u);
+  EXPECT_EQ(mined->txs[0].outputs.at(0).amount, params_.initial_reward + fee);
+  EXPECT_EQ(mined->txs[1], spend);
+  EXPECT_TRUE(chain_.IsActive(mined->hash));
+
+  // The same spend again breaks a rule when the block is connected: the
+  // request fails with the reason, and the chain does not move.
+  const Hash32 tip = chain_.Tip().hash();
+  Result<Block> again = MineContents(miner, BlockContents{"\"again\"", txs, fees});
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().find("missing-input"), std::string::npos) << again.error();
+  EXPECT_EQ(chain_.Tip().hash(), tip);
+  // The miner goes on with the next request.
+  EXPECT_EQ(MineRequests(miner, 1).size(), 1u);
+  miner.Stop();
 }
 
 TEST_F(MinerTest, ConcurrentRequestsEachGetOneBlock) {
