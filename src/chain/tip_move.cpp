@@ -1,6 +1,8 @@
 // Moving the active tip: disconnecting and connecting blocks' coins (rule 7).
 #include <spdlog/spdlog.h>
 
+#include <unordered_map>
+
 #include "chain/chainstate.h"
 #include "chain/chainstate_internal.h"
 #include "util/hex.h"
@@ -31,12 +33,17 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
   }
   move.base = std::make_unique<CacheView>(coins_);
   move.coins = std::make_unique<CoinsOverlay>(*move.base);
+  // Which staged block an entry has, found in constant time: a batch of n
+  // blocks must not cost n * n.
+  std::unordered_map<const BlockIndex*, const Block*> staged_block;
+  staged_block.reserve(staged.entries.size());
+  for (std::size_t i = 0; i < staged.entries.size(); ++i) {
+    staged_block.emplace(staged.entries[i], &staged.blocks[i]);
+  }
   const auto step_for = [&](const BlockIndex* entry) -> Result<std::unique_ptr<TipMove::Step>> {
     auto step = std::make_unique<TipMove::Step>();
     step->entry = entry;
-    for (std::size_t i = 0; i < staged.entries.size(); ++i) {
-      if (staged.entries[i] == entry) step->block = &staged.blocks[i];
-    }
+    if (auto it = staged_block.find(entry); it != staged_block.end()) step->block = it->second;
     if (step->block == nullptr) {
       auto read = store_.ReadBlock(entry->hash);
       if (!read) return Error{read.error()};
