@@ -7,6 +7,12 @@ namespace powchain {
 
 JsonWriter& JsonWriter::String(std::string_view text, std::size_t max_bytes) {
   Separate();
+  // Most text is valid UTF-8 that fits: written as it is, without a copy.
+  if (text.size() <= max_bytes) {
+    const std::size_t mark = out_.size();
+    if (AppendCanonicalString(text, &out_)) return *this;
+    out_.resize(mark);
+  }
   std::string valid = ToValidUtf8(text);
   if (valid.size() > max_bytes) {
     // Back to the start of the character that would be cut.
