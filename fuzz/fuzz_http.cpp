@@ -11,7 +11,8 @@
 // Content-Type application/json; a /blocks answer streams (BlockStream) to a
 // JSON array or stops with an error; the data of a /mine answer is canonical
 // JSON; a query that ParseBlocksQuery accepts reads the same when written
-// back in its plain form.
+// back in its plain form; a transaction a /mine request carries reads back
+// the same from its canonical bytes.
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <cstddef>
@@ -28,6 +29,7 @@
 #include "http/routes.h"
 #include "primitives/canonical_json.h"
 #include "primitives/json.h"
+#include "primitives/transaction.h"
 
 namespace powchain::fuzz {
 namespace {
@@ -72,6 +74,13 @@ class FixedNodeApi final : public http::NodeApi {
         {"ws://127.0.0.1:5002", "outbound", 3, "powchain/0.1.0", 1, "connected", "", 0});
     peers_.push_back({"ws://[::1]:5003", "inbound", 0, "\xc3(", 0, "handshaking", "", 0});
     peers_.push_back({"ws://a:1", "outbound", 0, "", 0, "waiting", "dial \xff failed", 7});
+    coin_block_ = FakeBlock(3);
+    Transaction coinbase;
+    coinbase.coinbase = 3;
+    coinbase.outputs.push_back(MakeTxOut("powrt", XOnlyPubKey{}, 50 * kCoin));
+    coin_block_.txs.push_back(coinbase);
+    coin_block_.header.data_hash = ComputeDataHash(coin_block_);
+    coin_txid_ = ComputeTxid(coinbase);
   }
 
   http::NodeStatus Status() override { return status_; }
@@ -104,6 +113,38 @@ class FixedNodeApi final : public http::NodeApi {
     if (!txs.empty() && txs[0].version == 7) return Error{"txs[0] refused by the fuzz double"};
     return std::uint64_t{0};
   }
+  // Coins: one confirmed transaction (a coinbase in block 3, found by any
+  // txid starting 01), an address with two coins and three transactions.
+  // A txid or key starting EE is a store error.
+  Result<std::optional<http::ConfirmedTx>> FindTransaction(const Hash32& txid) override {
+    if (txid[0] == 0xEE) return Error{"disk on fire"};
+    if (txid[0] != 0x01) return std::optional<http::ConfirmedTx>();
+    return std::optional<http::ConfirmedTx>(http::ConfirmedTx{coin_block_, 3, 0, 3, {}});
+  }
+  Result<http::AddressTotals> AddressSummary(const XOnlyPubKey& key) override {
+    if (key[0] == 0xEE) return Error{"disk on fire"};
+    return http::AddressTotals{kMaxMoney, 2, 3};
+  }
+  Result<std::vector<http::AddressTxEntry>> AddressTxs(const XOnlyPubKey& key, std::uint64_t offset,
+                                                       std::size_t limit) override {
+    if (key[0] == 0xEE) return Error{"disk on fire"};
+    std::vector<http::AddressTxEntry> out;
+    for (std::uint64_t i = offset; i < 3 && out.size() < limit; ++i) {
+      out.push_back({coin_txid_, 3 - i, static_cast<std::uint32_t>(i), coin_block_.hash});
+    }
+    return out;
+  }
+  Result<http::AddressCoinPage> AddressCoins(const XOnlyPubKey& key, std::uint64_t offset,
+                                             std::size_t limit) override {
+    if (key[0] == 0xEE) return Error{"disk on fire"};
+    http::AddressCoinPage page;
+    page.tip_height = 3;
+    for (std::uint64_t i = offset; i < 2 && page.coins.size() < limit; ++i) {
+      page.coins.push_back(
+          {OutPoint{coin_txid_, static_cast<std::uint32_t>(i)}, Coin{kCoin, key, 3 - i, i == 0}});
+    }
+    return page;
+  }
   std::vector<http::PeerInfo> Peers() override { return peers_; }
   powchain::Status AddPeer(const std::string& url) override {
     if (url.ends_with(":1")) return Error{"refused: port 1"};
@@ -118,6 +159,8 @@ class FixedNodeApi final : public http::NodeApi {
   std::vector<Block> chain_;
   http::NodeStatus status_;
   std::vector<http::PeerInfo> peers_;
+  Block coin_block_;
+  Hash32 coin_txid_{};
 };
 
 void CheckJsonResponse(const http::Response& res) {
@@ -180,6 +223,12 @@ void CheckRoute(const http::Router& router, FixedNodeApi& api, const http::Reque
     const auto& mine = std::get<http::MineRequest>(result);
     const Result<std::string> canonical = CanonicalizeJsonText(mine.canonical_data);
     FUZZ_CHECK(canonical.ok() && *canonical == mine.canonical_data);
+    // Every transaction accepted reads back the same from its canonical
+    // form.
+    for (const Transaction& tx : mine.txs) {
+      const Result<Transaction> again = TxFromJsonText(CanonicalTxBytes(tx));
+      FUZZ_CHECK(again.ok() && *again == tx);
+    }
     CheckJsonResponse(http::MinedResponse(MakeBlock(BlockHeader{}, mine.canonical_data)));
     CheckJsonResponse(http::MinedResponse(Error{"queue full: \xff"}));
   }
