@@ -55,6 +55,11 @@ class TempSqliteStore {
   TempSqliteStore& operator=(const TempSqliteStore&) = delete;
 
   BlockStore& store() { return *store_; }
+  // The directory holding the database files.
+  const std::filesystem::path& dir() const { return dir_; }
+  // Closes the store (SQLite folds its write-ahead log into the database);
+  // store() must not be used afterwards.
+  void Close() { store_.reset(); }
 
  private:
   std::filesystem::path dir_;
