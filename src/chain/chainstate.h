@@ -34,6 +34,7 @@
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -264,8 +265,9 @@ class ChainState {
   void RemoveObserver(ChainObserver* observer) EXCLUDES(write_mutex_, mutex_);
 
  private:
-  struct Staged;   // blocks of one call, on their way to the store
-  struct TipMove;  // the blocks and coin changes of a move of the active tip
+  struct Staged;    // blocks of one call, on their way to the store
+  struct TipMove;   // the blocks and coin changes of a move of the active tip
+  struct MoveStep;  // one block of a TipMove
 
   // Fills `move` with what moving the active tip to staged.best does to
   // the coins: the old branch disconnected, the new one connected and its
@@ -278,8 +280,22 @@ class ChainState {
   Result<bool> TryTipMove(Staged& staged, TipMove& move) EXCLUDES(mutex_);
   // The coin set and index writes of `move`, into `batch`.
   static void FillCoinWrites(const TipMove& move, WriteBatch& batch);
-  // The signature checks of one connecting block, as a ValidationResult.
-  ValidationResult CheckSignatures(const ConnectResult& connect);
+  // Reads (or finds among the staged blocks) a block leaving or joining
+  // the active chain, with its txids.
+  using StepLoader = std::function<Result<std::unique_ptr<MoveStep>>(const BlockIndex*)>;
+  // The joining half of TryTipMove: connects `join` in order over
+  // move.coins, checking each block's signatures on the queue while the
+  // next one connects. False after marking the first bad block invalid.
+  Result<bool> ConnectJoining(Staged& staged, TipMove& move,
+                              std::span<const BlockIndex* const> join, const StepLoader& load)
+      EXCLUDES(mutex_);
+  // Marks `entry` failed with reason `v` and moves staged.best back to the
+  // best block still valid. Returns false.
+  bool MarkInvalid(Staged& staged, const BlockIndex* entry, ValidationResult v) EXCLUDES(mutex_);
+  // The result of one block's signature checks (`bad`: the failing
+  // check's index, from CheckQueue), as a ValidationResult.
+  static ValidationResult SignatureVerdict(const ConnectResult& connect,
+                                           std::optional<std::size_t> bad);
 
   ParentContext ContextForLocked(const BlockIndex& entry) const REQUIRES(mutex_);
   ChainTip TipOfLocked(const BlockIndex& entry) const REQUIRES(mutex_);

@@ -29,15 +29,17 @@ struct ChainState::Staged {
   std::vector<std::pair<const BlockIndex*, ValidationResult>> invalid;
 };
 
+// A block leaving or joining the active chain.
+struct ChainState::MoveStep {
+  const BlockIndex* entry = nullptr;
+  const Block* block = nullptr;  // staged, or `owned` when read from the store
+  std::unique_ptr<Block> owned;
+  std::vector<Hash32> txids;
+  BlockUndo undo;
+};
+
 struct ChainState::TipMove {
-  // A block leaving or joining the active chain.
-  struct Step {
-    const BlockIndex* entry = nullptr;
-    const Block* block = nullptr;  // staged, or `owned` when read from the store
-    std::unique_ptr<Block> owned;
-    std::vector<Hash32> txids;
-    BlockUndo undo;
-  };
+  using Step = MoveStep;
   std::vector<std::unique_ptr<Step>> disconnect;  // tip first
   std::vector<std::unique_ptr<Step>> connect;     // fork side first
   // The coin set's changes, over the cache.

@@ -55,25 +55,31 @@ void CheckQueue::WorkerLoop() {
   }
 }
 
-std::optional<std::size_t> CheckQueue::Run(std::span<const SigCheck> checks) {
+void CheckQueue::Start(std::span<const SigCheck> checks) {
   next_.store(0, std::memory_order_relaxed);
   failed_.store(0, std::memory_order_relaxed);
-  if (workers_.empty() || checks.size() <= kBatch) {
-    Work(checks);
-  } else {
-    {
-      MutexLock lock(mutex_);
-      job_ = checks;
-      ++generation_;
-    }
-    work_cv_.notify_all();
-    Work(checks);
+  started_ = checks;
+  on_workers_ = !workers_.empty() && checks.size() > kBatch;
+  if (!on_workers_) return;
+  {
+    MutexLock lock(mutex_);
+    job_ = checks;
+    ++generation_;
+  }
+  work_cv_.notify_all();
+}
+
+std::optional<std::size_t> CheckQueue::Finish() {
+  Work(started_);
+  if (on_workers_) {
     MutexLock lock(mutex_);
     // Workers that woke for this job finish it; one that has not woken
     // yet finds nothing left to take (next_ is past the end) when it does.
     done_cv_.wait(lock, [&]() REQUIRES(mutex_) { return busy_ == 0; });
     job_ = {};
   }
+  started_ = {};
+  on_workers_ = false;
   const std::size_t failed = failed_.load(std::memory_order_relaxed);
   if (failed == 0) return std::nullopt;
   return failed - 1;

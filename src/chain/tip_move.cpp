@@ -1,6 +1,7 @@
 // Moving the active tip: disconnecting and connecting blocks' coins (rule 7).
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <unordered_map>
 
 #include "chain/chainstate.h"
@@ -9,8 +10,8 @@
 
 namespace powchain {
 
-ValidationResult ChainState::CheckSignatures(const ConnectResult& connect) {
-  const std::optional<std::size_t> bad = checks_.Run(connect.sig_checks);
+ValidationResult ChainState::SignatureVerdict(const ConnectResult& connect,
+                                              std::optional<std::size_t> bad) {
   if (!bad.has_value()) return ValidationResult::Ok();
   const std::uint32_t tx = connect.sig_owner[*bad];
   std::size_t input = 0;
@@ -18,6 +19,58 @@ ValidationResult ChainState::CheckSignatures(const ConnectResult& connect) {
   return ValidationResult::BadTx(
       tx, TxResult::Fail(TxError::kBadSignature,
                          "the signature of input " + std::to_string(input) + " does not verify"));
+}
+
+bool ChainState::MarkInvalid(Staged& staged, const BlockIndex* entry, ValidationResult v) {
+  spdlog::warn("block {} at height {} is invalid: {}", HexEncode(entry->hash), entry->height(),
+               v.message);
+  MutexLock lock(mutex_);
+  MarkFailedLocked(const_cast<BlockIndex*>(entry));
+  staged.invalid.emplace_back(entry, std::move(v));
+  staged.best = staged.old_tip;
+  for (const BlockIndex* e : staged.entries) {
+    if (!e->failed() && IsBetterEntry(*e, *staged.best)) staged.best = e;
+  }
+  return false;
+}
+
+Result<bool> ChainState::ConnectJoining(Staged& staged, TipMove& move,
+                                        std::span<const BlockIndex* const> join,
+                                        const StepLoader& load) {
+  // A block's signatures are checked on the queue's threads while this
+  // thread connects the next block's coins; its verdict is taken before
+  // the next block's checks start, so a failure names the first bad block.
+  struct Checking {
+    std::unique_ptr<TipMove::Step> step;
+    ConnectResult connect;
+  };
+  std::optional<Checking> checking;
+  // The verdict on `checking`, which it empties; on success its step joins.
+  const auto finish = [&]() -> ValidationResult {
+    if (!checking.has_value()) return ValidationResult::Ok();
+    ValidationResult v = SignatureVerdict(checking->connect, checks_.Finish());
+    const BlockIndex* entry = checking->step->entry;
+    if (v.ok()) move.connect.push_back(std::move(checking->step));
+    checking.reset();
+    if (!v.ok()) MarkInvalid(staged, entry, v);
+    return v;
+  };
+  for (const BlockIndex* entry : join) {
+    auto step = load(entry);
+    if (!step) {
+      (void)finish();  // the queue must let go of the checks first
+      return Error{step.error()};
+    }
+    TipMove::Step& st = **step;
+    ConnectResult connect =
+        ConnectBlockCoins(*st.block, st.txids, *move.coins, genesis_hash_, params_, &st.undo);
+    if (!finish().ok()) return false;
+    if (move.base->error()) return Error{*move.base->error()};
+    if (!connect.validation.ok()) return MarkInvalid(staged, entry, connect.validation);
+    checking.emplace(Checking{std::move(*step), std::move(connect)});
+    checks_.Start(checking->connect.sig_checks);
+  }
+  return finish().ok();
 }
 
 Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
@@ -72,29 +125,7 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
     if (!s) return Error{s.error() + "; run powchain verify"};
     move.disconnect.push_back(std::move(*step));
   }
-  for (const BlockIndex* entry : join) {
-    auto step = step_for(entry);
-    if (!step) return Error{step.error()};
-    TipMove::Step& st = **step;
-    ConnectResult connect =
-        ConnectBlockCoins(*st.block, st.txids, *move.coins, genesis_hash_, params_, &st.undo);
-    if (move.base->error()) return Error{*move.base->error()};
-    ValidationResult v = connect.validation.ok() ? CheckSignatures(connect) : connect.validation;
-    if (!v.ok()) {
-      spdlog::warn("block {} at height {} is invalid: {}", HexEncode(entry->hash), entry->height(),
-                   v.message);
-      MutexLock lock(mutex_);
-      MarkFailedLocked(const_cast<BlockIndex*>(entry));
-      staged.invalid.emplace_back(entry, std::move(v));
-      staged.best = staged.old_tip;
-      for (const BlockIndex* e : staged.entries) {
-        if (!e->failed() && IsBetterEntry(*e, *staged.best)) staged.best = e;
-      }
-      return false;
-    }
-    move.connect.push_back(std::move(*step));
-  }
-  return true;
+  return ConnectJoining(staged, move, join, step_for);
 }
 
 ValidationResult ChainState::CheckTxsOnTip(std::span<const Transaction> txs,

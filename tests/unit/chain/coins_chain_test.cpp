@@ -133,6 +133,61 @@ TEST_F(CoinsChainTest, ABlockBreakingATransactionRuleIsRefusedAndTheTipStays) {
   EXPECT_EQ(chain_.Tip().hash(), good.tip().hash);
 }
 
+// One batch of blocks whose signatures are checked on two threads while
+// the next block connects: the first block with a bad signature is named,
+// with the transaction; the blocks before it join the chain, the blocks
+// after it do not.
+TEST_F(CoinsChainTest, ABatchStopsAtTheFirstBlockWithABadSignature) {
+  ChainOptions options;
+  options.verify_threads = 2;
+  MemoryBlockStore store;
+  ChainState chain(params_, store, options);
+  ASSERT_TRUE(chain.Load().ok());
+  // Blocks 1 to 3; block 3 splits block 1's coinbase into 150 coins.
+  ChainBuilder b(params_);
+  const Block first = Next(b);
+  Next(b);
+  const std::uint64_t each = first.txs[0].outputs[0].amount / 150;
+  const Transaction fan_out =
+      test::Spend({OutPoint{ComputeTxid(first.txs[0]), 0}},
+                  std::vector<std::pair<XOnlyPubKey, std::uint64_t>>(150, {pub_, each}), key_,
+                  genesis_, params_);
+  Next(b, {fan_out});
+  for (const Block& blk : b.WithoutGenesis()) {
+    ASSERT_EQ(chain.AcceptBlock(blk, kFarFuture).status, AcceptStatus::kNewTip);
+  }
+  // Blocks 4 to 7, 30 spends each (more than one batch of the queue);
+  // blocks 5 and 6 each have a forged signature.
+  const Hash32 fan_txid = ComputeTxid(fan_out);
+  std::vector<Block> batch;
+  for (std::uint32_t k = 0; k < 4; ++k) {
+    std::vector<Transaction> spends;
+    for (std::uint32_t i = 0; i < 30; ++i) {
+      spends.push_back(test::Spend({OutPoint{fan_txid, k * 30 + i}}, {{pub_, each - 10}}, key_,
+                                   genesis_, params_));
+    }
+    if (k == 1) spends[29].inputs[0].sig[9] ^= 1;
+    if (k == 2) spends[3].inputs[0].sig[9] ^= 1;
+    batch.push_back(Next(b, std::move(spends)));
+  }
+  const std::vector<AcceptResult> results = chain.AcceptBlocks(batch, kFarFuture);
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].status, AcceptStatus::kNewTip);
+  EXPECT_EQ(results[1].status, AcceptStatus::kInvalid);
+  EXPECT_EQ(results[1].validation.tx_error, TxError::kBadSignature);
+  EXPECT_EQ(results[1].validation.tx_index, 30u);  // after the coinbase
+  EXPECT_NE(results[2].status, AcceptStatus::kNewTip);
+  EXPECT_NE(results[3].status, AcceptStatus::kNewTip);
+  EXPECT_EQ(chain.Tip().hash(), batch[0].hash);
+  // The coin set is that of block 4: 30 fan-out coins spent, 30 made.
+  auto spent = store.ReadCoin(OutPoint{fan_txid, 0});
+  ASSERT_TRUE(spent.ok());
+  EXPECT_FALSE(spent->has_value());
+  auto unspent = store.ReadCoin(OutPoint{fan_txid, 30});
+  ASSERT_TRUE(unspent.ok());
+  EXPECT_TRUE(unspent->has_value());
+}
+
 // Connect then disconnect: for every fork point of a chain with spends,
 // a heavier branch from there and then back again gives back the identical
 // coin set (and indexes) each time.
