@@ -45,6 +45,15 @@ Result<bool> ChainState::ConnectJoining(Staged& staged, TipMove& move,
     ConnectResult connect;
   };
   std::optional<Checking> checking;
+  // However this returns, an exception included, the queue's threads let
+  // go of the checks before `checking` is destroyed.
+  struct ReleaseChecks {
+    CheckQueue& queue;
+    const std::optional<Checking>& checking;
+    ~ReleaseChecks() {
+      if (checking.has_value()) (void)queue.Finish();
+    }
+  } release{checks_, checking};
   // The verdict on `checking`, which it empties; on success its step joins.
   const auto finish = [&]() -> ValidationResult {
     if (!checking.has_value()) return ValidationResult::Ok();
@@ -57,10 +66,7 @@ Result<bool> ChainState::ConnectJoining(Staged& staged, TipMove& move,
   };
   for (const BlockIndex* entry : join) {
     auto step = load(entry);
-    if (!step) {
-      (void)finish();  // the queue must let go of the checks first
-      return Error{step.error()};
-    }
+    if (!step) return Error{step.error()};
     TipMove::Step& st = **step;
     ConnectResult connect =
         ConnectBlockCoins(*st.block, st.txids, *move.coins, genesis_hash_, params_, &st.undo);
