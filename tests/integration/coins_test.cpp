@@ -403,6 +403,7 @@ TEST(CoinsCrashTest, KilledWhileMiningSpendsStaysSound) {
   for (int trial = 0; trial < kTrials; ++trial) {
     std::atomic<bool> stop{false};
     std::string in_flight;  // the txid of a spend sent but not answered
+    std::string refused;    // an answer other than 201 (the node was not killed then)
     std::thread spender([&] {
       while (!stop) {
         const std::uint64_t fee = 1000;
@@ -417,7 +418,10 @@ TEST(CoinsCrashTest, KilledWhileMiningSpendsStaysSound) {
         } catch (const std::exception&) {
           return;  // the node was killed mid-request
         }
-        if (r.status != 201) return;
+        if (r.status != 201) {
+          refused = std::to_string(r.status) + " " + r.body;
+          return;
+        }
         acknowledged.push_back(in_flight);
         change = {in_flight, 1};
         change_amount -= kCoin / 100 + fee;
@@ -430,6 +434,8 @@ TEST(CoinsCrashTest, KilledWhileMiningSpendsStaysSound) {
     ASSERT_EQ(node.process().WaitExit(), 128 + SIGKILL);
     stop = true;
     spender.join();
+    // A kill ends a request with a broken connection, never with an answer.
+    EXPECT_EQ(refused, "") << "trial " << trial;
 
     NodeProcess verify({"verify", "--data-dir", node.data().string()}, {}, dir.path());
     ASSERT_EQ(verify.WaitExit(120s), 0) << "trial " << trial << ": " << verify.Log();
