@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "coin_node.h"
 #include "node_process.h"
 #include "primitives/json.h"
 #include "spec_tx.h"
@@ -26,112 +27,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-constexpr std::uint64_t kCoin = 100'000'000;
-constexpr std::uint64_t kReward = 50 * kCoin;  // regtest initialReward
-// The regtest genesis hash (docs/consensus.md, "Networks and genesis"),
-// and main's, whose signatures regtest must refuse.
-const std::string kRegtestGenesis =
-    "e202ab5c9d9f593d3eab6d447d3e434851a24b5f18c2d981e24e8507d1f62d9d";
-const std::string kMainGenesis = "bfe39aab9065e71a8a1055b290abdf5a6aad5d84a2205500c6d2e5a95b613f89";
-
-JsonValue Json(const HttpResponse& r) {
-  auto v = ParseJson(r.body);
-  if (!v) throw std::runtime_error("not JSON: " + r.body);
-  return std::move(v).value();
-}
-
-std::uint64_t U64(const JsonValue& object, std::string_view key) {
-  const JsonValue* v = object.Find(key);
-  if (v == nullptr || !v->AsU64()) throw std::runtime_error("no integer " + std::string(key));
-  return *v->AsU64();
-}
-
-std::string Str(const JsonValue& object, std::string_view key) {
-  const JsonValue* v = object.Find(key);
-  if (v == nullptr || !v->is_string()) throw std::runtime_error("no string " + std::string(key));
-  return v->as_string();
-}
-
-// A node and the HTTP calls the tests make of it.
-class CoinNode {
- public:
-  CoinNode(const fs::path& dir, const fs::path& data, const std::string& miner_address,
-           std::vector<std::string> extra = {})
-      : dir_(dir), data_(data) {
-    args_ = {"node",       "--network",          "regtest",    "--http-port", std::to_string(http_),
-             "--p2p-port", std::to_string(p2p_), "--data-dir", data.string(), "--log-level",
-             "warn"};
-    if (!miner_address.empty()) {
-      args_.push_back("--miner-address");
-      args_.push_back(miner_address);
-    }
-    args_.insert(args_.end(), extra.begin(), extra.end());
-  }
-
-  bool Start() {
-    process_ = std::make_unique<NodeProcess>(args_, std::map<std::string, std::string>{}, dir_);
-    return process_->WaitReady(http_);
-  }
-  NodeProcess& process() { return *process_; }
-  std::uint16_t p2p() const { return p2p_; }
-  const fs::path& data() const { return data_; }
-
-  // POST /mine; the block's JSON on 201.
-  HttpResponse Mine(const std::string& data, const std::vector<std::string>& txs = {}) {
-    std::string body = "{\"data\":" + data + ",\"txs\":[";
-    for (std::size_t i = 0; i < txs.size(); ++i) body += (i > 0 ? "," : "") + txs[i];
-    return HttpRequest(http_, "POST", "/mine", body + "]}", "application/json", 120s);
-  }
-  JsonValue Status() { return Json(process_->Get("/status")); }
-  std::uint64_t Height() { return U64(Status(), "height"); }
-  std::string TipHash() { return Str(Status(), "tip"); }
-  JsonValue Address(const std::string& address, const std::string& suffix = "") {
-    return Json(process_->Get("/addresses/" + address + suffix));
-  }
-  std::uint64_t Balance(const std::string& address) { return U64(Address(address), "balance"); }
-
- private:
-  fs::path dir_;
-  fs::path data_;
-  std::uint16_t http_ = FreePort();
-  std::uint16_t p2p_ = FreePort();
-  std::vector<std::string> args_;
-  std::unique_ptr<NodeProcess> process_;
-};
-
-// The coinbase of the active block at `height`: its txid, recomputed here
-// from the canonical form, after checking that the node names it so.
-std::string CoinbaseTxid(CoinNode& node, std::uint64_t height, const std::string& address) {
-  const JsonValue block = Json(node.process().Get("/blocks/" + std::to_string(height)));
-  const JsonValue& coinbase = block.Find("txs")->items().at(0);
-  const std::uint64_t amount = U64(coinbase.Find("outputs")->items().at(0), "amount");
-  const std::string txid = SpecTxid(SpecTxJson({}, {}, {{address, amount}}, std::uint64_t{height}));
-  EXPECT_EQ(node.process().Get("/transactions/" + txid).status, 200)
-      << "the node names block " << height << "'s coinbase differently";
-  return txid;
-}
-
-std::string ErrorOf(const HttpResponse& r) {
-  auto v = ParseJson(r.body);
-  return v && v->Find("error") ? v->Find("error")->as_string() : r.body;
-}
-
-// Mines `count` blocks of plain data; false (with a test failure) if one
-// is refused.
-bool MineBlocks(CoinNode& node, int count, const std::string& tag) {
-  for (int i = 0; i < count; ++i) {
-    const HttpResponse r = node.Mine("\"" + tag + std::to_string(i) + "\"");
-    EXPECT_EQ(r.status, 201) << r.body;
-    if (r.status != 201) return false;
-  }
-  return true;
-}
-
-struct Wallets {
-  SpecWallet alice = MakeSpecWallet(1, "powrt");
-  SpecWallet bob = MakeSpecWallet(2, "powrt");
-};
 
 // --- Mining rewards and spending them ----------------------------------------
 
