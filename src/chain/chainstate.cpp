@@ -72,6 +72,7 @@ ChainState::ChainState(Params params, BlockStore& store, ChainOptions options)
       pending_(options.max_pending, options.max_pending_bytes),
       genesis_hash_(MakeGenesis(params_).hash),
       coins_(store, options.coin_cache_entries),
+      verified_(options.verified_tx_entries),
       checks_(options.verify_threads != 0 ? options.verify_threads
                                           : std::max(1U, std::thread::hardware_concurrency())) {}
 
@@ -509,6 +510,14 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, st
   }
   // Still under write_mutex_, so observers hear of changes in commit order.
   if (change.has_value()) {
+    assert(change->disconnected.size() == move.disconnect.size() &&
+           change->connected.size() == move.connect.size());
+    for (const auto& step : move.disconnect) {
+      change->disconnected_blocks.push_back({step->block, &step->txids});
+    }
+    for (const auto& step : move.connect) {
+      change->connected_blocks.push_back({step->block, &step->txids});
+    }
     for (ChainObserver* o : observers_) o->OnTipChanged(*change);
   }
   return results;

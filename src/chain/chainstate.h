@@ -48,6 +48,7 @@
 #include "chain/header_sync.h"
 #include "chain/notifications.h"
 #include "chain/orphans.h"
+#include "chain/verified_txs.h"
 #include "consensus/params.h"
 #include "consensus/validation.h"
 #include "consensus/work.h"
@@ -81,6 +82,8 @@ struct ChainOptions {
   std::size_t verify_threads = 0;
   // Coins kept in memory in front of the store (CoinsCache).
   std::size_t coin_cache_entries = CoinsCache::kDefaultMaxEntries;
+  // Txids whose signatures are known valid (VerifiedTxs).
+  std::size_t verified_tx_entries = VerifiedTxs::kDefaultMaxEntries;
 };
 
 enum class AcceptStatus {
@@ -253,8 +256,14 @@ class ChainState {
   ValidationResult CheckTxsOnTip(std::span<const Transaction> txs,
                                  std::uint64_t* fees = nullptr) const EXCLUDES(mutex_);
 
-  // The active chain's coins, as blocks are checked against them.
+  // The active chain's coins, as blocks are checked against them. They
+  // change after a commit, before observers hear of it (a reader may see
+  // the new coins a moment before Tip() moves).
+  const CoinsCache& coins() const { return coins_; }
   CoinsCache::Stats CoinCacheStats() const { return coins_.stats(); }
+  // Transactions whose signatures need no second check: the mempool adds
+  // those it verified; connecting a block skips them.
+  VerifiedTxs& verified_txs() { return verified_; }
   std::size_t VerifyThreads() const { return checks_.threads(); }
 
   // Registers an observer (not owned; must outlive this ChainState or be
@@ -376,8 +385,9 @@ class ChainState {
   bool failed_ GUARDED_BY(mutex_) = false;
   std::vector<ChainObserver*> observers_ GUARDED_BY(write_mutex_);  // not owned
   const Hash32 genesis_hash_;
-  CoinsCache coins_;   // its own lock; changed only by writers (write_mutex_)
-  CheckQueue checks_;  // used only by writers (write_mutex_)
+  CoinsCache coins_;      // its own lock; changed only by writers (write_mutex_)
+  VerifiedTxs verified_;  // its own lock
+  CheckQueue checks_;     // used only by writers (write_mutex_)
 };
 
 }  // namespace powchain

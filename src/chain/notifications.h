@@ -7,6 +7,7 @@
 
 #include "consensus/validation.h"
 #include "consensus/work.h"
+#include "primitives/block.h"
 #include "util/bytes.h"
 
 namespace powchain {
@@ -40,6 +41,14 @@ struct TipChange {
   // reorganization.
   std::vector<Hash32> disconnected;
   std::vector<Hash32> connected;
+  // The same blocks with their txids, in the same orders. They point into
+  // the chain's working state: valid only during OnTipChanged.
+  struct BlockRef {
+    const Block* block = nullptr;
+    const std::vector<Hash32>* txids = nullptr;
+  };
+  std::vector<BlockRef> disconnected_blocks;
+  std::vector<BlockRef> connected_blocks;
 };
 
 class ChainObserver {

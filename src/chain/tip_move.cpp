@@ -68,8 +68,11 @@ Result<bool> ChainState::ConnectJoining(Staged& staged, TipMove& move,
     auto step = load(entry);
     if (!step) return Error{step.error()};
     TipMove::Step& st = **step;
-    ConnectResult connect =
-        ConnectBlockCoins(*st.block, st.txids, *move.coins, genesis_hash_, params_, &st.undo);
+    // Transactions the mempool verified need no second check.
+    std::vector<std::uint8_t> verified(st.txids.size(), 0);
+    for (std::size_t i = 0; i < st.txids.size(); ++i) verified[i] = verified_.Contains(st.txids[i]);
+    ConnectResult connect = ConnectBlockCoins(*st.block, st.txids, *move.coins, genesis_hash_,
+                                              params_, &st.undo, verified);
     if (!finish().ok()) return false;
     if (move.base->error()) return Error{*move.base->error()};
     if (!connect.validation.ok()) return MarkInvalid(staged, entry, connect.validation);

@@ -30,14 +30,17 @@ void MapCoinView::Apply(const CoinsOverlay& overlay) {
 
 ConnectResult ConnectBlockCoins(const Block& block, std::span<const Hash32> txids,
                                 CoinsOverlay& coins, const Hash32& genesis_hash,
-                                const Params& params, BlockUndo* undo) {
+                                const Params& params, BlockUndo* undo,
+                                std::span<const std::uint8_t> verified) {
   ConnectResult result;
   const std::uint64_t height = block.header.height;
   for (std::size_t i = 0; i < block.txs.size(); ++i) {
     const Transaction& tx = block.txs[i];
     if (!tx.IsCoinbase()) {
       std::uint64_t fee = 0;
-      TxResult r = CheckTxInputs(tx, coins, height, genesis_hash, params, &fee, &result.sig_checks);
+      const bool known = i < verified.size() && verified[i] != 0;
+      TxResult r = CheckTxInputs(tx, coins, height, genesis_hash, params, &fee,
+                                 known ? nullptr : &result.sig_checks);
       if (!r.ok()) {
         result.validation = ValidationResult::BadTx(i, std::move(r));
         return result;

@@ -65,10 +65,13 @@ struct ConnectResult {
 // spends existing mature coins, pays at most its inputs, and the coinbase
 // pays at most subsidy plus fees. `txids` are the block's (ComputeTxids).
 // Fills `undo`. On failure `coins` holds a partial application: the caller
-// drops it. Signatures are not checked here (see ConnectResult).
+// drops it. Signatures are not checked here (see ConnectResult); a
+// transaction i with `verified[i]` set (when `verified` is not empty) is
+// known to carry valid signatures and gets no SigCheck.
 ConnectResult ConnectBlockCoins(const Block& block, std::span<const Hash32> txids,
                                 CoinsOverlay& coins, const Hash32& genesis_hash,
-                                const Params& params, BlockUndo* undo);
+                                const Params& params, BlockUndo* undo,
+                                std::span<const std::uint8_t> verified = {});
 
 // Undoes ConnectBlockCoins: removes the block's outputs and restores the
 // coins in `undo`. An error means the coin set does not match the block

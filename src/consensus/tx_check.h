@@ -81,7 +81,8 @@ struct SigCheck {
 // range and covers the outputs. On success `fee` receives the difference
 // and `checks` one SigCheck per input (in input order), to verify with
 // FirstBadSignature: signatures are checked apart so that the caller may
-// spread them over threads (chain/check_queue.h).
+// spread them over threads (chain/check_queue.h). A null `checks` skips the
+// signature hashes, for a transaction whose signatures are known valid.
 TxResult CheckTxInputs(const Transaction& tx, const CoinView& view, std::uint64_t spend_height,
                        const Hash32& genesis_hash, const Params& params, std::uint64_t* fee,
                        std::vector<SigCheck>* checks);
