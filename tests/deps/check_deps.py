@@ -25,14 +25,16 @@ LAYERS = {
     "consensus": ["primitives", "crypto", "util"],
     "storage": ["primitives", "util"],
     "chain": ["consensus", "storage"],
-    "mining": ["consensus", "chain"],
+    # The pool of unconfirmed transactions, over the chain's coins.
+    "mempool": ["chain", "consensus"],
+    "mining": ["consensus", "chain", "mempool"],
     # Sockets, listeners and connection deadlines shared by p2p and http.
     "net": ["util"],
-    "p2p": ["chain", "primitives", "net"],
+    "p2p": ["chain", "mempool", "primitives", "net"],
     # http defines the narrow interface it needs (http/node_api.h) and the
     # node implements it, so http never sees chain, mining or p2p.
     "http": ["consensus", "primitives", "net", "util"],
-    "node": ["util", "crypto", "primitives", "consensus", "storage", "chain", "mining", "net",
+    "node": ["util", "crypto", "primitives", "consensus", "storage", "chain", "mempool", "mining", "net",
              "p2p", "http"],
     "app": ["node"],
 }
@@ -53,6 +55,7 @@ FORBIDDEN = {
     "crypto": IO + THREADS + CLOCKS + NET + SQL + LOGGING,
     "util": NET + SQL + LOGGING,
     "chain": NET + SQL,
+    "mempool": NET + SQL,
     "mining": NET + SQL,
     "http": SQL,
     "storage": NET,
