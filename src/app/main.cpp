@@ -144,9 +144,14 @@ struct NodeFlags {
   std::string peers_text;  // --peers, parsed by RunNode
   unsigned ban_seconds = static_cast<unsigned>(
       std::chrono::duration_cast<std::chrono::seconds>(options.peer_policy.ban_duration).count());
+  std::uint64_t mempool_mb = powchain::MempoolOptions::kDefaultMaxBytes / (1024 * 1024);
+  std::uint64_t mempool_chain = powchain::MempoolOptions::kDefaultMaxAncestors;
+  std::uint64_t mempool_expiry_hours = powchain::MempoolOptions::kDefaultExpiryMs / 3'600'000;
+  bool no_persist_mempool = false;
 };
 
 void AddPeerPolicyOptions(CLI::App& node, NodeFlags& flags);
+void AddMempoolOptions(CLI::App& node, NodeFlags& flags);
 
 CLI::App* AddNodeCommand(CLI::App& app, NodeFlags& flags) {
   powchain::NodeOptions& options = flags.options;
@@ -189,6 +194,7 @@ CLI::App* AddNodeCommand(CLI::App& app, NodeFlags& flags) {
       ->check(WholeNumber(1, powchain::NodeOptions::kMaxMinerThreads))
       ->capture_default_str();
   AddPeerPolicyOptions(*node, flags);
+  AddMempoolOptions(*node, flags);
   node->add_option("--log-level", options.log_level,
                    "trace, debug, info, warn, error, critical or off")
       ->envname("LOG_LEVEL")
@@ -222,6 +228,47 @@ void AddPeerPolicyOptions(CLI::App& node, NodeFlags& flags) {
       ->envname("PEER_REQUEST_RATE")
       ->check(WholeNumber(1, 1000000))
       ->capture_default_str();
+  node.add_option("--peer-tx-rate", options.tx_rate,
+                  "Transactions a second one peer may send (ten times that at once); more "
+                  "are ignored")
+      ->envname("PEER_TX_RATE")
+      ->check(WholeNumber(1, 1000000))
+      ->capture_default_str();
+}
+
+void AddMempoolOptions(CLI::App& node, NodeFlags& flags) {
+  powchain::MempoolOptions& options = flags.options.mempool;
+  node.add_option("--mempool-max-mb", flags.mempool_mb,
+                  "Mempool size cap in MiB of canonical transaction bytes; beyond it the "
+                  "lowest fee rates are evicted")
+      ->envname("MEMPOOL_MAX_MB")
+      ->check(WholeNumber(1, 64 * 1024))
+      ->capture_default_str();
+  node.add_option("--min-fee-rate", options.min_fee_rate,
+                  "Fee floor of the mempool and relay, in units per byte")
+      ->envname("MIN_FEE_RATE")
+      ->check(WholeNumber(0, 1'000'000))
+      ->capture_default_str();
+  node.add_option("--mempool-max-chain", flags.mempool_chain,
+                  "Unconfirmed transactions one chain may hold (a transaction with its "
+                  "ancestors, or with its descendants)")
+      ->envname("MEMPOOL_MAX_CHAIN")
+      ->check(WholeNumber(1, 1000))
+      ->capture_default_str();
+  node.add_option("--mempool-expiry-hours", flags.mempool_expiry_hours,
+                  "Hours a transaction may wait in the mempool")
+      ->envname("MEMPOOL_EXPIRY_HOURS")
+      ->check(WholeNumber(1, 24 * 365))
+      ->capture_default_str();
+  node.add_option("--max-orphan-txs", options.max_orphans,
+                  "Transactions from peers held while their parent is unknown")
+      ->envname("MAX_ORPHAN_TXS")
+      ->check(WholeNumber(0, 100000))
+      ->capture_default_str();
+  node.add_flag("--no-persist-mempool", flags.no_persist_mempool,
+                "Neither load the mempool at start nor save it at stop "
+                "(<data-dir>/mempool.jsonl)")
+      ->envname("NO_PERSIST_MEMPOOL");
 }
 
 CLI::App* AddVerifyCommand(CLI::App& app, std::string& verify_dir) {
@@ -275,6 +322,12 @@ int RunNode(NodeFlags flags) {
   policy.ban_duration = std::chrono::seconds(flags.ban_seconds);
   policy.message_burst = 2 * policy.message_rate;
   policy.request_burst = 2 * policy.request_rate;
+  policy.tx_burst = 10 * policy.tx_rate;
+  options.mempool.max_bytes = static_cast<std::size_t>(flags.mempool_mb) * 1024 * 1024;
+  options.mempool.max_ancestors = static_cast<std::size_t>(flags.mempool_chain);
+  options.mempool.max_descendants = static_cast<std::size_t>(flags.mempool_chain);
+  options.mempool.expiry_ms = flags.mempool_expiry_hours * 3'600'000;
+  options.persist_mempool = !flags.no_persist_mempool;
   if (powchain::Status s = powchain::ValidateOptions(options); !s) {
     return Fail(kExitUsage, s.error());
   }

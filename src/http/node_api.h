@@ -35,6 +35,16 @@ struct MiningStatus {
   std::size_t queued = 0;   // POST /mine requests not yet in a block
 };
 
+// The mempool's size (GET /status, GET /mempool).
+struct MempoolSummary {
+  std::size_t count = 0;
+  std::size_t bytes = 0;  // canonical bytes
+  std::uint64_t fees = 0;
+  std::uint64_t fee_floor = 0;  // units per byte a new transaction must pay
+  std::size_t max_bytes = 0;
+  std::size_t orphans = 0;
+};
+
 struct NodeStatus {
   Params params;  // network name and every consensus parameter
   Hash32 genesis{};
@@ -47,7 +57,36 @@ struct NodeStatus {
   std::uint64_t headers = 0;
   std::size_t peers = 0;
   MiningStatus mining;
+  MempoolSummary mempool;
   std::string agent;  // "powchain/<version>"
+};
+
+// A mempool transaction.
+struct PoolTx {
+  Transaction tx;
+  Hash32 txid{};
+  std::size_t size = 0;  // canonical bytes
+  std::uint64_t fee = 0;
+  std::uint64_t time_ms = 0;  // when it entered the pool
+  // With its unconfirmed ancestors (itself included).
+  std::size_t ancestor_count = 0;
+  std::size_t ancestor_size = 0;
+  std::uint64_t ancestor_fee = 0;
+  std::vector<Hash32> parents;  // unconfirmed parents
+};
+
+// What became of a submitted transaction (POST /transactions).
+struct SubmitResult {
+  enum class Outcome {
+    kAccepted,  // in the pool now (or was already)
+    kInvalid,   // breaks a rule, or policy refuses it
+    kConflict,  // another pool transaction spends one of its inputs, or it is confirmed
+  };
+  Outcome outcome = Outcome::kInvalid;
+  Hash32 txid{};
+  bool duplicate = false;  // was in the pool already
+  std::string reason;      // short and stable, e.g. "fee-too-low"
+  std::string message;
 };
 
 struct PeerInfo {
@@ -196,6 +235,25 @@ class NodeApi {
                                                std::size_t /*limit*/) {
     return Error{kNoCoins};
   }
+
+  // --- The mempool (docs/mempool.md). A NodeApi without one refuses
+  // submissions and shows an empty pool.
+
+  // Hands `tx` to the mempool. Costs one signature check per input.
+  virtual SubmitResult SubmitTransaction(Transaction /*tx*/) {
+    SubmitResult r;
+    r.reason = "no-mempool";
+    r.message = "this node keeps no mempool";
+    return r;
+  }
+  virtual std::optional<PoolTx> PoolTransaction(const Hash32& /*txid*/) { return std::nullopt; }
+  // Up to `limit` pool transactions, best ancestor fee rate first.
+  virtual std::vector<PoolTx> PoolByFeeRate(std::size_t /*limit*/) { return {}; }
+  virtual MempoolSummary PoolSummary() { return {}; }
+  // What the pool adds to (or takes from) the address's balance.
+  virtual std::int64_t UnconfirmedBalance(const XOnlyPubKey& /*key*/) { return 0; }
+  // The pool transaction that spends `outpoint`, if any.
+  virtual std::optional<Hash32> PoolSpender(const OutPoint& /*outpoint*/) { return std::nullopt; }
 };
 
 }  // namespace powchain::http

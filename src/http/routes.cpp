@@ -61,28 +61,6 @@ Response MethodNotAllowed(const Request& request, std::string_view path, std::st
 // The body of a POST as a JSON object, or the error response: 415 unless the
 // media type is application/json, 400 when the body is missing, is not JSON
 // or is not an object.
-std::variant<JsonValue, Response> ReadJsonObject(const Request& request,
-                                                 std::size_t max_body_bytes) {
-  const auto content_type = request[bhttp::field::content_type];
-  std::string_view media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
-  if (!boost::beast::iequals(media, "application/json")) {
-    return ErrorResponse(status::unsupported_media_type, "Content-Type must be application/json");
-  }
-  if (request.body().empty()) {
-    return ErrorResponse(status::bad_request, "request body is missing: expected a JSON object");
-  }
-  JsonLimits limits;
-  limits.max_bytes = max_body_bytes;
-  auto parsed = ParseJson(request.body(), limits);
-  if (!parsed) return ErrorResponse(status::bad_request, parsed.error());
-  if (!parsed->is_object()) {
-    return ErrorResponse(status::bad_request, "request body must be a JSON object");
-  }
-  return std::move(parsed).value();
-}
-
 // A decimal query parameter: its name, its largest value, and the value read.
 struct QueryNumber {
   std::string_view name;
@@ -182,6 +160,13 @@ Response TxResponse(const Hash32& txid, const ConfirmedTx& c) {
   w.Key("index").UInt(c.index);
   w.Key("confirmations").UInt(Confirmations(c.height, c.tip_height));
   w.Key("fee").UInt(*fee);
+  w.Key("size").UInt(CanonicalTxSize(tx));
+  w.Key("status").BeginObject();
+  w.Key("confirmed").Bool(true);
+  w.Key("height").UInt(c.height);
+  w.Key("blockHash").Hex(c.block.hash);
+  w.Key("confirmations").UInt(Confirmations(c.height, c.tip_height));
+  w.EndObject();
   w.Key("tx");
   WriteTxJson(w, tx);
   w.EndObject();
@@ -223,7 +208,7 @@ Response TxProofResponse(const Hash32& txid, const ConfirmedTx& c) {
 
 std::string AllowedMethods(std::string_view path) {
   if (path == "/peers") return "GET, POST, DELETE";
-  if (path == "/mine") return "POST";
+  if (path == "/mine" || path == "/transactions") return "POST";
   return "GET";
 }
 
@@ -240,6 +225,28 @@ Response ErrorResponse(status code, std::string_view message) {
   std::string body;
   JsonWriter(body).BeginObject().Key("error").String(message).EndObject();
   return JsonResponse(code, std::move(body));
+}
+
+std::variant<JsonValue, Response> ReadJsonObject(const Request& request,
+                                                 std::size_t max_body_bytes) {
+  const auto content_type = request[bhttp::field::content_type];
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  if (!boost::beast::iequals(media, "application/json")) {
+    return ErrorResponse(status::unsupported_media_type, "Content-Type must be application/json");
+  }
+  if (request.body().empty()) {
+    return ErrorResponse(status::bad_request, "request body is missing: expected a JSON object");
+  }
+  JsonLimits limits;
+  limits.max_bytes = max_body_bytes;
+  auto parsed = ParseJson(request.body(), limits);
+  if (!parsed) return ErrorResponse(status::bad_request, parsed.error());
+  if (!parsed->is_object()) {
+    return ErrorResponse(status::bad_request, "request body must be a JSON object");
+  }
+  return std::move(parsed).value();
 }
 
 Result<BlocksQuery> ParseBlocksQuery(std::string_view query) {
@@ -304,6 +311,14 @@ RouteResult Router::Route(const Request& request) const {
     }
     return MethodNotAllowed(request, path, AllowedMethods(path));
   }
+  if (path == "/transactions") {
+    if (method != bhttp::verb::post) return MethodNotAllowed(request, path, "POST");
+    return SubmitTransaction(request);
+  }
+  if (path == "/mempool") {
+    if (method != bhttp::verb::get) return MethodNotAllowed(request, path, "GET");
+    return GetMempool(query);
+  }
   constexpr std::string_view kTransactionsPrefix = "/transactions/";
   if (path.starts_with(kTransactionsPrefix)) {
     return RouteTransaction(request, path, path.substr(kTransactionsPrefix.size()));
@@ -357,9 +372,7 @@ Response Router::GetTransaction(const Hash32& txid, bool proof) const {
     return ErrorResponse(status::internal_server_error,
                          "cannot read the transaction: " + found.error());
   }
-  if (!found->has_value()) {
-    return ErrorResponse(status::not_found, "no such transaction: " + HexEncode(txid));
-  }
+  if (!found->has_value()) return PoolTransactionResponse(txid, proof);
   const ConfirmedTx& confirmed = **found;
   if (confirmed.index >= confirmed.block.txs.size()) {
     return ErrorResponse(status::internal_server_error,
@@ -394,6 +407,7 @@ Response Router::GetAddress(const XOnlyPubKey& key, const Params& params) const 
   w.BeginObject();
   w.Key("address").String(EncodeAddress(params.address_prefix, key));
   w.Key("balance").UInt(totals->balance);
+  w.Key("unconfirmed").Int(api_.UnconfirmedBalance(key));
   w.Key("coinCount").UInt(totals->coin_count);
   w.Key("txCount").UInt(totals->tx_count);
   w.EndObject();
@@ -427,6 +441,13 @@ Response Router::GetAddressCoins(const XOnlyPubKey& key, const Params& params,
     w.Key("confirmations").UInt(Confirmations(coin.height, coins->tip_height));
     w.Key("spendable")
         .Bool(!coin.coinbase || next_height >= coin.height + params.coinbase_maturity);
+    const std::optional<Hash32> spender = api_.PoolSpender(entry.outpoint);
+    w.Key("spentInMempool");
+    if (spender.has_value()) {
+      w.Hex(*spender);
+    } else {
+      w.Null();
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -501,6 +522,11 @@ Response Router::GetStatus() const {
   w.Key("threads").UInt(s.mining.threads);
   w.Key("hashRate").UInt(hash_rate);
   w.Key("queued").UInt(s.mining.queued);
+  w.EndObject();
+  w.Key("mempool").BeginObject();
+  w.Key("count").UInt(s.mempool.count);
+  w.Key("bytes").UInt(s.mempool.bytes);
+  w.Key("feeFloor").UInt(s.mempool.fee_floor);
   w.EndObject();
   w.Key("agent").String(s.agent);
   w.EndObject();

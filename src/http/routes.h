@@ -20,6 +20,7 @@
 
 #include "http/node_api.h"
 #include "primitives/block.h"
+#include "primitives/json.h"
 #include "util/result.h"
 
 namespace powchain::http {
@@ -35,6 +36,13 @@ Response JsonResponse(status code, std::string body);
 // A response {"error": message}. Bytes of `message` that are not valid UTF-8
 // are replaced with U+FFFD, so the body is always valid JSON.
 Response ErrorResponse(status code, std::string_view message);
+
+// The JSON object a POST request carries, or the response refusing it: a
+// Content-Type other than application/json is 415; an empty body, a body
+// that is not JSON within `max_body_bytes` and the default depth, or not an
+// object, is 400.
+std::variant<JsonValue, Response> ReadJsonObject(const Request& request,
+                                                 std::size_t max_body_bytes);
 
 // GET /blocks?from=H&limit=N, parsed.
 struct BlocksQuery {
@@ -112,6 +120,11 @@ class Router {
   Response RouteAddress(const Request& request, std::string_view path, std::string_view rest,
                         std::string_view query) const;
   Response GetTransaction(const Hash32& txid, bool proof) const;
+  // The mempool (tx_routes.cpp): POST /transactions, a pool entry for
+  // GET /transactions/{txid}, GET /mempool.
+  Response SubmitTransaction(const Request& request) const;
+  Response PoolTransactionResponse(const Hash32& txid, bool proof) const;
+  Response GetMempool(std::string_view query) const;
   Response GetAddress(const XOnlyPubKey& key, const Params& params) const;
   Response GetAddressCoins(const XOnlyPubKey& key, const Params& params,
                            const PageQuery& page) const;

@@ -8,9 +8,11 @@
 
 namespace powchain {
 
-Miner::Miner(const Params& params, ChainState& chain, const Clock& clock, MinerOptions options)
+Miner::Miner(const Params& params, ChainState& chain, const Clock& clock, MinerOptions options,
+             Mempool* mempool)
     : params_(params),
       chain_(chain),
+      mempool_(mempool),
       clock_(clock),
       options_(std::move(options)),
       thread_count_(std::clamp(options_.threads, 1u, MinerOptions::kMaxThreads)) {}
@@ -19,6 +21,7 @@ Miner::~Miner() { Stop(); }
 
 void Miner::Start() {
   chain_.AddObserver(this);
+  if (mempool_ != nullptr) mempool_->AddListener(this);
   const ChainTip tip = chain_.Tip();
   MutexLock lock(mutex_);
   if (started_) return;
@@ -49,6 +52,7 @@ void Miner::Stop() {
   cv_.notify_all();
   for (std::thread& t : workers) t.join();
   chain_.RemoveObserver(this);
+  if (mempool_ != nullptr) mempool_->RemoveListener(this);
   Run(failed);
 }
 
@@ -143,24 +147,61 @@ void Miner::NewJobLocked() {
     job->id = next_job_id_++;
     job->parent = tip_.context;
     const BlockContents* request = queue_.empty() ? nullptr : &queue_.front().contents;
-    if (options_.reward_key.has_value()) {
-      const std::uint64_t height = job->parent.header.height + 1;
-      const std::uint64_t fees = request != nullptr ? request->fees : 0;
-      if (auto coinbase = MakeCoinbase(height, *options_.reward_key, fees, params_)) {
-        job->txs.push_back(std::move(*coinbase));
-      }
-    }
     if (request != nullptr) {
       job->data = request->canonical_data;
-      job->txs.insert(job->txs.end(), request->txs.begin(), request->txs.end());
       job->request_id = queue_.front().id;
     } else {
       job->data = options_.continuous_data;
     }
+    FillTxsLocked(*job, request);
     job->created = std::chrono::steady_clock::now();
     job_ = std::move(job);
   }
   cv_.notify_all();
+}
+
+void Miner::FillTxsLocked(Job& job, const BlockContents* request) {
+  const std::uint64_t height = job.parent.header.height + 1;
+  std::uint64_t fees = 0;
+  std::vector<Transaction> txs;
+  if (request != nullptr && !request->txs.empty()) {
+    txs = request->txs;
+    fees = request->fees;
+  } else if (mempool_ != nullptr && skip_pool_parent_ != job.parent.hash) {
+    // Room beside the header, the data and the largest coinbase.
+    const std::size_t used = kHeaderSize + job.data.size() +
+                             (options_.reward_key ? MaxCoinbaseSize(params_.address_prefix) : 0);
+    const std::size_t room = params_.max_block_bytes > used ? params_.max_block_bytes - used : 0;
+    pool_changed_ = false;
+    BlockTemplateTxs chosen = mempool_->SelectForBlock(job.parent.hash, room);
+    for (const TxRef& tx : chosen.txs) txs.push_back(*tx);
+    fees = chosen.fees;
+    job.from_pool = !txs.empty();
+  }
+  if (options_.reward_key.has_value()) {
+    if (auto coinbase = MakeCoinbase(height, *options_.reward_key, fees, params_)) {
+      job.txs.push_back(std::move(*coinbase));
+    }
+  }
+  job.txs.insert(job.txs.end(), std::make_move_iterator(txs.begin()),
+                 std::make_move_iterator(txs.end()));
+}
+
+void Miner::OnTxAccepted(const TxRef& /*tx*/, const Hash32& /*txid*/, std::uint64_t /*peer*/) {
+  pool_changed_ = true;
+}
+
+void Miner::Refresh() {
+  if (!pool_changed_) return;
+  MutexLock lock(mutex_);
+  if (!job_ || job_->claimed) return;
+  if (std::chrono::steady_clock::now() - job_->created < std::chrono::seconds(1)) return;
+  if (const std::uint64_t id = job_->request_id; id != 0) {
+    auto it =
+        std::find_if(queue_.begin(), queue_.end(), [id](const Request& r) { return r.id == id; });
+    if (it != queue_.end() && !it->contents.txs.empty()) return;  // its own transactions
+  }
+  NewJobLocked();
 }
 
 void Miner::WorkerLoop(unsigned index) {
@@ -211,6 +252,12 @@ void Miner::HandleFound(const std::shared_ptr<Job>& job, Block block) {
       failed_ = true;
       failed = FailAllLocked("the block could not be stored: " + r.store_error);
       NewJobLocked();
+    } else if (r.status == AcceptStatus::kInvalid && job->from_pool) {
+      // The pool's template broke a rule (it was read while the tip moved):
+      // mine again on this parent without the pool.
+      found_.erase(block.hash);
+      skip_pool_parent_ = job->parent.hash;
+      if (job_ == job) NewJobLocked();
     } else if (r.status == AcceptStatus::kInvalid && job->request_id != 0) {
       // Mining the same request again would give the same refusal.
       found_.erase(block.hash);

@@ -8,6 +8,12 @@
 // is replaced and every worker drops the old search within one check
 // interval (a few hundred microseconds at full speed).
 //
+// Transactions: a job built while a mempool is attached takes the pool's
+// best transactions by ancestor fee rate, as many as fit beside the data
+// and the coinbase (which claims their fees), unless its request names its
+// own. When the pool changes, Refresh() rebuilds a job that is more than a
+// second old.
+//
 // Requests: Submit() queues data; its callback fires once, with the block
 // once that block is in the active chain (committed by the chain's store), or
 // with an error. If another block takes the tip first, the same data is
@@ -35,6 +41,7 @@
 
 #include "chain/chainstate.h"
 #include "consensus/params.h"
+#include "mempool/mempool.h"
 #include "util/clock.h"
 #include "util/hash_map.h"
 #include "util/mutex.h"
@@ -69,7 +76,7 @@ struct BlockContents {
   std::uint64_t fees = 0;        // what txs pay; the coinbase claims them
 };
 
-class Miner final : public ChainObserver {
+class Miner final : public ChainObserver, public MempoolListener {
  public:
   using Callback = std::function<void(Result<Block>)>;
 
@@ -89,8 +96,10 @@ class Miner final : public ChainObserver {
     std::uint64_t last_switch_job = 0;  // the job last_switch_latency belongs to
   };
 
-  // `chain` and `clock` must outlive the miner.
-  Miner(const Params& params, ChainState& chain, const Clock& clock, MinerOptions options);
+  // `chain`, `clock` and `mempool` (which may be null: blocks then carry
+  // no pool transactions) must outlive the miner.
+  Miner(const Params& params, ChainState& chain, const Clock& clock, MinerOptions options,
+        Mempool* mempool = nullptr);
   ~Miner() override;
   Miner(const Miner&) = delete;
   Miner& operator=(const Miner&) = delete;
@@ -116,6 +125,11 @@ class Miner final : public ChainObserver {
   Stats GetStats() EXCLUDES(mutex_);
 
   void OnTipChanged(const TipChange& change) override EXCLUDES(mutex_);
+  // Notes that the pool changed (see Refresh).
+  void OnTxAccepted(const TxRef& tx, const Hash32& txid, std::uint64_t peer) override;
+  // Rebuilds the current job when the pool changed since it was built and
+  // it is at least a second old. The node calls it a few times a second.
+  void Refresh() EXCLUDES(mutex_);
 
  private:
   struct Request {
@@ -129,6 +143,7 @@ class Miner final : public ChainObserver {
     std::string data;
     std::vector<Transaction> txs;
     std::uint64_t request_id = 0;  // 0 for continuous mining
+    bool from_pool = false;        // txs (after the coinbase) came from the mempool
     std::atomic<bool> cancel{false};
     std::chrono::steady_clock::time_point created;
     std::atomic<unsigned> started{0};
@@ -146,12 +161,15 @@ class Miner final : public ChainObserver {
   void HandleFound(const std::shared_ptr<Job>& job, Block block) EXCLUDES(mutex_);
   // Replaces the current job for tip_ and the queue head.
   void NewJobLocked() REQUIRES(mutex_);
+  // The job's coinbase and transactions: the request's own, or the pool's.
+  void FillTxsLocked(Job& job, const BlockContents* request) REQUIRES(mutex_);
   // Removes every request and returns their callbacks with `error`.
   std::vector<Completion> FailAllLocked(const std::string& error) REQUIRES(mutex_);
   static void Run(std::vector<Completion>& completions);
 
   const Params params_;
   ChainState& chain_;   // not owned
+  Mempool* mempool_;    // not owned; may be null
   const Clock& clock_;  // not owned
   const MinerOptions options_;
   const unsigned thread_count_;  // workers, fixed at construction
@@ -170,6 +188,10 @@ class Miner final : public ChainObserver {
   // Mined for a request, not yet active.
   std::unordered_map<Hash32, Found, Hash32Hasher> found_ GUARDED_BY(mutex_);
   std::uint64_t blocks_mined_ GUARDED_BY(mutex_) = 0;
+  // A pool-filled block on this parent was refused: jobs on it take no
+  // pool transactions (so a bad template cannot loop).
+  std::optional<Hash32> skip_pool_parent_ GUARDED_BY(mutex_);
+  std::atomic<bool> pool_changed_{false};
   std::chrono::microseconds last_switch_latency_ GUARDED_BY(mutex_){0};
   std::uint64_t last_switch_job_ GUARDED_BY(mutex_) = 0;
   // Hash-rate sampling.

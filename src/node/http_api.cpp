@@ -24,7 +24,67 @@ http::NodeStatus NodeApiImpl::Status() {
   s.mining.active = mining.active;
   s.mining.hash_rate = mining.hash_rate;
   s.mining.queued = mining.queued;
+  s.mempool = PoolSummary();
   s.agent = agent_;
+  return s;
+}
+
+namespace {
+
+http::PoolTx ToPoolTx(const MempoolEntryInfo& e) {
+  http::PoolTx p;
+  p.tx = *e.tx;
+  p.txid = e.txid;
+  p.size = e.size;
+  p.fee = e.fee;
+  p.time_ms = e.time_ms;
+  p.ancestor_count = e.ancestor_count;
+  p.ancestor_size = e.ancestor_size;
+  p.ancestor_fee = e.ancestor_fee;
+  p.parents = e.parents;
+  return p;
+}
+
+}  // namespace
+
+http::SubmitResult NodeApiImpl::SubmitTransaction(Transaction tx) {
+  const MempoolResult r = mempool_.Accept(std::move(tx));
+  http::SubmitResult out;
+  out.txid = r.txid;
+  out.reason = std::string(r.reason());
+  out.message = r.message;
+  out.duplicate = r.status == MempoolResult::Status::kDuplicate;
+  if (r.ok()) {
+    out.outcome = http::SubmitResult::Outcome::kAccepted;
+  } else if (r.error == MempoolError::kConflict || r.error == MempoolError::kAlreadyConfirmed) {
+    out.outcome = http::SubmitResult::Outcome::kConflict;
+  } else {
+    out.outcome = http::SubmitResult::Outcome::kInvalid;
+  }
+  return out;
+}
+
+std::optional<http::PoolTx> NodeApiImpl::PoolTransaction(const Hash32& txid) {
+  const auto entry = mempool_.Get(txid);
+  if (!entry.has_value()) return std::nullopt;
+  return ToPoolTx(*entry);
+}
+
+std::vector<http::PoolTx> NodeApiImpl::PoolByFeeRate(std::size_t limit) {
+  std::vector<http::PoolTx> out;
+  for (const MempoolEntryInfo& e : mempool_.ByFeeRate(limit)) out.push_back(ToPoolTx(e));
+  return out;
+}
+
+http::MempoolSummary NodeApiImpl::PoolSummary() {
+  const MempoolStats stats = mempool_.Stats();
+  http::MempoolSummary s;
+  s.count = stats.count;
+  s.bytes = stats.bytes;
+  s.fees = stats.fees;
+  s.fee_floor = stats.fee_floor;
+  s.max_bytes = stats.max_bytes;
+  s.orphans = stats.orphans;
   return s;
 }
 

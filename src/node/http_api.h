@@ -9,6 +9,7 @@
 
 #include "chain/chainstate.h"
 #include "http/node_api.h"
+#include "mempool/mempool.h"
 #include "mining/miner.h"
 #include "p2p/peer_manager.h"
 #include "storage/block_store.h"
@@ -21,8 +22,13 @@ class NodeApiImpl final : public http::NodeApi {
   // writes to: the coin and index reads go to it directly (it is
   // thread-safe).
   NodeApiImpl(ChainState& chain, const BlockStore& store, Miner& miner, p2p::PeerManager& peers,
-              std::string agent)
-      : chain_(chain), store_(store), miner_(miner), peers_(peers), agent_(std::move(agent)) {}
+              Mempool& mempool, std::string agent)
+      : chain_(chain),
+        store_(store),
+        miner_(miner),
+        peers_(peers),
+        mempool_(mempool),
+        agent_(std::move(agent)) {}
 
   http::NodeStatus Status() override;
   std::pair<Hash32, std::uint64_t> ActiveTip() override;
@@ -42,6 +48,16 @@ class NodeApiImpl final : public http::NodeApi {
                                                        std::size_t limit) override;
   Result<http::AddressCoinPage> AddressCoins(const XOnlyPubKey& key, std::uint64_t offset,
                                              std::size_t limit) override;
+  http::SubmitResult SubmitTransaction(Transaction tx) override;
+  std::optional<http::PoolTx> PoolTransaction(const Hash32& txid) override;
+  std::vector<http::PoolTx> PoolByFeeRate(std::size_t limit) override;
+  http::MempoolSummary PoolSummary() override;
+  std::int64_t UnconfirmedBalance(const XOnlyPubKey& key) override {
+    return mempool_.UnconfirmedBalance(key);
+  }
+  std::optional<Hash32> PoolSpender(const OutPoint& outpoint) override {
+    return mempool_.SpentBy(outpoint);
+  }
 
  private:
   // The coins spent by the inputs of block.txs[index], from the undo data
@@ -54,6 +70,7 @@ class NodeApiImpl final : public http::NodeApi {
   const BlockStore& store_;
   Miner& miner_;
   p2p::PeerManager& peers_;
+  Mempool& mempool_;
   const std::string agent_;
 };
 

@@ -70,6 +70,7 @@ Status NodeContext::StartSubsystems() {
   if (Status s = OpenDataDir(); !s) return s;
   if (Status s = ResolveApiToken(); !s) return s;
   if (Status s = OpenChain(); !s) return s;
+  OpenMempool();
   StartMiner();
   if (Status s = StartPeers(); !s) return s;
   if (Status s = StartHttp(); !s) return s;
@@ -99,6 +100,7 @@ Status NodeContext::OpenDataDir() {
 void NodeContext::RemoveCreatedDataDir() {
   if (created_dir_.empty()) return;
   // Only what this start made: the store and the lock are closed first.
+  mempool_.reset();
   chain_.reset();
   store_.reset();
   lock_.reset();
@@ -141,10 +143,45 @@ Status NodeContext::OpenChain() {
   return {};
 }
 
+namespace {
+
+std::filesystem::path MempoolFile(const std::string& data_dir) {
+  return std::filesystem::path(data_dir) / "mempool.jsonl";
+}
+
+}  // namespace
+
+void NodeContext::OpenMempool() {
+  mempool_ = std::make_unique<Mempool>(*chain_, *clock_, options_.mempool);
+  // Before the miner's: a new job's template must see the pool in step
+  // with the new tip.
+  chain_->AddObserver(mempool_.get());
+  if (!options_.persist_mempool) return;
+  const auto loaded = mempool_->Load(MempoolFile(data_dir_));
+  if (!loaded) {
+    // A damaged pool file costs only the pool: start empty (the file is
+    // replaced at the next stop).
+    spdlog::warn("mempool not loaded: {}", loaded.error());
+  } else if (loaded->read != 0) {
+    spdlog::info("mempool: {} of {} saved transaction(s) still valid", loaded->accepted,
+                 loaded->read);
+  }
+}
+
+void NodeContext::SaveMempool() {
+  if (!mempool_ || !options_.persist_mempool) return;
+  const std::size_t count = mempool_->Stats().count;
+  if (Status s = mempool_->Save(MempoolFile(data_dir_)); !s) {
+    spdlog::error("cannot save the mempool: {}", s.error());
+  } else {
+    spdlog::info("mempool: {} transaction(s) saved", count);
+  }
+}
+
 void NodeContext::StartMiner() {
   MinerOptions miner_options = options_.miner;
   miner_options.reward_key = reward_key_;
-  miner_ = std::make_unique<Miner>(params_, *chain_, *clock_, miner_options);
+  miner_ = std::make_unique<Miner>(params_, *chain_, *clock_, miner_options, mempool_.get());
   miner_->Start();
 }
 
@@ -152,7 +189,7 @@ Status NodeContext::StartPeers() {
   p2p::PeerManagerOptions peer_options = options_.peer_policy;
   peer_options.agent = Agent();
   peer_options.listen_port = options_.transport.port;
-  peers_ = std::make_unique<p2p::PeerManager>(*chain_, *clock_, io_, peer_options);
+  peers_ = std::make_unique<p2p::PeerManager>(*chain_, *clock_, io_, peer_options, mempool_.get());
   transport_ = std::make_unique<p2p::Transport>(io_, options_.transport, *peers_);
   if (Status s = transport_->Start(); !s) return s;
   link_ = std::make_unique<p2p::TransportLink>(*transport_);
@@ -161,7 +198,7 @@ Status NodeContext::StartPeers() {
 }
 
 Status NodeContext::StartHttp() {
-  api_ = std::make_unique<NodeApiImpl>(*chain_, *store_, *miner_, *peers_, Agent());
+  api_ = std::make_unique<NodeApiImpl>(*chain_, *store_, *miner_, *peers_, *mempool_, Agent());
   http::HttpOptions http_options = options_.http;
   http_options.write_token = write_token_;
   http_ = std::make_unique<http::HttpServer>(http_io_, http_options, *api_);
@@ -217,6 +254,8 @@ void NodeContext::ScheduleTick() {
   tick_timer_->async_wait([this](const boost::system::error_code& error) {
     if (error || stopped_) return;
     peers_->Tick();
+    mempool_->Expire();
+    miner_->Refresh();
     ScheduleTick();
   });
 }
@@ -263,7 +302,11 @@ void NodeContext::Stop() {
     if (t.joinable()) t.join();
   }
   if (chain_ && log_observer_) chain_->RemoveObserver(log_observer_.get());
-  // Nothing to flush: the store commits every block before it is
+  if (chain_ && mempool_) {
+    chain_->RemoveObserver(mempool_.get());
+    if (started_) SaveMempool();
+  }
+  // Nothing else to flush: the store commits every block before it is
   // acknowledged. The store closes (and the lock is released) when the
   // context is destroyed, after everything that uses them.
   if (started_) spdlog::info("stopped");

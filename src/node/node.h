@@ -2,12 +2,13 @@
 // them in a fixed order (docs/architecture.md, "Ownership").
 //
 // Start order: data directory (created, then locked), store (SQLite,
-// <data-dir>/chain.sqlite), chain (load or write genesis), miner,
+// <data-dir>/chain.sqlite), chain (load or write genesis), mempool (loaded
+// from <data-dir>/mempool.jsonl), miner,
 // P2P transport and peer manager (dialling --peers), HTTP server. Stop order
 // is the reverse: stop accepting requests and close every connection (HTTP
 // and peers), stop the miner (its queued requests fail with "node is
 // stopping"), let the I/O threads finish the closes (at most
-// kIoDrainTimeout), stop them, flush the store.
+// kIoDrainTimeout), stop them, save the mempool.
 #pragma once
 
 #include <atomic>
@@ -24,6 +25,7 @@
 
 #include "chain/chainstate.h"
 #include "http/server.h"
+#include "mempool/mempool.h"
 #include "mining/miner.h"
 #include "node/http_api.h"
 #include "node/options.h"
@@ -77,6 +79,8 @@ class NodeContext {
   void RemoveCreatedDataDir();
   Status ResolveApiToken();
   Status OpenChain();
+  void OpenMempool();
+  void SaveMempool();
   void StartMiner();
   Status StartPeers();
   Status StartHttp();
@@ -98,6 +102,7 @@ class NodeContext {
   std::unique_ptr<BlockStore> store_;
   std::unique_ptr<ChainState> chain_;
   std::unique_ptr<LogObserver> log_observer_;
+  std::unique_ptr<Mempool> mempool_;
   std::unique_ptr<Miner> miner_;
   // Peers, timers and signals run on io_; the HTTP API on http_io_, with
   // threads of its own, so no flood of peer messages can stall it.

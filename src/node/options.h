@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "http/server.h"
+#include "mempool/mempool.h"
 #include "mining/miner.h"
 #include "p2p/peer_manager.h"
 #include "p2p/transport.h"
@@ -40,12 +41,18 @@ struct NodeOptions {
   // The subsystems' own options, with their own defaults (each defined
   // once, beside the code it configures). The command line sets: http port
   // and bind address; transport port and bind address; peer_policy ban
-  // duration, ban_loopback and the message and request rates (bursts are
-  // twice the rates); miner threads and continuous.
+  // duration, ban_loopback and the message, request and transaction rates
+  // (bursts are twice the rates, ten times for transactions); miner threads
+  // and continuous; the mempool's size, fee floor, chain cap, expiry and
+  // orphan count.
   http::HttpOptions http;
   p2p::TransportOptions transport;
   p2p::PeerManagerOptions peer_policy;
   MinerOptions miner;
+  MempoolOptions mempool;
+  // Save the mempool to <data-dir>/mempool.jsonl when stopping and load it
+  // when starting.
+  bool persist_mempool = true;
 };
 // ./data/<network>/<p2p-port>
 std::string DefaultDataDir(const std::string& network, std::uint16_t p2p_port);

@@ -41,11 +41,12 @@ std::uint64_t Ms(std::chrono::milliseconds d) { return static_cast<std::uint64_t
 }  // namespace
 
 PeerManager::PeerManager(ChainState& chain, const Clock& clock, boost::asio::io_context& io,
-                         PeerManagerOptions options)
+                         PeerManagerOptions options, Mempool* mempool)
     : chain_(chain),
       clock_(clock),
       io_(io),
       options_(std::move(options)),
+      mempool_(mempool),
       headers_batch_(std::clamp<std::uint32_t>(
           options_.headers_batch, 1,
           static_cast<std::uint32_t>(ProtocolLimits::kMaxHeadersPerMessage))),
@@ -67,6 +68,7 @@ void PeerManager::Start(PeerLink& link, const std::vector<PeerUrl>& peers) {
     }
   }
   chain_.AddObserver(this);
+  if (mempool_ != nullptr) mempool_->AddListener(this);
   Tick();
 }
 
@@ -77,6 +79,7 @@ void PeerManager::Stop() {
     stopped_ = true;
   }
   chain_.RemoveObserver(this);
+  if (mempool_ != nullptr) mempool_->RemoveListener(this);
 }
 
 void PeerManager::Run(Actions& a) {
@@ -189,6 +192,10 @@ void PeerManager::Tick() {
       } else if (!peer.requests.empty() && now - peer.requests.front().sent_ms >= stall) {
         spdlog::warn("peer {} did not answer getdata; dropping it", id);
         CloseLocked(a, peer, "sync stalled: getdata unanswered");
+      } else if (peer.gettxs_outstanding && now - peer.gettxs_sent_ms >= stall) {
+        // Its pool's transactions are a courtesy: stop asking, keep the peer.
+        peer.gettxs_outstanding = false;
+        peer.wanted_txs.clear();
       }
     }
     for (const auto& [text, t] : targets_) {
@@ -286,6 +293,7 @@ void PeerManager::OnOpen(PeerId id, Direction direction, const std::string& remo
     peer.messages = TokenBucket(options_.message_rate, options_.message_burst, now);
     peer.requests_bucket = TokenBucket(options_.request_rate, options_.request_burst, now);
     peer.junk = TokenBucket(options_.junk_rate, options_.junk_burst, now);
+    peer.tx_bucket = TokenBucket(options_.tx_rate, options_.tx_burst, now);
     if (dialed) {
       auto it = targets_.find(dialed->ToString());
       if (it != targets_.end()) {
@@ -418,9 +426,10 @@ bool PeerManager::CheckSequence(PeerId id, const Message& message) {
     Peer* peer = FindLocked(id);
     if (peer == nullptr || peer->closing) return false;
     const bool is_hello = std::holds_alternative<Hello>(message);
-    const bool is_request = std::holds_alternative<GetHeaders>(message) ||
-                            std::holds_alternative<GetData>(message) ||
-                            std::holds_alternative<GetBlocks>(message);
+    const bool is_request =
+        std::holds_alternative<GetHeaders>(message) || std::holds_alternative<GetData>(message) ||
+        std::holds_alternative<GetBlocks>(message) || std::holds_alternative<GetMempool>(message) ||
+        std::holds_alternative<GetTxs>(message);
     if (is_hello == peer->handshaked) {
       PunishLocked(
           a, *peer,
@@ -475,6 +484,18 @@ void PeerManager::Dispatch(PeerId id, Message message) {
           if (peer != nullptr && peer->ping_nonce == m.nonce) peer->ping_nonce = 0;
         } else if constexpr (std::is_same_v<T, ErrorMsg>) {
           HandleError(id, m.reason);
+        } else if constexpr (std::is_same_v<T, TxMsg>) {
+          std::vector<Transaction> one;
+          one.push_back(std::move(m.tx));
+          HandleTxs(id, std::move(one), false);
+        } else if constexpr (std::is_same_v<T, GetMempool>) {
+          HandleGetMempool(id);
+        } else if constexpr (std::is_same_v<T, MempoolTxids>) {
+          HandleMempoolTxids(id, m.txids);
+        } else if constexpr (std::is_same_v<T, GetTxs>) {
+          HandleGetTxs(id, m.txids);
+        } else if constexpr (std::is_same_v<T, Txs>) {
+          HandleTxs(id, std::move(m.txs), true);
         }
       },
       message);
@@ -534,7 +555,7 @@ void PeerManager::HandleHello(PeerId id, Hello hello) {
 
 bool PeerManager::RefuseHelloLocked(Actions& a, Peer& peer, const Hello& hello, Target* target) {
   const PeerId id = peer.id;
-  if (hello.version != kProtocolVersion) {
+  if (hello.version < kMinProtocolVersion || hello.version > kProtocolVersion) {
     spdlog::info("peer {} ({}) speaks protocol version {}; disconnecting", id, peer.address,
                  hello.version);
     SendLocked(a, id, ErrorMsg{"unsupported protocol version " + std::to_string(hello.version)});
@@ -603,6 +624,8 @@ void PeerManager::AcceptHelloLocked(Actions& a, Peer& peer, Hello hello) {
                peer.direction == Direction::kInbound ? "inbound" : "outbound", peer.address,
                peer.remote_port, peer.hello.agent, peer.hello.height);
   SendLocked(a, id, GetPeers{});
+  // Learn its pool (version 3 and up).
+  if (mempool_ != nullptr && peer.hello.version >= kTxRelayVersion) SendLocked(a, id, GetMempool{});
   const ChainTip tip = chain_.Tip();
   if (const auto known = chain_.Header(peer.hello.tip)) {
     // Its tip is in our tree: the work it claims must be that tip's.

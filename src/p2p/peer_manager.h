@@ -30,6 +30,7 @@
 
 #include "chain/chainstate.h"
 #include "chain/header_sync.h"
+#include "mempool/mempool.h"
 #include "p2p/peer_link.h"
 #include "p2p/protocol.h"
 #include "p2p/transport.h"
@@ -92,6 +93,11 @@ struct PeerManagerOptions {
   // its tips), a stream of them is junk and costs the peer its connection.
   double junk_rate = 1;
   double junk_burst = 100;
+  // Transactions a peer may send (tx messages, and each transaction of a
+  // txs answer); beyond them its transactions are ignored, not punished
+  // (docs/protocol.md, "Transaction relay").
+  double tx_rate = 500;
+  double tx_burst = 5000;
   // Headers messages that do not connect to our tree, in a row, before the
   // peer is dropped (each gets a getheaders to find the fork first).
   unsigned max_unconnecting_headers = 10;
@@ -127,12 +133,13 @@ struct PeerSnapshot {
   std::uint64_t next_attempt_ms = 0;  // "waiting" only
 };
 
-class PeerManager final : public TransportHandler, public ChainObserver {
+class PeerManager final : public TransportHandler, public ChainObserver, public MempoolListener {
  public:
-  // `chain`, `clock` and `io` are not owned and must outlive the manager.
-  // `io` runs the relay work posted from OnTipChanged.
+  // `chain`, `clock`, `io` and `mempool` are not owned and must outlive the
+  // manager. `io` runs the relay work posted from OnTipChanged and
+  // OnTxAccepted. Without a mempool, transactions from peers are ignored.
   PeerManager(ChainState& chain, const Clock& clock, boost::asio::io_context& io,
-              PeerManagerOptions options);
+              PeerManagerOptions options, Mempool* mempool = nullptr);
   ~PeerManager() override;
 
   // Connects the manager to its link (not owned; a TransportLink over the
@@ -168,6 +175,12 @@ class PeerManager final : public TransportHandler, public ChainObserver {
 
   // ChainObserver: relays every new tip (posted to `io`).
   void OnTipChanged(const TipChange& change) override EXCLUDES(mutex_);
+  // MempoolListener: relays every transaction the pool takes (posted to `io`).
+  void OnTxAccepted(const TxRef& tx, const Hash32& txid, std::uint64_t peer) override
+      EXCLUDES(mutex_);
+
+  // Transactions peers sent that were ignored for the per-peer rate.
+  std::uint64_t TxsOverRate() const EXCLUDES(mutex_);
 
  private:
   // A getdata sent and not yet answered.
@@ -216,6 +229,14 @@ class PeerManager final : public TransportHandler, public ChainObserver {
     TokenBucket junk;              // unrequested blocks the chain could not use
     std::deque<Hash32> known;      // blocks it sent or we sent it (bounded)
     std::unordered_set<Hash32, Hash32Hasher> known_set;
+    // Transaction relay (version 3 peers).
+    TokenBucket tx_bucket;         // transactions it sends
+    std::deque<Hash32> known_txs;  // txids it sent or we sent it (bounded)
+    std::unordered_set<Hash32, Hash32Hasher> known_txs_set;
+    bool sent_mempool = false;      // our pool's txids went to it (once)
+    std::deque<Hash32> wanted_txs;  // from its mempool message, not yet asked for
+    bool gettxs_outstanding = false;
+    std::uint64_t gettxs_sent_ms = 0;
   };
   struct Target {
     PeerUrl url;
@@ -313,10 +334,23 @@ class PeerManager final : public TransportHandler, public ChainObserver {
       EXCLUDES(mutex_);
   void Relay(const Hash32& hash, PeerId source) EXCLUDES(mutex_);
 
+  // Transactions (tx_relay.cpp).
+  void RememberTxLocked(Peer& peer, const Hash32& txid) REQUIRES(mutex_);
+  // Hands transactions from `id` to the mempool (within its tx rate) and
+  // punishes what breaks a consensus rule.
+  void HandleTxs(PeerId id, std::vector<Transaction> txs, bool answer) EXCLUDES(mutex_);
+  void HandleGetMempool(PeerId id) EXCLUDES(mutex_);
+  void HandleMempoolTxids(PeerId id, const std::vector<Hash32>& txids) EXCLUDES(mutex_);
+  void HandleGetTxs(PeerId id, const std::vector<Hash32>& txids) EXCLUDES(mutex_);
+  // Asks `peer` for the next batch of its pool's transactions we lack.
+  void RequestTxsLocked(Actions& a, Peer& peer, std::uint64_t now) REQUIRES(mutex_);
+  void RelayTx(const TxRef& tx, const Hash32& txid, PeerId source) EXCLUDES(mutex_);
+
   ChainState& chain_;
   const Clock& clock_;
   boost::asio::io_context& io_;
   const PeerManagerOptions options_;
+  Mempool* const mempool_;             // not owned; may be null
   const std::uint32_t headers_batch_;  // options_.headers_batch within the protocol's limit
   const std::string node_id_;
   const Hash32 genesis_;
@@ -333,6 +367,7 @@ class PeerManager final : public TransportHandler, public ChainObserver {
   std::deque<Hash32> relayed_ GUARDED_BY(mutex_);  // bounded, newest last
   std::unordered_set<Hash32, Hash32Hasher> relayed_set_ GUARDED_BY(mutex_);
   std::mt19937_64 rng_ GUARDED_BY(mutex_);
+  std::uint64_t txs_over_rate_ GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace powchain::p2p

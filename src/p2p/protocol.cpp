@@ -109,6 +109,18 @@ struct Encoder {
   void operator()(const ErrorMsg& m) const {
     w.Key("reason").String(m.reason, ProtocolLimits::kMaxReasonLength);
   }
+  void operator()(const TxMsg& m) const { WriteTxJson(w.Key("tx"), m.tx); }
+  void operator()(const GetMempool&) const {}
+  void operator()(const MempoolTxids& m) const {
+    w.out().reserve(w.out().size() + m.txids.size() * 67 + 16);
+    WriteHashes(w.Key("txids"), m.txids);
+  }
+  void operator()(const GetTxs& m) const { WriteHashes(w.Key("txids"), m.txids); }
+  void operator()(const Txs& m) const {
+    w.Key("txs").BeginArray();
+    for (const Transaction& tx : m.txs) WriteTxJson(w, tx);
+    w.EndArray();
+  }
 };
 
 // ---------------------------------------------------------------------------
@@ -400,6 +412,47 @@ std::optional<Message> DecodeErrorMsg(FieldReader& r) {
   return ErrorMsg{std::move(*reason)};
 }
 
+// A transaction in its JSON form, at most ProtocolLimits::kMaxDepth deep.
+std::optional<Transaction> ReadTx(FieldReader& r, const JsonValue& value,
+                                  const std::string& where) {
+  Result<Transaction> tx = TxFromJson(value);
+  if (!tx) {
+    r.FailWith(DecodeError::kBadTx, where + ": " + tx.error());
+    return std::nullopt;
+  }
+  return std::move(tx).value();
+}
+
+std::optional<Message> DecodeTx(FieldReader& r) {
+  const JsonValue* v = r.Find("tx");
+  if (v == nullptr) return std::nullopt;
+  auto tx = ReadTx(r, *v, "'tx'");
+  if (!tx) return std::nullopt;
+  return TxMsg{std::move(*tx)};
+}
+
+std::optional<Message> DecodeGetMempool(FieldReader&) { return GetMempool{}; }
+
+template <typename T, std::size_t kMax>
+std::optional<Message> DecodeTxids(FieldReader& r) {
+  auto txids = ReadHashes(r, "txids", 0, kMax);
+  if (!txids) return std::nullopt;
+  return T{std::move(*txids)};
+}
+
+std::optional<Message> DecodeTxs(FieldReader& r) {
+  const auto* items = r.ReadArray("txs", 0, ProtocolLimits::kMaxTxsPerMessage, "transactions");
+  if (items == nullptr) return std::nullopt;
+  Txs m;
+  m.txs.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    auto tx = ReadTx(r, (*items)[i], "'txs'[" + std::to_string(i) + "]");
+    if (!tx) return std::nullopt;
+    m.txs.push_back(std::move(*tx));
+  }
+  return m;
+}
+
 struct MessageType {
   std::string_view name;
   std::optional<Message> (*decode)(FieldReader&);
@@ -419,6 +472,11 @@ constexpr MessageType kTypes[] = {
     {"ping", DecodeNonce<Ping>},
     {"pong", DecodeNonce<Pong>},
     {"error", DecodeErrorMsg},
+    {"tx", DecodeTx},
+    {"getmempool", DecodeGetMempool},
+    {"mempool", DecodeTxids<MempoolTxids, ProtocolLimits::kMaxMempoolTxids>},
+    {"gettxs", DecodeTxids<GetTxs, ProtocolLimits::kMaxGetTxs>},
+    {"txs", DecodeTxs},
 };
 static_assert(std::size(kTypes) == std::variant_size_v<Message>);
 

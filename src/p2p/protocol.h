@@ -17,9 +17,13 @@
 
 namespace powchain::p2p {
 
-// Version 2 added headers-first sync (getheaders, headers, getdata); a
-// version-1 node would refuse those messages as unknown.
-inline constexpr std::uint32_t kProtocolVersion = 2;
+// Version 2 added headers-first sync (getheaders, headers, getdata);
+// version 3 transactions (tx, getmempool, mempool, gettxs, txs). A node
+// talks to peers of versions kMinProtocolVersion and up, and sends the
+// version-3 messages only to peers that speak it.
+inline constexpr std::uint32_t kProtocolVersion = 3;
+inline constexpr std::uint32_t kMinProtocolVersion = 2;
+inline constexpr std::uint32_t kTxRelayVersion = 3;
 
 // Limits on what a decoded message may hold. The transport separately
 // limits the whole frame (4 MiB by default).
@@ -31,7 +35,10 @@ struct ProtocolLimits {
   static constexpr std::size_t kMaxPeersPerMessage = 1000;
   static constexpr std::size_t kMaxAgentLength = 256;
   static constexpr std::size_t kMaxReasonLength = 1024;
-  static constexpr std::size_t kMaxDepth = 64;  // JSON nesting
+  static constexpr std::size_t kMaxDepth = 64;            // JSON nesting
+  static constexpr std::size_t kMaxMempoolTxids = 50000;  // txids in one mempool message
+  static constexpr std::size_t kMaxGetTxs = 100;          // txids in one gettxs
+  static constexpr std::size_t kMaxTxsPerMessage = 100;   // transactions in one txs
 };
 
 struct Hello {
@@ -80,9 +87,23 @@ struct Pong {
 struct ErrorMsg {
   std::string reason;
 };
+struct TxMsg {
+  Transaction tx;
+};
+struct GetMempool {};
+struct MempoolTxids {         // the "mempool" message
+  std::vector<Hash32> txids;  // parents before children
+};
+struct GetTxs {
+  std::vector<Hash32> txids;
+};
+struct Txs {
+  std::vector<Transaction> txs;
+};
 
-using Message = std::variant<Hello, BlockMsg, GetHeaders, Headers, GetData, GetBlocks, Blocks,
-                             GetPeers, Peers, Ping, Pong, ErrorMsg>;
+using Message =
+    std::variant<Hello, BlockMsg, GetHeaders, Headers, GetData, GetBlocks, Blocks, GetPeers, Peers,
+                 Ping, Pong, ErrorMsg, TxMsg, GetMempool, MempoolTxids, GetTxs, Txs>;
 
 // The "type" string of a message: "hello", "block", "getblocks", ...
 std::string_view TypeName(const Message& message);
@@ -99,6 +120,7 @@ enum class DecodeError {
   kBadField,       // a field missing, of the wrong type or out of range
   kTooMany,        // a list longer than its limit
   kBadBlock,       // a block that cannot be read (BlockFromJson failed)
+  kBadTx,          // a transaction that cannot be read (TxFromJson failed)
 };
 
 struct DecodeFailure {

@@ -49,6 +49,13 @@ class JsonWriter {
     AppendDigits(v);
     return *this;
   }
+  JsonWriter& Int(std::int64_t v) {
+    Separate();
+    if (v < 0) out_ += '-';
+    // The magnitude as unsigned: -INT64_MIN does not fit an int64.
+    AppendDigits(v < 0 ? ~static_cast<std::uint64_t>(v) + 1 : static_cast<std::uint64_t>(v));
+    return *this;
+  }
   JsonWriter& Bool(bool v) { return Raw(v ? "true" : "false"); }
   JsonWriter& Null() { return Raw("null"); }
 

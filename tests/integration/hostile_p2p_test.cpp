@@ -1137,7 +1137,7 @@ TEST_F(HostileProtocolTest, BadHellosAreRefused) {
             std::string::npos);
   other.genesis[0] ^= 1;
   ExpectRefused(p2p::Encode(other), "another network", true);
-  for (const std::uint32_t version : {0u, 1u, 3u, 4294967295u}) {
+  for (const std::uint32_t version : {0u, 1u, 4u, 4294967295u}) {
     p2p::Hello v = hello;
     v.version = version;
     ExpectRefused(p2p::Encode(v), "unsupported protocol version " + std::to_string(version), true);

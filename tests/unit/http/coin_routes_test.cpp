@@ -127,11 +127,14 @@ TEST_F(CoinRoutesTest, TransactionHasItsPlaceConfirmationsAndFee) {
   const Response res = Tx(1);
   EXPECT_EQ(res.result(), status::ok);
   EXPECT_EQ(res[bhttp::field::content_type], "application/json");
-  EXPECT_EQ(res.body(), "{\"txid\":\"" + HexEncode(txids_[1]) + "\",\"blockHash\":\"" +
-                            HexEncode(block_.hash) +
-                            "\",\"height\":5,\"index\":1,\"confirmations\":3,\"fee\":10000000,"
-                            "\"tx\":" +
-                            CanonicalTxBytes(block_.txs[1]) + "}");
+  EXPECT_EQ(res.body(),
+            "{\"txid\":\"" + HexEncode(txids_[1]) + "\",\"blockHash\":\"" + HexEncode(block_.hash) +
+                "\",\"height\":5,\"index\":1,\"confirmations\":3,\"fee\":10000000,"
+                "\"size\":" +
+                std::to_string(CanonicalTxSize(block_.txs[1])) +
+                ",\"status\":{\"confirmed\":true,\"height\":5,\"blockHash\":\"" +
+                HexEncode(block_.hash) +
+                "\",\"confirmations\":3},\"tx\":" + CanonicalTxBytes(block_.txs[1]) + "}");
 }
 
 TEST_F(CoinRoutesTest, FeeIsInputsLessOutputsAndZeroForACoinbase) {
@@ -177,8 +180,8 @@ TEST_F(CoinRoutesTest, MalformedTxidIs400) {
 
 TEST_F(CoinRoutesTest, OtherPathsUnderTransactionsAre404) {
   const std::string base = "/transactions/" + HexEncode(txids_[0]);
-  for (const std::string& target : {base + "/", base + "/proofs", base + "/proof/", base + "/x/y",
-                                    std::string("/transactions")}) {
+  for (const std::string& target :
+       {base + "/", base + "/proofs", base + "/proof/", base + "/x/y"}) {
     const Response res = Answer(Get(target));
     EXPECT_EQ(res.result(), status::not_found) << target;
     EXPECT_EQ(ErrorOf(res), "no such endpoint: " + target);
@@ -284,15 +287,16 @@ TEST_F(CoinRoutesTest, AddressHasItsTotals) {
   api_.totals_[alice_] = AddressTotals{5'340'000'000, 3, 4};
   const Response res = Answer(Get("/addresses/" + alice_address_));
   EXPECT_EQ(res.result(), status::ok);
-  EXPECT_EQ(res.body(), "{\"address\":\"" + alice_address_ +
-                            "\",\"balance\":5340000000,\"coinCount\":3,\"txCount\":4}");
+  EXPECT_EQ(res.body(),
+            "{\"address\":\"" + alice_address_ +
+                "\",\"balance\":5340000000,\"unconfirmed\":0,\"coinCount\":3,\"txCount\":4}");
 }
 
 TEST_F(CoinRoutesTest, UnusedAddressIsEmpty) {
   const Response res = Answer(Get("/addresses/" + EncodeAddress(kHrp, bob_)));
   EXPECT_EQ(res.result(), status::ok);
   EXPECT_EQ(res.body(), "{\"address\":\"" + EncodeAddress(kHrp, bob_) +
-                            "\",\"balance\":0,\"coinCount\":0,\"txCount\":0}");
+                            "\",\"balance\":0,\"unconfirmed\":0,\"coinCount\":0,\"txCount\":0}");
 }
 
 TEST_F(CoinRoutesTest, AddressIsReadInEitherCaseAndAnsweredInLowerCase) {
@@ -377,7 +381,7 @@ TEST_F(CoinRoutesTest, UtxosSayWhetherEachCoinIsSpendable) {
            ",\"amount\":" + std::to_string(amount) + ",\"height\":" + std::to_string(height) +
            ",\"coinbase\":" + (coinbase ? "true" : "false") +
            ",\"confirmations\":" + std::to_string(confirmations) +
-           ",\"spendable\":" + (spendable ? "true" : "false") + "}";
+           ",\"spendable\":" + (spendable ? "true" : "false") + ",\"spentInMempool\":null}";
   };
   EXPECT_EQ(res.body(), "{\"address\":\"" + alice_address_ + "\",\"utxos\":[" +
                             coin(7, 2, 300, 15, false, 6, true) + "," +

@@ -101,6 +101,21 @@ bool Same(const Peers& a, const Peers& b) { return a.peers == b.peers; }
 bool Same(const Ping& a, const Ping& b) { return a.nonce == b.nonce; }
 bool Same(const Pong& a, const Pong& b) { return a.nonce == b.nonce; }
 bool Same(const ErrorMsg& a, const ErrorMsg& b) { return a.reason == b.reason; }
+bool Same(const TxMsg& a, const TxMsg& b) { return a.tx == b.tx; }
+bool Same(const GetMempool&, const GetMempool&) { return true; }
+bool Same(const MempoolTxids& a, const MempoolTxids& b) { return a.txids == b.txids; }
+bool Same(const GetTxs& a, const GetTxs& b) { return a.txids == b.txids; }
+bool Same(const Txs& a, const Txs& b) { return a.txs == b.txs; }
+
+// A signed-looking spend (the codec does not check signatures).
+Transaction SampleTx() {
+  Transaction tx;
+  tx.inputs.push_back(TxIn{OutPoint{Filled(5), 3}, {}});
+  tx.inputs[0].sig.fill(0x5a);
+  tx.outputs.push_back(MakeTxOut("powrt", Filled(9), 123456789));
+  tx.outputs.push_back(MakeTxOut("pow", Filled(8), 1));
+  return tx;
+}
 
 bool Same(const Message& a, const Message& b) {
   if (a.index() != b.index()) return false;
@@ -163,7 +178,7 @@ std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 // The frames of the examples in docs/protocol.md.
 std::string Hash11() { return std::string(64, '1'); }
 std::string HelloText() {
-  return R"({"type":"hello","version":2,"genesis":")" + Hash11() + R"(","height":42,"tip":")" +
+  return R"({"type":"hello","version":3,"genesis":")" + Hash11() + R"(","height":42,"tip":")" +
          HexEncode(Filled(0xab)) +
          R"(","work":"1f4","port":5001,"agent":"powchain/0.1.0","nodeId":"0123456789abcdef"})";
 }
@@ -222,6 +237,13 @@ std::vector<Message> SampleMessages() {
       Pong{12345},
       ErrorMsg{""},
       ErrorMsg{"bad block: \"hash\" \\ mismatch\n😀"},
+      TxMsg{SampleTx()},
+      GetMempool{},
+      MempoolTxids{},
+      MempoolTxids{getblocks.locator},
+      GetTxs{{Filled(7)}},
+      Txs{},
+      Txs{{SampleTx(), SampleTx()}},
   };
 }
 
@@ -254,6 +276,11 @@ TEST(ProtocolTest, NamesEveryType) {
   EXPECT_EQ(TypeName(Ping{}), "ping");
   EXPECT_EQ(TypeName(Pong{}), "pong");
   EXPECT_EQ(TypeName(ErrorMsg{}), "error");
+  EXPECT_EQ(TypeName(TxMsg{}), "tx");
+  EXPECT_EQ(TypeName(GetMempool{}), "getmempool");
+  EXPECT_EQ(TypeName(MempoolTxids{}), "mempool");
+  EXPECT_EQ(TypeName(GetTxs{}), "gettxs");
+  EXPECT_EQ(TypeName(Txs{}), "txs");
 }
 
 // The frames below are the examples of docs/protocol.md.
@@ -263,7 +290,7 @@ TEST(ProtocolTest, WritesTheDocumentedWireForm) {
   Hello anonymous = SampleHello();
   anonymous.port.reset();
   anonymous.node_id.clear();
-  EXPECT_EQ(Encode(anonymous), R"({"type":"hello","version":2,"genesis":")" + Hash11() +
+  EXPECT_EQ(Encode(anonymous), R"({"type":"hello","version":3,"genesis":")" + Hash11() +
                                    R"(","height":42,"tip":")" + HexEncode(Filled(0xab)) +
                                    R"(","work":"1f4","port":null,"agent":"powchain/0.1.0"})");
 
@@ -539,11 +566,29 @@ std::vector<BadCase> BadCases() {
       {"nonce 2^64", R"({"type":"ping","nonce":18446744073709551616})", E::kBadField},
       {"nonce 1e400", R"({"type":"ping","nonce":1e400})", E::kBadField},
 
+      // Transactions.
+      {"tx missing", R"({"type":"tx"})", E::kBadField},
+      {"tx not an object", R"({"type":"tx","tx":[]})", E::kBadTx},
+      {"tx with an extra member",
+       R"({"type":"tx","tx":{"inputs":[],"outputs":[],"version":1,"x":1}})", E::kBadTx},
+      {"tx amount negative",
+       R"({"type":"tx","tx":{"inputs":[],"outputs":[{"address":"powrt1p","amount":-1}],"version":1}})",
+       E::kBadTx},
+      {"txs not an array", R"({"type":"txs","txs":{}})", E::kBadField},
+      {"txs over the limit", R"({"type":"txs","txs":)" + ArrayOf(101, "{}") + "}", E::kTooMany},
+      {"txs with a bad one", R"({"type":"txs","txs":[{}]})", E::kBadTx},
+      {"gettxs over the limit",
+       R"({"type":"gettxs","txids":)" + ArrayOf(101, Quoted(Hash11())) + "}", E::kTooMany},
+      {"mempool txid short", R"({"type":"mempool","txids":[")" + std::string(63, '1') + R"("]})",
+       E::kBadField},
+      {"mempool over the limit",
+       R"({"type":"mempool","txids":)" + ArrayOf(50001, Quoted(Hash11())) + "}", E::kTooMany},
+
       // hello.
-      {"hello version missing", hello_with(R"("version":2,)", ""), E::kBadField},
-      {"hello version 2^32", hello_with(R"("version":2)", R"("version":4294967296)"), E::kBadField},
-      {"hello version negative", hello_with(R"("version":2)", R"("version":-1)"), E::kBadField},
-      {"hello version string", hello_with(R"("version":2)", R"("version":"1")"), E::kBadField},
+      {"hello version missing", hello_with(R"("version":3,)", ""), E::kBadField},
+      {"hello version 2^32", hello_with(R"("version":3)", R"("version":4294967296)"), E::kBadField},
+      {"hello version negative", hello_with(R"("version":3)", R"("version":-1)"), E::kBadField},
+      {"hello version string", hello_with(R"("version":3)", R"("version":"1")"), E::kBadField},
       {"hello genesis missing", hello_with(R"("genesis":")" + Hash11() + "\",", ""), E::kBadField},
       {"hello genesis 63 digits", hello_with(Hash11(), std::string(63, '1')), E::kBadField},
       {"hello genesis 65 digits", hello_with(Hash11(), std::string(65, '1')), E::kBadField},
