@@ -253,7 +253,10 @@ TEST(CoinsReorgTest, ADroppedBlockGivesBackTheCoinsItSpent) {
   ASSERT_EQ(added.status, 202) << added.body;
   ASSERT_TRUE(WaitUntil([&] { return a.TipHash() == b.TipHash(); }, 60s)) << a.process().Log();
 
-  EXPECT_EQ(a.process().Get("/transactions/" + pay_txid).status, 404);
+  // The spend is no longer confirmed: it is back in A's mempool.
+  const HttpResponse looked_up = a.process().Get("/transactions/" + pay_txid);
+  ASSERT_EQ(looked_up.status, 200) << looked_up.body;
+  EXPECT_FALSE(Json(looked_up).Find("status")->Find("confirmed")->as_bool());
   EXPECT_EQ(a.Balance(w.bob.address), 0u);
   const JsonValue alice = a.Address(w.alice.address);
   EXPECT_EQ(U64(alice, "balance"), 11 * kReward);
