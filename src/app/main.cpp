@@ -12,6 +12,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "app/client.h"
 #include "consensus/params.h"
 #include "node/bench.h"
 #include "node/node.h"
@@ -344,7 +345,9 @@ int main(int argc, char** argv) {
   CLI::App app{"powchain: a proof-of-work blockchain node"};
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(0, 1);
-  app.footer("Run `powchain <command> --help` for a command's options.");
+  app.footer(
+      "Run `powchain <command> --help` for a command's options. The client commands\n"
+      "(status, mine, block, tx, peers, mempool, wallet) talk to a node's HTTP API.");
 
   NodeFlags node_flags;
   CLI::App* node = AddNodeCommand(app, node_flags);
@@ -353,6 +356,8 @@ int main(int argc, char** argv) {
   powchain::BenchOptions bench_options;
   bool bench_json = false;
   CLI::App* bench = AddBenchCommand(app, bench_options, bench_json);
+  powchain::app::ClientCommands client;
+  powchain::app::AddClientCommands(app, client);
 
   try {
     app.parse(argc, argv);
@@ -365,17 +370,23 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Point at the help of the command that was being parsed.
     const CLI::App* command = &app;
-    for (const CLI::App* sub : {node, verify, bench}) {
+    std::vector<const CLI::App*> commands{node, verify, bench};
+    commands.insert(commands.end(), client.commands.begin(), client.commands.end());
+    for (const CLI::App* sub : commands) {
       if (sub->parsed()) command = sub;
     }
-    const std::string help =
-        command == &app ? "powchain --help" : "powchain " + command->get_name() + " --help";
+    std::string path;
+    for (const CLI::App* c = command; c != &app && c != nullptr; c = c->get_parent()) {
+      path = " " + c->get_name() + path;
+    }
+    const std::string help = "powchain" + path + " --help";
     return Fail(kExitUsage, DescribeParseError(e, *command, argc, argv) + " (see " + help + ")");
   }
 
   if (verify->parsed()) return RunVerify(verify_dir);
   if (bench->parsed()) return RunBench(bench_options, bench_json);
   if (node->parsed()) return RunNode(std::move(node_flags));
+  if (auto code = powchain::app::RunClientCommand(client)) return *code;
   std::cout << app.help();
   return 0;
 }

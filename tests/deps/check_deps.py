@@ -36,7 +36,10 @@ LAYERS = {
     "http": ["consensus", "primitives", "net", "util"],
     "node": ["util", "crypto", "primitives", "consensus", "storage", "chain", "mempool", "mining", "net",
              "p2p", "http"],
-    "app": ["node"],
+    # The client side: keys, coin selection and signing, over the node's
+    # HTTP API (net/http_client.h); it never links the node itself.
+    "wallet": ["consensus", "primitives", "crypto", "net", "util"],
+    "app": ["node", "wallet"],
 }
 
 IO = ["iostream", "fstream", "cstdio", "stdio.h", "filesystem", "sstream", "ostream", "istream",
@@ -60,6 +63,7 @@ FORBIDDEN = {
     "http": SQL,
     "storage": NET,
     "net": SQL,
+    "wallet": NET + SQL,
 }
 # Header prefix -> the only modules that may include it (libsecp256k1: keys and
 # signatures live in crypto/schnorr.h).
