@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "consensus/params.h"
+#include "wallet/wallet.h"
 
 namespace powchain::app {
 namespace {
@@ -66,7 +67,8 @@ void AddWalletCommands(CLI::App& app, ClientCommands& c) {
   send->add_option("address", c.to, "The address to pay")->required();
   send->add_option("amount", c.amount, "Coins to pay, e.g. 1.5 (8 decimals at most)")->required();
   send->add_option("--fee-rate", c.fee_rate,
-                   "Units per byte of the transaction [default: the node's mempool floor]");
+                   "Units per byte of the transaction [default: the node's mempool floor]")
+      ->check(CLI::Range(std::uint64_t{1}, wallet::kMaxFeeRate));
   CLI::App* history = Add(*wallet, c, "history", "The newest transactions touching the wallet");
   history->add_option("--limit", c.limit, "How many")
       ->check(CLI::Range(1, 500))

@@ -138,8 +138,9 @@ Result<std::vector<Coin>> CollectCoins(NodeClient& node, const WalletFile& walle
         auto amount = U64Of(u, "amount");
         std::optional<Hash32> hash =
             txid && txid->is_string() ? HexToHash32(txid->as_string()) : std::nullopt;
-        if (!vout || !amount || !hash || spendable == nullptr || !spendable->is_bool()) {
-          return Error{"GET utxos: an entry without txid, vout, amount or spendable"};
+        if (!vout || !amount || !hash || spendable == nullptr || !spendable->is_bool() ||
+            !MoneyRange(*amount) || *vout > UINT32_MAX) {
+          return Error{"GET utxos: an entry without txid, vout, amount or spendable in range"};
         }
         const OutPoint op{*hash, static_cast<std::uint32_t>(*vout)};
         const bool free = spendable->as_bool() && (in_pool == nullptr || in_pool->is_null());
@@ -249,6 +250,9 @@ Result<SendResult> Send(NodeClient& node, WalletFile& wallet, const SendRequest&
     return Error{"the amount must be more than 0 and at most 21 million coins"};
   }
   if (wallet.locked()) return Error{"the wallet is locked"};
+  if (request.fee_rate > kMaxFeeRate) {
+    return Error{"the fee rate is above " + std::to_string(kMaxFeeRate) + " units a byte"};
+  }
   bool changed = false;
   std::vector<std::string> notes;
   if (Status s = FollowSent(node, wallet, changed, notes); !s) return Error{s.error()};
@@ -258,7 +262,7 @@ Result<SendResult> Send(NodeClient& node, WalletFile& wallet, const SendRequest&
     if (!status) return Error{status.error()};
     const JsonValue* pool = status->Find("mempool");
     auto floor = pool != nullptr ? U64Of(*pool, "feeFloor") : Result<std::uint64_t>(Error{""});
-    fee_rate = std::max<std::uint64_t>(1, floor ? *floor : 1);
+    fee_rate = std::clamp<std::uint64_t>(floor ? *floor : 1, 1, kMaxFeeRate);
   }
   auto coins = CollectCoins(node, wallet);
   if (!coins) return Error{coins.error()};

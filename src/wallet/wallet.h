@@ -31,6 +31,10 @@ Result<Balance> GetBalance(NodeClient& node, const WalletFile& wallet);
 Status FollowSent(NodeClient& node, WalletFile& wallet, bool& changed,
                   std::vector<std::string>& notes);
 
+// The highest fee rate a send accepts (units per byte): far above any
+// floor, and low enough that no fee computation can overflow.
+inline constexpr std::uint64_t kMaxFeeRate = 1'000'000;
+
 struct SendRequest {
   std::string to;
   std::uint64_t amount = 0;
