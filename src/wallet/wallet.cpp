@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -294,7 +295,11 @@ Result<SendResult> Send(NodeClient& node, WalletFile& wallet, const SendRequest&
   result.inputs = tx.inputs.size();
   // Recorded before it leaves: a send cut off after this point is finished
   // by the next command (FollowSent), never forgotten while it may spread.
-  wallet.sent().push_back(SentTx{tx, result.txid, 0});
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  wallet.sent().push_back(
+      SentTx{tx, result.txid,
+             static_cast<std::uint64_t>(
+                 std::chrono::duration_cast<std::chrono::milliseconds>(now).count())});
   if (Status s = wallet.Save(); !s) return Error{"not sent: " + s.error()};
   auto reply = node.Call("POST", "/transactions", CanonicalTxBytes(tx));
   if (!reply) {
