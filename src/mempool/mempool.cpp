@@ -290,10 +290,12 @@ std::optional<MempoolResult> Mempool::GatherInputsLocked(const Candidate& c, Mod
   if (chain_coins.error()) {
     return reject(MempoolError::kInvalid, "cannot read the coins: " + *chain_coins.error());
   }
+  if (out->missing.empty()) return std::nullopt;
+  // A confirmed transaction spent its inputs, so only one with an input
+  // missing can be in the chain: the store is asked only then.
   if (chain_coins.GetCoin(OutPoint{c.txid, 0}).has_value()) {
     return reject(MempoolError::kAlreadyConfirmed, "the transaction is in the active chain");
   }
-  if (out->missing.empty()) return std::nullopt;
   if (mode == Mode::kNew && c.peer != 0 &&
       orphans_.Add(c.tx, c.txid, c.size, c.peer, out->missing, clock_.NowMs())) {
     result.status = MempoolResult::Status::kOrphan;
@@ -360,7 +362,7 @@ Mempool::Entry* Mempool::InsertLocked(const Candidate& c, Checked checked) {
   fees_ += e->fee;
   for (const TxOut& out : c.tx->outputs) balance_[out.key] += static_cast<std::int64_t>(out.amount);
   for (const Coin& coin : e->spent) balance_[coin.key] -= static_cast<std::int64_t>(coin.amount);
-  by_time_.emplace(e->time_ms, e);
+  by_time_.emplace(std::make_pair(e->time_ms, e->sequence), e);
   e->descendant_size = e->size;
   e->descendant_fee = e->fee;
   by_score_.insert(e);
@@ -465,13 +467,7 @@ void Mempool::RemoveSetLocked(const std::set<Entry*>& doomed) {
     }
     for (const Coin& coin : e->spent) balance_[coin.key] += static_cast<std::int64_t>(coin.amount);
     by_score_.erase(e);
-    auto [first, last] = by_time_.equal_range(e->time_ms);
-    for (auto it = first; it != last; ++it) {
-      if (it->second == e) {
-        by_time_.erase(it);
-        break;
-      }
-    }
+    by_time_.erase(std::make_pair(e->time_ms, e->sequence));
     bytes_ -= e->size;
     fees_ -= e->fee;
   }
@@ -511,8 +507,8 @@ void Mempool::ExpireLocked(std::uint64_t now_ms) {
   orphans_.Expire(now_ms);
   if (options_.expiry_ms == 0 || now_ms < options_.expiry_ms) return;
   std::vector<Entry*> old;
-  for (auto it = by_time_.begin(); it != by_time_.end() && it->first <= now_ms - options_.expiry_ms;
-       ++it) {
+  for (auto it = by_time_.begin();
+       it != by_time_.end() && it->first.first <= now_ms - options_.expiry_ms; ++it) {
     old.push_back(it->second);
   }
   if (!old.empty()) expired_ += RemoveWithDescendantsLocked(std::move(old));
@@ -655,7 +651,8 @@ MempoolStats Mempool::Stats() const {
 std::vector<MempoolEntryInfo> Mempool::ByFeeRate(std::size_t limit) const {
   MutexLock lock(mutex_);
   std::vector<MempoolEntryInfo> out;
-  for (const Entry* e : SelectLocked(tip_hash_, std::numeric_limits<std::size_t>::max())) {
+  // The selection stops after `limit` (a package may take it a little past).
+  for (const Entry* e : SelectLocked(tip_hash_, std::numeric_limits<std::size_t>::max(), limit)) {
     if (out.size() >= limit) break;
     out.push_back(InfoOf(*e));
   }
@@ -707,7 +704,8 @@ BlockTemplateTxs Mempool::SelectForBlock(const Hash32& parent, std::size_t max_b
 }
 
 std::vector<const Mempool::Entry*> Mempool::SelectLocked(const Hash32& parent,
-                                                         std::size_t max_bytes) const {
+                                                         std::size_t max_bytes,
+                                                         std::size_t max_count) const {
   std::vector<const Entry*> out;
   std::size_t bytes = 0;
   if (parent != tip_hash_ || entries_.empty()) return out;
@@ -734,17 +732,20 @@ std::vector<const Mempool::Entry*> Mempool::SelectLocked(const Hash32& parent,
     if (RateLess(b.fee, b.size, a.fee, a.size)) return false;
     return a.sequence > b.sequence;  // older first on a tie
   };
-  std::priority_queue<Item, std::vector<Item>, decltype(worse)> heap(worse);
+  std::vector<Item> items;
+  items.reserve(entries_.size());
   for (const auto& [txid, e] : entries_) {
     state[e.get()] = State{e->ancestor_size, e->ancestor_fee, 0, false};
-    heap.push(Item{e->ancestor_fee, e->ancestor_size, e->sequence, 0, e.get()});
+    items.push_back(Item{e->ancestor_fee, e->ancestor_size, e->sequence, 0, e.get()});
   }
+  // Built in one pass (make_heap), not by n pushes.
+  std::priority_queue<Item, std::vector<Item>, decltype(worse)> heap(worse, std::move(items));
   // Stop after this many packages in a row that did not fit, once the
   // block is nearly full (Bitcoin Core's rule).
   constexpr std::size_t kMaxFailures = 1000;
   constexpr std::size_t kNearlyFull = 4000;
   std::size_t failures = 0;
-  while (!heap.empty()) {
+  while (!heap.empty() && out.size() < max_count) {
     const Item top = heap.top();
     heap.pop();
     State& st = state[top.entry];

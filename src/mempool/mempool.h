@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -302,8 +303,9 @@ class Mempool final : public ChainObserver {
   void IndexLocked(Entry* e) REQUIRES(mutex_);
   void UnindexLocked(Entry* e) REQUIRES(mutex_);
   // SelectForBlock's choice, as entries in block order.
-  std::vector<const Entry*> SelectLocked(const Hash32& parent, std::size_t max_bytes) const
-      REQUIRES(mutex_);
+  std::vector<const Entry*> SelectLocked(
+      const Hash32& parent, std::size_t max_bytes,
+      std::size_t max_count = std::numeric_limits<std::size_t>::max()) const REQUIRES(mutex_);
   static MempoolEntryInfo InfoOf(const Entry& e);
 
   ChainState& chain_;   // not owned
@@ -315,7 +317,10 @@ class Mempool final : public ChainObserver {
   std::unordered_map<Hash32, std::unique_ptr<Entry>, Hash32Hasher> entries_ GUARDED_BY(mutex_);
   std::unordered_map<OutPoint, Entry*, OutPointHasher> spent_by_ GUARDED_BY(mutex_);
   std::set<Entry*, EvictionLess> by_score_ GUARDED_BY(mutex_);
-  std::multimap<std::uint64_t, Entry*> by_time_ GUARDED_BY(mutex_);
+  // By (entry time, sequence): unique keys, so an entry is found in O(log n)
+  // even when many share a time (a reorganization re-adds a block's
+  // transactions within one millisecond).
+  std::map<std::pair<std::uint64_t, std::uint64_t>, Entry*> by_time_ GUARDED_BY(mutex_);
   std::unordered_map<XOnlyPubKey, std::int64_t, Hash32Hasher> balance_ GUARDED_BY(mutex_);
   OrphanTxs orphans_ GUARDED_BY(mutex_);
   Hash32 tip_hash_ GUARDED_BY(mutex_){};  // the tip the pool is valid on
