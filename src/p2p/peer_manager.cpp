@@ -45,6 +45,8 @@ PeerManager::PeerManager(ChainState& chain, const Clock& clock, boost::asio::io_
     : chain_(chain),
       clock_(clock),
       io_(io),
+      relay_strand_(boost::asio::make_strand(io)),
+      relay_timer_(relay_strand_),
       options_(std::move(options)),
       mempool_(mempool),
       headers_batch_(std::clamp<std::uint32_t>(

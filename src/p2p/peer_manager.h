@@ -15,6 +15,8 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -98,6 +100,10 @@ struct PeerManagerOptions {
   // (docs/protocol.md, "Transaction relay").
   double tx_rate = 500;
   double tx_burst = 5000;
+  // How long transactions to relay are gathered before they go out, so that
+  // a burst costs each peer one txs message per 100 transactions rather than
+  // a message each (which would run into its message rate).
+  std::chrono::milliseconds tx_relay_delay{20};
   // Headers messages that do not connect to our tree, in a row, before the
   // peer is dropped (each gets a getheaders to find the fork first).
   unsigned max_unconnecting_headers = 10;
@@ -237,6 +243,8 @@ class PeerManager final : public TransportHandler, public ChainObserver, public 
     std::deque<Hash32> wanted_txs;  // from its mempool message, not yet asked for
     bool gettxs_outstanding = false;
     std::uint64_t gettxs_sent_ms = 0;
+    std::vector<TxRef> relay_queue;  // to send it, gathered for tx_relay_delay
+    std::size_t relay_queue_bytes = 0;
   };
   struct Target {
     PeerUrl url;
@@ -344,11 +352,20 @@ class PeerManager final : public TransportHandler, public ChainObserver, public 
   void HandleGetTxs(PeerId id, const std::vector<Hash32>& txids) EXCLUDES(mutex_);
   // Asks `peer` for the next batch of its pool's transactions we lack.
   void RequestTxsLocked(Actions& a, Peer& peer, std::uint64_t now) REQUIRES(mutex_);
+  // Queues a transaction for every peer that lacks it (on relay_strand_);
+  // a full queue goes out at once, the rest when relay_timer_ fires.
   void RelayTx(const TxRef& tx, const Hash32& txid, PeerId source) EXCLUDES(mutex_);
+  void FlushRelays() EXCLUDES(mutex_);
+  void FlushRelayLocked(Actions& a, Peer& peer) REQUIRES(mutex_);
 
   ChainState& chain_;
   const Clock& clock_;
   boost::asio::io_context& io_;
+  // Transaction relay runs on this strand; relay_timer_ and
+  // relay_timer_armed_ are touched only there, so no lock guards them.
+  boost::asio::strand<boost::asio::io_context::executor_type> relay_strand_;
+  boost::asio::steady_timer relay_timer_;
+  bool relay_timer_armed_ = false;
   const PeerManagerOptions options_;
   Mempool* const mempool_;             // not owned; may be null
   const std::uint32_t headers_batch_;  // options_.headers_batch within the protocol's limit

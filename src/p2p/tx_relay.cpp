@@ -2,6 +2,7 @@
 // "Transaction relay").
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 
 #include "p2p/peer_manager.h"
@@ -12,6 +13,9 @@ namespace {
 
 // Txids remembered per peer (sent to it or received from it).
 constexpr std::size_t kMaxKnownTxsPerPeer = 50000;
+// A relay batch goes out once it holds this many bytes of transactions
+// (or 100 transactions), well within a frame.
+constexpr std::size_t kRelayBatchBytes = std::size_t{1} << 20;
 
 }  // namespace
 
@@ -154,12 +158,13 @@ void PeerManager::OnTxAccepted(const TxRef& tx, const Hash32& txid, std::uint64_
     MutexLock lock(mutex_);
     if (stopped_) return;
   }
-  boost::asio::post(io_, [this, tx, txid, peer] { RelayTx(tx, txid, peer); });
+  boost::asio::post(relay_strand_, [this, tx, txid, peer] { RelayTx(tx, txid, peer); });
 }
 
 void PeerManager::RelayTx(const TxRef& tx, const Hash32& txid, PeerId source) {
-  std::optional<std::string> text;
+  const std::size_t size = CanonicalTxSize(*tx);
   Actions a;
+  bool waiting = false;
   {
     MutexLock lock(mutex_);
     if (stopped_) return;
@@ -169,11 +174,51 @@ void PeerManager::RelayTx(const TxRef& tx, const Hash32& txid, PeerId source) {
         continue;
       }
       RememberTxLocked(peer, txid);
-      if (!text.has_value()) text = Encode(TxMsg{*tx});
-      a.sends.emplace_back(id, *text);
+      peer.relay_queue.push_back(tx);
+      peer.relay_queue_bytes += size;
+      if (peer.relay_queue.size() >= ProtocolLimits::kMaxTxsPerMessage ||
+          peer.relay_queue_bytes >= kRelayBatchBytes) {
+        FlushRelayLocked(a, peer);
+      }
+      waiting = waiting || !peer.relay_queue.empty();
     }
   }
   Run(a);
+  if (waiting && !relay_timer_armed_) {
+    relay_timer_armed_ = true;
+    relay_timer_.expires_after(options_.tx_relay_delay);
+    relay_timer_.async_wait(
+        boost::asio::bind_executor(relay_strand_, [this](const boost::system::error_code& error) {
+          relay_timer_armed_ = false;
+          if (!error) FlushRelays();
+        }));
+  }
+}
+
+void PeerManager::FlushRelays() {
+  Actions a;
+  {
+    MutexLock lock(mutex_);
+    if (stopped_) return;
+    for (auto& [id, peer] : peers_) FlushRelayLocked(a, peer);
+  }
+  Run(a);
+}
+
+void PeerManager::FlushRelayLocked(Actions& a, Peer& peer) {
+  if (peer.relay_queue.empty()) return;
+  if (!peer.closing) {
+    if (peer.relay_queue.size() == 1) {
+      SendLocked(a, peer.id, TxMsg{*peer.relay_queue.front()});
+    } else {
+      Txs batch;
+      batch.txs.reserve(peer.relay_queue.size());
+      for (const TxRef& tx : peer.relay_queue) batch.txs.push_back(*tx);
+      SendLocked(a, peer.id, batch);
+    }
+  }
+  peer.relay_queue.clear();
+  peer.relay_queue_bytes = 0;
 }
 
 std::uint64_t PeerManager::TxsOverRate() const {

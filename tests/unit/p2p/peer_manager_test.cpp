@@ -6,12 +6,16 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "consensus/genesis.h"
+#include "crypto/schnorr.h"
+#include "primitives/transaction.h"
 #include "storage/memory_store.h"
 #include "testutil/chain_builder.h"
 #include "util/hex.h"
@@ -195,6 +199,56 @@ TEST_F(PeerManagerTest, BanLoopbackRefusesLoopbackToo) {
   manager_->OnOpen(2, Direction::kInbound, "127.0.0.1", 40001, std::nullopt);
   EXPECT_TRUE(link_.WasClosed(2));
   EXPECT_EQ(link_.CloseReason(2), "banned address");
+}
+
+// Transactions to relay are gathered: a burst of 250 costs a peer three
+// txs messages (two full ones at once, the rest after tx_relay_delay), not
+// 250 messages that would run into its message rate; a lone transaction goes
+// out as one tx message; a version-2 peer gets none.
+TEST_F(PeerManagerTest, RelayedTransactionsGoOutInBatches) {
+  options_.tx_relay_delay = std::chrono::milliseconds(300);
+  StartManager();
+  Connect(1, PeerHello(MakeGenesis(params_), chain_.Tip().work));
+  Hello old = PeerHello(MakeGenesis(params_), chain_.Tip().work, "00000000000000cd");
+  old.version = 2;
+  Connect(2, old);
+  ASSERT_EQ(manager_->ConnectedCount(), 2u);
+  const XOnlyPubKey key = PublicKeyOf(SecretKey::Generate());
+  auto make_tx = [&](std::uint32_t i) {
+    auto tx = std::make_shared<Transaction>();
+    tx->inputs.push_back(TxIn{OutPoint{Hash32{}, i}, {}});
+    tx->outputs.push_back(MakeTxOut("powrt", key, 1000 + i));
+    return TxRef(tx);
+  };
+  for (std::uint32_t i = 0; i < 250; ++i) {
+    const TxRef tx = make_tx(i);
+    manager_->OnTxAccepted(tx, ComputeTxid(*tx), 0);
+  }
+  RunRelays();
+  ASSERT_EQ(link_.To<Txs>(1).size(), 2u) << "the full batches go at once";
+  io_.restart();
+  io_.run_for(std::chrono::seconds(5));
+  const std::vector<Txs> batches = link_.To<Txs>(1);
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0].txs.size(), 100u);
+  EXPECT_EQ(batches[1].txs.size(), 100u);
+  EXPECT_EQ(batches[2].txs.size(), 50u);
+  EXPECT_EQ(batches[0].txs[0], *make_tx(0));
+  EXPECT_EQ(batches[2].txs[49], *make_tx(249));
+  EXPECT_TRUE(link_.To<TxMsg>(1).empty());
+  // Relayed once: the same transaction again is not sent again.
+  const TxRef again = make_tx(7);
+  manager_->OnTxAccepted(again, ComputeTxid(*again), 0);
+  const TxRef lone = make_tx(1000);
+  manager_->OnTxAccepted(lone, ComputeTxid(*lone), 0);
+  io_.restart();
+  io_.run_for(std::chrono::seconds(5));
+  const std::vector<TxMsg> singles = link_.To<TxMsg>(1);
+  ASSERT_EQ(singles.size(), 1u);
+  EXPECT_EQ(singles[0].tx, *lone);
+  EXPECT_TRUE(link_.To<Txs>(2).empty());
+  EXPECT_TRUE(link_.To<TxMsg>(2).empty());
+  EXPECT_FALSE(link_.WasClosed(1));
 }
 
 TEST_F(PeerManagerTest, AMessageFloodDropsAndRefusesThePeer) {
