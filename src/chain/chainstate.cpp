@@ -376,7 +376,8 @@ AcceptResult ChainState::AcceptBlock(Block block, std::uint64_t now_ms, BlockSou
   return std::move(AcceptBlocks(std::move(one), now_ms, source).front());
 }
 
-std::vector<ValidationResult> ChainState::CheckContextFree(const std::vector<Block>& blocks) const {
+std::vector<ValidationResult> ChainState::CheckContextFree(
+    const std::vector<Block>& blocks, std::vector<std::vector<Hash32>>& txids) const {
   // A block already stored or held costs one header hash to recognize;
   // the checks that need no chain (hashing header and data) run for the
   // others. Both without the tree's lock.
@@ -391,10 +392,12 @@ std::vector<ValidationResult> ChainState::CheckContextFree(const std::vector<Blo
   }
   std::vector<ValidationResult> context_free;
   context_free.reserve(blocks.size());
+  txids.assign(blocks.size(), {});
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     const Block& b = blocks[i];
     const bool skip = known[i] && b.header.ComputeHash() == b.hash;
-    context_free.push_back(skip ? ValidationResult::Ok() : CheckBlockContextFree(b, params_));
+    context_free.push_back(skip ? ValidationResult::Ok()
+                                : CheckBlockContextFree(b, params_, &txids[i]));
   }
   return context_free;
 }
@@ -473,7 +476,8 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, st
     results.assign(blocks.size(), r);
     return results;
   }
-  const std::vector<ValidationResult> context_free = CheckContextFree(blocks);
+  std::vector<std::vector<Hash32>> txids;
+  const std::vector<ValidationResult> context_free = CheckContextFree(blocks, txids);
 
   Staged staged;
   {
@@ -481,6 +485,10 @@ std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, st
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       staged.first_entry.push_back(staged.entries.size());
       results.push_back(StageLocked(std::move(blocks[i]), context_free[i], now_ms, staged));
+      // A staged block comes first among those its call staged.
+      if (results.back().added > 0 && !txids[i].empty()) {
+        staged.txids.emplace(staged.entries[staged.first_entry[i]], std::move(txids[i]));
+      }
     }
     staged.old_tip = active_.back();
     staged.best = staged.old_tip;

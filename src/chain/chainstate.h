@@ -330,8 +330,11 @@ class ChainState {
   void SetActiveTipLocked(const BlockIndex* tip, TipChange* change) REQUIRES(mutex_);
 
   // AcceptBlocks, step by step. The context-free checks of `blocks`,
-  // skipped for blocks the tree already holds with these very bytes.
-  std::vector<ValidationResult> CheckContextFree(const std::vector<Block>& blocks) const
+  // skipped for blocks the tree already holds with these very bytes; the
+  // txids they computed go to `txids` (empty where skipped), so that
+  // connecting a block does not compute them again.
+  std::vector<ValidationResult> CheckContextFree(const std::vector<Block>& blocks,
+                                                 std::vector<std::vector<Hash32>>& txids) const
       EXCLUDES(mutex_);
   // Whether the disk is too full for this batch (see kNoSpace).
   bool LacksSpaceFor(const Staged& staged) const EXCLUDES(mutex_);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct ChainState::Staged {
   const BlockIndex* best = nullptr;      // the best of old_tip and entries still valid
   // Blocks that broke rule 7 as they connected, with the reason.
   std::vector<std::pair<const BlockIndex*, ValidationResult>> invalid;
+  // Txids the context-free checks computed, by entry (not for blocks that
+  // were held waiting for a parent: those are computed when they connect).
+  std::unordered_map<const BlockIndex*, std::vector<Hash32>> txids;
 };
 
 // A block leaving or joining the active chain.

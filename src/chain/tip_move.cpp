@@ -115,7 +115,9 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
       step->owned = std::make_unique<Block>(std::move(**read));
       step->block = step->owned.get();
     }
-    step->txids = ComputeTxids(*step->block);
+    // Copied, not moved: a retried plan may ask for the same block again.
+    auto known = staged.txids.find(entry);
+    step->txids = known != staged.txids.end() ? known->second : ComputeTxids(*step->block);
     return step;
   };
 

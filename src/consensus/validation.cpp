@@ -69,7 +69,8 @@ ValidationResult CheckHeaderContextFree(const BlockHeader& h, const Hash32& hash
   return ValidationResult::Ok();
 }
 
-ValidationResult CheckBlockContextFree(const Block& block, const Params& params) {
+ValidationResult CheckBlockContextFree(const Block& block, const Params& params,
+                                       std::vector<Hash32>* txids) {
   if (block.SerializedSize() > params.max_block_bytes) {
     return ValidationResult::Fail(BlockError::kOversize,
                                   "block of " + std::to_string(block.SerializedSize()) +
@@ -78,10 +79,12 @@ ValidationResult CheckBlockContextFree(const Block& block, const Params& params)
   }
   ValidationResult header = CheckHeaderContextFree(block.header, block.hash, params);
   if (!header.ok()) return header;
-  if (ComputeDataHash(block) != block.header.data_hash) {
+  std::vector<Hash32> ids = ComputeTxids(block);
+  if (ComputeDataHash(block, ids) != block.header.data_hash) {
     return ValidationResult::Fail(BlockError::kBadDataHash,
                                   "dataHash is not the Merkle root of the data and the txids");
   }
+  if (txids != nullptr) *txids = std::move(ids);
   return CheckBlockTransactions(block, params);
 }
 

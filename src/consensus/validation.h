@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "consensus/params.h"
 #include "consensus/tx_check.h"
@@ -76,7 +77,10 @@ ValidationResult CheckHeaderContextFree(const BlockHeader& header, const Hash32&
 // (CheckHeaderContextFree), data hash, then the transactions': each one's
 // CheckTransaction, a coinbase only as txs[0] naming the block's height,
 // no output spent twice in the block.
-ValidationResult CheckBlockContextFree(const Block& block, const Params& params);
+// `txids` (optional) receives the block's txids (ComputeTxids), computed
+// for the data hash, when the checks get that far.
+ValidationResult CheckBlockContextFree(const Block& block, const Params& params,
+                                       std::vector<Hash32>* txids = nullptr);
 
 // The transaction part of CheckBlockContextFree.
 ValidationResult CheckBlockTransactions(const Block& block, const Params& params);
