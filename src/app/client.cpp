@@ -48,6 +48,14 @@ bool IsHexOrDigits(const std::string& s, std::size_t max) {
   });
 }
 
+void AddSendOptions(CLI::App& send, ClientCommands& c) {
+  send.add_option("address", c.to, "The address to pay")->required();
+  send.add_option("amount", c.amount, "Coins to pay, e.g. 1.5 (8 decimals at most)")->required();
+  send.add_option("--fee-rate", c.fee_rate,
+                  "Units per byte of the transaction [default: the node's mempool floor]")
+      ->check(CLI::Range(std::uint64_t{1}, wallet::kMaxFeeRate));
+}
+
 void AddWalletCommands(CLI::App& app, ClientCommands& c) {
   CLI::App* wallet = app.add_subcommand(
       "wallet", "Keys, balances and payments; keys stay in the wallet file, never on the node");
@@ -63,12 +71,7 @@ void AddWalletCommands(CLI::App& app, ClientCommands& c) {
   Add(*wallet, c, "newaddress", "Add a key and print its address", false);
   Add(*wallet, c, "addresses", "Print the wallet's addresses", false);
   Add(*wallet, c, "balance", "Confirmed and unconfirmed balance of all addresses");
-  CLI::App* send = Add(*wallet, c, "send", "Pay an address: choose coins, sign, submit");
-  send->add_option("address", c.to, "The address to pay")->required();
-  send->add_option("amount", c.amount, "Coins to pay, e.g. 1.5 (8 decimals at most)")->required();
-  send->add_option("--fee-rate", c.fee_rate,
-                   "Units per byte of the transaction [default: the node's mempool floor]")
-      ->check(CLI::Range(std::uint64_t{1}, wallet::kMaxFeeRate));
+  AddSendOptions(*Add(*wallet, c, "send", "Pay an address: choose coins, sign, submit"), c);
   CLI::App* history = Add(*wallet, c, "history", "The newest transactions touching the wallet");
   history->add_option("--limit", c.limit, "How many")
       ->check(CLI::Range(1, 500))
@@ -88,6 +91,10 @@ void AddClientCommands(CLI::App& app, ClientCommands& c) {
   tx->add_option("txid", c.id, "64 hex digits")->required();
   Add(app, c, "peers", "Show a node's peers");
   Add(app, c, "mempool", "Show a node's mempool, best fee rate first");
+  // `powchain send` is `powchain wallet send`, the payment most users want.
+  CLI::App* send = Add(app, c, "send", "Pay an address from the wallet (as `wallet send`)");
+  AddSendOptions(*send, c);
+  AddWalletOptions(*send, c.options);
   AddWalletCommands(app, c);
 }
 
@@ -109,6 +116,7 @@ std::optional<int> RunClientCommand(const ClientCommands& c) {
     if (name == "send") return wallet::RunWalletSend(o, c.to, c.amount, c.fee_rate, out, err);
     return wallet::RunWalletHistory(o, c.limit, out, err);
   }
+  if (name == "send") return wallet::RunWalletSend(o, c.to, c.amount, c.fee_rate, out, err);
   if (name == "status") return wallet::RunApiCall(o.client, "GET", "/status", "", out, err);
   if (name == "peers") return wallet::RunApiCall(o.client, "GET", "/peers", "", out, err);
   if (name == "mempool") return wallet::RunApiCall(o.client, "GET", "/mempool", "", out, err);

@@ -200,9 +200,10 @@ TEST_F(WalletCliTest, EncryptedWalletRefusesAWrongPassphraseAndIsNotRewritten) {
 
   // A passphrase file works too; the balance needs no passphrase at all.
   std::ofstream(dir_.path() / "pass.txt") << "right\n";
-  const CliRun right =
-      Wallet("alice.json", node,
-             {"send", bob, "1", "--passphrase-file", (dir_.path() / "pass.txt").string()});
+  // (`powchain send` is `powchain wallet send`.)
+  const CliRun right = Cli(
+      dir_.path(), {"send", bob, "1", "--passphrase-file", (dir_.path() / "pass.txt").string(),
+                    "--wallet", (dir_.path() / "alice.json").string(), "--node", NodeUrl(node)});
   ASSERT_EQ(right.code, 0) << right.output;
   EXPECT_EQ(Wallet("alice.json", node, {"balance"}).code, 0);
 
