@@ -50,24 +50,10 @@ std::string NodeUrl::ToString() const {
 }
 
 Result<NodeUrl> ParseNodeUrl(std::string_view text) {
-  const std::string shown(text.substr(0, 100));
-  constexpr std::string_view kScheme = "http://";
-  if (text.substr(0, kScheme.size()) != kScheme) {
-    return Error{"invalid node URL '" + shown + "': scheme must be http:// (e.g. " +
-                 "http://127.0.0.1:3001)"};
-  }
-  std::string_view rest = text.substr(kScheme.size());
-  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  // The host and port rules are those of peer addresses.
-  auto url = ParsePeerUrl("ws://" + std::string(rest));
-  if (!url) {
-    std::string why = url.error();
-    const auto colon = why.find("': ");
-    if (colon != std::string::npos) why = why.substr(colon + 3);
-    const auto paren = why.find(" (expected");
-    if (paren != std::string::npos) why.resize(paren);
-    return Error{"invalid node URL '" + shown + "': " + why + " (expected http://host:port)"};
-  }
+  // One trailing '/' is allowed (a URL copied from a browser has it).
+  if (text.size() > 1 && text.back() == '/') text.remove_suffix(1);
+  auto url = ParseHostPortUrl(text, "http://", "node URL");
+  if (!url) return Error{url.error()};
   return NodeUrl{url->host, url->port};
 }
 

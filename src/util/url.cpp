@@ -36,15 +36,22 @@ Result<std::uint16_t> ParsePort(std::string_view text) {
 }
 
 Result<PeerUrl> ParsePeerUrl(std::string_view text) {
+  return ParseHostPortUrl(text, "ws://", "peer URL");
+}
+
+Result<PeerUrl> ParseHostPortUrl(std::string_view text, std::string_view scheme,
+                                 std::string_view what) {
   auto fail = [&](const std::string& why) {
     std::string shown(text.substr(0, 80));
     if (text.size() > 80) shown += "...";
-    return Error{"invalid peer URL '" + shown + "': " + why + " (expected ws://host:port)"};
+    return Error{"invalid " + std::string(what) + " '" + shown + "': " + why + " (expected " +
+                 std::string(scheme) + "host:port)"};
   };
   if (text.size() > kMaxUrlLength) return fail("too long");
-  constexpr std::string_view kScheme = "ws://";
-  if (text.substr(0, kScheme.size()) != kScheme) return fail("scheme must be ws://");
-  std::string_view rest = text.substr(kScheme.size());
+  if (text.substr(0, scheme.size()) != scheme) {
+    return fail("scheme must be " + std::string(scheme));
+  }
+  std::string_view rest = text.substr(scheme.size());
 
   PeerUrl url;
   std::string_view port_text;

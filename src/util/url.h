@@ -1,4 +1,4 @@
-// Peer addresses: ws://host:port.
+// Peer addresses, ws://host:port, and other host:port URLs.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,11 @@ struct PeerUrl {
 // is 1..65535 and required; nothing may follow (no path, query or user
 // info). At most 260 characters. Errors say what is wrong.
 Result<PeerUrl> ParsePeerUrl(std::string_view text);
+
+// The same rules for another scheme ("http://"), named `what` in errors
+// ("node URL"): ParsePeerUrl is ParseHostPortUrl(text, "ws://", "peer URL").
+Result<PeerUrl> ParseHostPortUrl(std::string_view text, std::string_view scheme,
+                                 std::string_view what);
 
 // Parses a TCP port number 1..65535 written in decimal digits.
 Result<std::uint16_t> ParsePort(std::string_view text);
