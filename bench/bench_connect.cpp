@@ -170,14 +170,11 @@ void RunConnect(benchmark::State& state, bool sqlite) {
       break;
     }
   }
-  bench::ReportRates(state, "txs/s", state.iterations() * static_cast<std::int64_t>(kSpends));
+  const std::int64_t spends = state.iterations() * static_cast<std::int64_t>(kSpends);
+  bench::ReportRates(state, "txs/s", spends);
   // The connect rate over the raw verify rate, both measured in the same
   // iterations.
-  if (connect_seconds > 0) state.counters["x_raw_verify"] = raw_seconds / connect_seconds;
-  if (raw_seconds > 0) {
-    state.counters["raw_verify/s"] =
-        static_cast<double>(state.iterations()) * static_cast<double>(kSpends) / raw_seconds;
-  }
+  bench::ReportPairedVerifyRate(state, spends, raw_seconds, connect_seconds);
 }
 
 void BM_ConnectSpendsMemory(benchmark::State& state) { RunConnect(state, false); }

@@ -221,12 +221,9 @@ void RunAccept(benchmark::State& state, bool sqlite) {
     state.ResumeTiming();
     if (accepted != kAccepts) return state.SkipWithError("a spend was refused");
   }
-  bench::ReportRates(state, "txs/s", state.iterations() * static_cast<std::int64_t>(kAccepts));
-  if (accept_seconds > 0) state.counters["x_raw_verify"] = raw_seconds / accept_seconds;
-  if (raw_seconds > 0) {
-    state.counters["raw_verify/s"] =
-        static_cast<double>(state.iterations()) * static_cast<double>(kAccepts) / raw_seconds;
-  }
+  const std::int64_t accepts = state.iterations() * static_cast<std::int64_t>(kAccepts);
+  bench::ReportRates(state, "txs/s", accepts);
+  bench::ReportPairedVerifyRate(state, accepts, raw_seconds, accept_seconds);
 }
 
 void BM_MempoolAccept(benchmark::State& state) { RunAccept(state, false); }

@@ -22,6 +22,12 @@ void ReportRates(benchmark::State& state, const char* name, std::int64_t items,
   }
 }
 
+void ReportPairedVerifyRate(benchmark::State& state, std::int64_t items, double raw_seconds,
+                            double measured_seconds) {
+  if (measured_seconds > 0) state.counters["x_raw_verify"] = raw_seconds / measured_seconds;
+  if (raw_seconds > 0) state.counters["raw_verify/s"] = static_cast<double>(items) / raw_seconds;
+}
+
 std::string DataOfSize(std::size_t bytes, std::uint64_t seed) {
   std::string s = "[";
   for (std::uint64_t i = seed; s.size() < bytes; ++i) {

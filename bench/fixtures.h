@@ -26,6 +26,13 @@ namespace powchain::bench {
 void ReportRates(benchmark::State& state, const char* name, std::int64_t items,
                  std::int64_t bytes = 0);
 
+// The paired reference of a signature-checking benchmark: "raw_verify/s",
+// `items` signatures verified one by one in `raw_seconds` (untimed, in the
+// same iterations), and "x_raw_verify", the measured rate over it (the
+// same `items` in `measured_seconds`).
+void ReportPairedVerifyRate(benchmark::State& state, std::int64_t items, double raw_seconds,
+                            double measured_seconds);
+
 // A JSON text of at least `bytes` bytes: an array of small objects (strings
 // with escapes and non-ASCII text, decimals), different for each `seed`.
 // Its canonical form is somewhat shorter (escapes become UTF-8).
