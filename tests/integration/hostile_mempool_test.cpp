@@ -81,6 +81,13 @@ class StatusProbe {
 
 Hash32 Genesis() { return *HexToHash32(kRegtestGenesis); }
 
+// Replaces the first hex digit of the first signature with another hex
+// digit: still well formed, no longer a valid signature.
+void ChangeFirstSigDigit(std::string& tx_json) {
+  char& digit = tx_json[tx_json.find("\"sig\":\"") + 7];
+  digit = digit == '0' ? '1' : '0';
+}
+
 std::string TxFrame(const std::string& tx_json) {
   return "{\"type\":\"tx\",\"tx\":" + tx_json + "}";
 }
@@ -117,7 +124,7 @@ TEST_F(HostileMempoolTest, MalformedAndOversizedTxMessagesCostTheConnection) {
   const std::string coinbase = CoinbaseTxid(*node_, 1, alice.address);
   std::string bad_sig =
       SpecSignedTx({{coinbase, 0}}, {{bob.address, kCoin}}, alice.key, kRegtestGenesis);
-  bad_sig[bad_sig.find("\"sig\":\"") + 7] ^= 1;  // one hex digit changed: still hex
+  ChangeFirstSigDigit(bad_sig);
   std::vector<SpecOutput> many(1200, SpecOutput{bob.address, 1000});
   const std::string oversized =
       SpecSignedTx({{coinbase, 0}}, many, alice.key, kRegtestGenesis);  // over 100,000 bytes
@@ -167,7 +174,7 @@ TEST_F(HostileMempoolTest, BadPostTransactionsBodiesGetClearErrors) {
   const std::string valid =
       SpecSignedTx({{coinbase, 0}}, {{bob.address, kCoin}}, alice.key, kRegtestGenesis);
   std::string bad_sig = valid;
-  bad_sig[bad_sig.find("\"sig\":\"") + 7] ^= 1;
+  ChangeFirstSigDigit(bad_sig);
   const std::string unknown_parent =
       SpecSignedTx({{std::string(64, 'a'), 0}}, {{bob.address, kCoin}}, alice.key, kRegtestGenesis);
   const std::string nested = std::string(200, '[') + std::string(200, ']');
