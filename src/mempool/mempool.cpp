@@ -380,6 +380,7 @@ Mempool::Entry* Mempool::InsertLocked(const Candidate& c, Checked checked) {
 
 std::vector<Mempool::Entry*> Mempool::AncestorsLocked(const Entry* e) const {
   std::vector<Entry*> out;
+  if (e->parents.empty()) return out;  // most entries: no set to build
   std::unordered_set<const Entry*> seen{e};
   std::vector<Entry*> stack(e->parents.begin(), e->parents.end());
   while (!stack.empty()) {
@@ -394,6 +395,7 @@ std::vector<Mempool::Entry*> Mempool::AncestorsLocked(const Entry* e) const {
 
 std::vector<Mempool::Entry*> Mempool::DescendantsLocked(const Entry* e) const {
   std::vector<Entry*> out;
+  if (e->children.empty()) return out;
   std::unordered_set<const Entry*> seen{e};
   std::vector<Entry*> stack(e->children.begin(), e->children.end());
   while (!stack.empty()) {
