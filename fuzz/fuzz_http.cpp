@@ -195,7 +195,16 @@ http::Request MakeRequest(std::string_view input) {
 void CheckRoute(const http::Router& router, FixedNodeApi& api, const http::Request& req) {
   http::RouteResult result = router.Route(req);
   if (const auto* res = std::get_if<http::Response>(&result)) {
-    CheckJsonResponse(*res);
+    // The explorer's files and the metrics are the only answers that are
+    // not JSON; every error is.
+    const std::string_view type = (*res)[bhttp::field::content_type];
+    if (res->result_int() < 400 && type != "application/json") {
+      FUZZ_CHECK(!type.empty() && !res->body().empty());
+    } else {
+      CheckJsonResponse(*res);
+    }
+  } else if (std::holds_alternative<http::EventsRequest>(result)) {
+    FUZZ_CHECK(req.target().substr(0, req.target().find('?')) == "/events");
   } else if (const auto* query = std::get_if<http::BlocksQuery>(&result)) {
     const std::string_view target = req.target();
     const auto question = target.find('?');

@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package powchain needs to build, test, benchmark and
 # fuzz. Idempotent: when everything is present it only asks dpkg and exits.
-# Uses sudo when not run as root. Nothing is downloaded except through apt.
+# Uses sudo when not run as root. Nothing is downloaded except through apt
+# and, for the explorer, npm ci from explorer/package-lock.json.
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libsecp256k1-dev
-  libspdlog-dev libfmt-dev libcli11-dev
+  libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev wrk
   clang-14 libclang-rt-14-dev lld clang-format clang-tidy
+  # The explorer's browser tests and the metrics check.
+  chromium prometheus
 )
+# Node.js and npm build the explorer and run its browser tests; Debian's
+# packages are used when the machine has none of its own.
+command -v npm >/dev/null || packages+=(nodejs npm)
+
+# The explorer's npm packages, exactly as the lockfile pins them, whenever
+# the lockfile is newer than what npm last installed.
+install_explorer() {
+  local dir
+  dir="$(dirname "$0")/../explorer"
+  if [[ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    echo "setup: npm ci in explorer/" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,6 +37,7 @@ for p in "${packages[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
+  install_explorer
   exit 0
 fi
 
@@ -32,3 +50,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_explorer

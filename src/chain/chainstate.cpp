@@ -183,6 +183,8 @@ BlockIndex* ChainState::InsertLocked(const Hash32& hash, const BlockHeader& head
   if (parent != nullptr && parent->failed()) entry.status |= BlockIndex::kFailed;
   entry.BuildSkip();
   index_.insert(&entry);
+  leaves_.insert(&entry);
+  if (parent != nullptr) leaves_.erase(parent);
   // The best header: more work wins, a tie keeps the one seen first.
   if (!entry.failed() && (best_header_ == nullptr || entry.chain_work > best_header_->chain_work)) {
     best_header_ = &entry;
@@ -467,6 +469,31 @@ std::optional<TipChange> ChainState::FinishLocked(const Staged& staged, const St
 std::vector<AcceptResult> ChainState::AcceptBlocks(std::vector<Block> blocks, std::uint64_t now_ms,
                                                    BlockSource source) {
   MutexLock write_lock(write_mutex_);
+  std::vector<AcceptResult> results = AcceptBlocksUncounted(std::move(blocks), now_ms, source);
+  for (const AcceptResult& r : results) {
+    accepted_by_status_[static_cast<std::size_t>(r.status)].fetch_add(1, std::memory_order_relaxed);
+    if (r.status == AcceptStatus::kInvalid) {
+      invalid_by_error_[static_cast<std::size_t>(r.validation.error)].fetch_add(
+          1, std::memory_order_relaxed);
+    }
+  }
+  return results;
+}
+
+AcceptCounts ChainState::GetAcceptCounts() const {
+  AcceptCounts out;
+  for (std::size_t i = 0; i < out.by_status.size(); ++i) {
+    out.by_status[i] = accepted_by_status_[i].load(std::memory_order_relaxed);
+  }
+  for (std::size_t i = 0; i < out.invalid_by_error.size(); ++i) {
+    out.invalid_by_error[i] = invalid_by_error_[i].load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+std::vector<AcceptResult> ChainState::AcceptBlocksUncounted(std::vector<Block> blocks,
+                                                            std::uint64_t now_ms,
+                                                            BlockSource source) {
   std::vector<AcceptResult> results;
   results.reserve(blocks.size());
   if (Failed()) {
@@ -747,6 +774,66 @@ std::optional<std::vector<Hash32>> ChainState::HashesInChain(const Hash32& tip, 
 std::size_t ChainState::BlockCount() const {
   MutexLock lock(mutex_);
   return stored_count_;
+}
+
+std::string_view ChainTipKindName(ChainTipInfo::Kind kind) {
+  switch (kind) {
+    case ChainTipInfo::Kind::kActive:
+      return "active";
+    case ChainTipInfo::Kind::kValidFork:
+      return "valid-fork";
+    case ChainTipInfo::Kind::kHeadersOnly:
+      return "headers-only";
+    case ChainTipInfo::Kind::kInvalid:
+      return "invalid";
+  }
+  return "?";
+}
+
+std::vector<ChainTipInfo> ChainState::Tips(std::size_t limit) const {
+  MutexLock lock(mutex_);
+  if (active_.empty()) return {};
+  std::vector<const BlockIndex*> tips(leaves_.begin(), leaves_.end());
+  const BlockIndex* active = active_.back();
+  // The active tip is a leaf unless headers beyond it are known.
+  if (!leaves_.contains(active)) tips.push_back(active);
+  const auto higher = [](const BlockIndex* a, const BlockIndex* b) {
+    if (a->height() != b->height()) return a->height() > b->height();
+    if (a->chain_work != b->chain_work) return a->chain_work > b->chain_work;
+    return a->hash < b->hash;
+  };
+  const std::size_t keep = std::min(limit, tips.size());
+  std::partial_sort(tips.begin(), tips.begin() + static_cast<std::ptrdiff_t>(keep), tips.end(),
+                    higher);
+  tips.resize(keep);
+  std::vector<ChainTipInfo> out;
+  out.reserve(keep);
+  for (const BlockIndex* e : tips) {
+    ChainTipInfo info;
+    info.hash = e->hash;
+    info.height = e->height();
+    info.chain_work = e->chain_work;
+    const BlockIndex* fork = ActiveAncestorLocked(*e);
+    info.fork = fork->hash;
+    info.fork_height = fork->height();
+    if (e == active) {
+      info.kind = ChainTipInfo::Kind::kActive;
+    } else if (e->failed()) {
+      info.kind = ChainTipInfo::Kind::kInvalid;
+    } else if (e->has_data()) {
+      info.kind = ChainTipInfo::Kind::kValidFork;
+    } else {
+      info.kind = ChainTipInfo::Kind::kHeadersOnly;
+    }
+    out.push_back(info);
+  }
+  return out;
+}
+
+std::size_t ChainState::TipCount() const {
+  MutexLock lock(mutex_);
+  if (active_.empty()) return leaves_.size();
+  return leaves_.size() + (leaves_.contains(active_.back()) ? 0 : 1);
 }
 
 std::size_t ChainState::HeaderCount() const {

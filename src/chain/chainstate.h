@@ -31,6 +31,8 @@
 // (which take only mutex_), but not when calling AcceptBlock(s).
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -113,6 +115,16 @@ struct AcceptResult {
   bool ok() const { return status == AcceptStatus::kNewTip || status == AcceptStatus::kSideBranch; }
 };
 
+// How many blocks AcceptBlocks has answered with each status, and the
+// kInvalid ones by the rule they broke, since the chain was made (for
+// metrics).
+struct AcceptCounts {
+  static constexpr std::size_t kStatuses = static_cast<std::size_t>(AcceptStatus::kStoreFailed) + 1;
+  static constexpr std::size_t kErrors = static_cast<std::size_t>(BlockError::kBadGenesis) + 1;
+  std::array<std::uint64_t, kStatuses> by_status{};
+  std::array<std::uint64_t, kErrors> invalid_by_error{};
+};
+
 // What the tree knows of one block.
 struct HeaderInfo {
   Hash32 hash{};
@@ -121,6 +133,28 @@ struct HeaderInfo {
   bool has_data = false;
   bool failed = false;
 };
+
+// One tip of the block tree (GET /tips): a block no other block builds on,
+// or the active tip. As Bitcoin Core's getchaintips.
+struct ChainTipInfo {
+  enum class Kind {
+    kActive,  // the active tip
+    // Every block of the branch is stored and none is known to break a
+    // rule (a side branch's coins are checked when it becomes active).
+    kValidFork,
+    kHeadersOnly,  // the tip's data is not stored (some of the branch may be)
+    kInvalid,      // the tip or an ancestor broke a rule its data shows
+  };
+  Hash32 hash{};
+  std::uint64_t height = 0;
+  Work chain_work = 0;
+  Hash32 fork{};                  // the highest ancestor on the active chain
+  std::uint64_t fork_height = 0;  // its height; height - fork_height is the branch length
+  Kind kind = Kind::kHeadersOnly;
+};
+
+// "active", "valid-fork", "headers-only" or "invalid".
+std::string_view ChainTipKindName(ChainTipInfo::Kind kind);
 
 struct AddHeadersResult {
   std::size_t added = 0;           // headers new to the tree
@@ -238,6 +272,11 @@ class ChainState {
   // True when the block is in the tree, with or without data.
   bool HasHeader(const Hash32& hash) const EXCLUDES(mutex_);
   bool IsActive(const Hash32& hash) const EXCLUDES(mutex_);
+  // Every tip of the tree, highest first (a tie: more work first), at most
+  // `limit`. O(tips x log n).
+  std::vector<ChainTipInfo> Tips(std::size_t limit) const EXCLUDES(mutex_);
+  std::size_t TipCount() const EXCLUDES(mutex_);
+  AcceptCounts GetAcceptCounts() const;              // of the tree, the active tip included
   std::size_t BlockCount() const EXCLUDES(mutex_);   // stored blocks
   std::size_t HeaderCount() const EXCLUDES(mutex_);  // every node of the tree
   std::size_t PendingCount() const EXCLUDES(mutex_);
@@ -333,6 +372,9 @@ class ChainState {
   // skipped for blocks the tree already holds with these very bytes; the
   // txids they computed go to `txids` (empty where skipped), so that
   // connecting a block does not compute them again.
+  std::vector<AcceptResult> AcceptBlocksUncounted(std::vector<Block> blocks, std::uint64_t now_ms,
+                                                  BlockSource source) EXCLUDES(mutex_)
+      REQUIRES(write_mutex_);
   std::vector<ValidationResult> CheckContextFree(const std::vector<Block>& blocks,
                                                  std::vector<std::vector<Hash32>>& txids) const
       EXCLUDES(mutex_);
@@ -380,6 +422,8 @@ class ChainState {
   // active_[h] is the active block at height h.
   std::vector<const BlockIndex*> active_ GUARDED_BY(mutex_);
   const BlockIndex* best_header_ GUARDED_BY(mutex_) = nullptr;
+  // Entries no other entry builds on (the leaves of the tree).
+  boost::unordered_flat_set<const BlockIndex*> leaves_ GUARDED_BY(mutex_);
   std::size_t stored_count_ GUARDED_BY(mutex_) = 0;
   // Staged by the writer and being committed: not stored yet, not to fetch.
   boost::unordered_flat_set<const BlockIndex*> storing_ GUARDED_BY(mutex_);
@@ -391,6 +435,9 @@ class ChainState {
   CoinsCache coins_;      // its own lock; changed only by writers (write_mutex_)
   VerifiedTxs verified_;  // its own lock
   CheckQueue checks_;     // used only by writers (write_mutex_)
+  // AcceptCounts, written by writers (write_mutex_), read by anyone.
+  std::array<std::atomic<std::uint64_t>, AcceptCounts::kStatuses> accepted_by_status_{};
+  std::array<std::atomic<std::uint64_t>, AcceptCounts::kErrors> invalid_by_error_{};
 };
 
 }  // namespace powchain

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "consensus/params.h"
@@ -142,6 +143,42 @@ struct AddressCoinPage {
   std::uint64_t tip_height = 0;
 };
 
+// One tip of the block tree (GET /tips).
+struct TipEntry {
+  Hash32 hash{};
+  std::uint64_t height = 0;
+  Work work = 0;  // cumulative, of the chain ending at the tip
+  Hash32 fork{};  // highest ancestor on the active chain
+  std::uint64_t fork_height = 0;
+  std::string status;  // "active", "valid-fork", "headers-only" or "invalid"
+};
+
+// A reorganization the node made (GET /reorgs, the explorer's block tree).
+struct ReorgEntry {
+  std::uint64_t time_ms = 0;  // Unix ms, when the node switched
+  Hash32 old_tip{};
+  std::uint64_t old_height = 0;
+  Hash32 new_tip{};
+  std::uint64_t new_height = 0;
+  Hash32 fork{};  // the last block both chains share
+  std::uint64_t fork_height = 0;
+  std::size_t disconnected = 0;  // blocks that left the active chain
+  std::size_t connected = 0;     // blocks that joined it
+};
+
+// What GET /health reports.
+struct HealthInfo {
+  // False once the store has failed: the node serves reads but can take
+  // no block (docs/storage.md).
+  bool store_ok = true;
+  // The active tip is the best valid header the node knows: no block data
+  // is missing behind it.
+  bool synced = true;
+  std::uint64_t height = 0;
+  std::uint64_t headers = 0;
+  std::size_t peers = 0;
+};
+
 // POST /mine, validated: the "data" member in canonical JSON bytes and the
 // "txs" to put after the coinbase (checked by NodeApi::CheckBlockTxs, which
 // gave `fees`), small enough for a block with a coinbase.
@@ -235,6 +272,23 @@ class NodeApi {
                                                std::size_t /*limit*/) {
     return Error{kNoCoins};
   }
+
+  // --- Watching the node (docs/api.md, "Watching the node"). A NodeApi
+  // without these answers empty lists, a healthy node and no metrics.
+
+  // Every tip of the block tree, highest first, at most `limit`.
+  virtual std::vector<TipEntry> Tips(std::size_t /*limit*/) { return {}; }
+  // The most recent reorganizations, newest first, at most `limit` (the
+  // node keeps a bounded number).
+  virtual std::vector<ReorgEntry> Reorgs(std::size_t /*limit*/) { return {}; }
+  virtual HealthInfo Health() { return {}; }
+  // The Prometheus text exposition of every metric; nullopt when the node
+  // keeps none.
+  virtual std::optional<std::string> MetricsText() { return std::nullopt; }
+  // One answered HTTP request: `route` is the route's template (e.g.
+  // "/blocks/{id}"), never the raw path, so that labels stay few. Called by
+  // the server after each response is written (or fails); must be quick.
+  virtual void RecordRequest(std::string_view /*route*/, unsigned /*status*/, double /*seconds*/) {}
 
   // --- The mempool (docs/mempool.md). A NodeApi without one refuses
   // submissions and shows an empty pool.

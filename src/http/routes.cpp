@@ -288,7 +288,9 @@ RouteResult Router::Route(const Request& request) const {
   constexpr std::string_view kBlocksPrefix = "/blocks/";
   if (path.substr(0, kBlocksPrefix.size()) == kBlocksPrefix) {
     if (method != bhttp::verb::get) return MethodNotAllowed(request, path, "GET");
-    return BlockById(path.substr(kBlocksPrefix.size()));
+    const auto [id, sub] = SplitId(path.substr(kBlocksPrefix.size()));
+    if (sub.has_value() && *sub != "txids") return NoSuchEndpoint(path);
+    return BlockById(id, sub.has_value());
   }
   if (path == "/mine") {
     if (method != bhttp::verb::post) return MethodNotAllowed(request, path, "POST");
@@ -327,10 +329,29 @@ RouteResult Router::Route(const Request& request) const {
   if (path.starts_with(kAddressesPrefix)) {
     return RouteAddress(request, path, path.substr(kAddressesPrefix.size()), query);
   }
+  if (path == "/" || path.starts_with("/explorer/")) {
+    if (method != bhttp::verb::get && method != bhttp::verb::head) {
+      return MethodNotAllowed(request, path, "GET, HEAD");
+    }
+    return GetAsset(request, path);
+  }
+  if (path == "/events") {
+    if (method != bhttp::verb::get) return MethodNotAllowed(request, path, "GET");
+    return EventsRequest{};
+  }
+  if (path == "/tips" || path == "/reorgs" || path == "/health" || path == "/health/ready" ||
+      path == "/metrics" || path == "/search") {
+    if (method != bhttp::verb::get) return MethodNotAllowed(request, path, "GET");
+    if (path == "/search") return Search(query);
+    if (path == "/tips") return GetTips(query);
+    if (path == "/reorgs") return GetReorgs(query);
+    if (path == "/metrics") return GetMetrics();
+    return GetHealth(path == "/health/ready");
+  }
   return NoSuchEndpoint(path);
 }
 
-Response Router::BlockById(std::string_view id) const {
+Response Router::BlockById(std::string_view id, bool txids) const {
   Result<std::optional<Block>> found = std::optional<Block>();
   if (id == "tip") {
     found = api_.BlockByHash(api_.ActiveTip().first);
@@ -349,7 +370,14 @@ Response Router::BlockById(std::string_view id) const {
     return ErrorResponse(status::internal_server_error, "cannot read the block: " + found.error());
   }
   if (!found->has_value()) return ErrorResponse(status::not_found, "block not found");
-  return JsonResponse(status::ok, BlockToJson(**found));
+  if (!txids) return JsonResponse(status::ok, BlockToJson(**found));
+  // The txids in txs order, so a client can link each transaction.
+  std::string body;
+  JsonWriter w(body);
+  w.BeginArray();
+  for (const Transaction& tx : (*found)->txs) w.Hex(ComputeTxid(tx));
+  w.EndArray();
+  return JsonResponse(status::ok, std::move(body));
 }
 
 Response Router::RouteTransaction(const Request& request, std::string_view path,

@@ -73,9 +73,13 @@ struct PageQuery {
 // Errors name the parameter and its range.
 Result<PageQuery> ParsePageQuery(std::string_view query);
 
+// GET /events: subscribe the connection to the node's live events.
+struct EventsRequest {};
+
 // What the server must do with one request: send this response, stream the
-// active chain (GET /blocks), or queue data for mining (POST /mine).
-using RouteResult = std::variant<Response, BlocksQuery, MineRequest>;
+// active chain (GET /blocks), queue data for mining (POST /mine), or stream
+// live events (GET /events).
+using RouteResult = std::variant<Response, BlocksQuery, MineRequest, EventsRequest>;
 
 struct RouterOptions {
   // Request bodies are parsed as JSON with at most this many bytes and the
@@ -105,7 +109,8 @@ class Router {
   std::optional<Response> CheckWriteToken(const Request& request) const;
 
  private:
-  Response BlockById(std::string_view id) const;
+  // GET /blocks/{id}, or with `txids` GET /blocks/{id}/txids.
+  Response BlockById(std::string_view id, bool txids = false) const;
   Response GetStatus() const;
   Response GetPeers() const;
   Response AddPeer(const Request& request) const;
@@ -125,6 +130,16 @@ class Router {
   Response SubmitTransaction(const Request& request) const;
   Response PoolTransactionResponse(const Hash32& txid, bool proof) const;
   Response GetMempool(std::string_view query) const;
+  // Watching the node (watch_routes.cpp).
+  Response GetTips(std::string_view query) const;
+  Response GetReorgs(std::string_view query) const;
+  // GET /health (ready false) and GET /health/ready.
+  Response GetHealth(bool ready) const;
+  Response GetMetrics() const;
+  // GET /search?q=: what a height, hash, txid or address names.
+  Response Search(std::string_view query) const;
+  // GET /, /explorer/{asset} (asset_routes.cpp).
+  Response GetAsset(const Request& request, std::string_view path) const;
   Response GetAddress(const XOnlyPubKey& key, const Params& params) const;
   Response GetAddressCoins(const XOnlyPubKey& key, const Params& params,
                            const PageQuery& page) const;
@@ -133,6 +148,12 @@ class Router {
   NodeApi& api_;
   RouterOptions options_;
 };
+
+// The route a request target belongs to, as a label for metrics: the
+// path's template ("/blocks/{id}", "/addresses/{address}/txs", ...) or
+// "other" for paths no route serves. Never the raw path, so a client
+// cannot grow the number of label values.
+std::string_view RouteLabel(std::string_view target);
 
 // The response to a finished POST /mine: 201 with the block, or 503 with the
 // error the node reported.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -19,6 +20,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <limits>
 #include <list>
@@ -29,6 +31,7 @@
 #include <variant>
 #include <vector>
 
+#include "http/events.h"
 #include "http/routes.h"
 #include "net/deadline.h"
 #include "net/endpoint.h"
@@ -74,9 +77,10 @@ class HttpSession;
 // answering 503 are each bounded by max_connections too, so a flood of
 // connections never grows the server's state beyond three times the cap.
 struct HttpServer::State {
-  State(HttpOptions opts, NodeApi& node)
+  State(HttpOptions opts, NodeApi& node, EventHub* hub)
       : options(std::move(opts)),
         api(node),
+        events(hub),
         router(node, RouterOptions{options.body_limit, options.write_token}) {}
 
   // What an admitted session's slot is.
@@ -124,6 +128,7 @@ struct HttpServer::State {
 
   const HttpOptions options;
   NodeApi& api;
+  EventHub* const events;  // null: GET /events is answered 404
   const Router router;
 
   struct Entry {
@@ -165,6 +170,7 @@ struct HttpServer::State {
 //   kMining    POST /mine queued, no answer yet            none
 //   kWriting   one response being written                  write_timeout per write
 //   kStreaming GET /blocks being written chunk by chunk    write_timeout per write
+//   kEvents    GET /events: frames written as published    write_timeout per write
 //   kLinger    last response sent; draining input          linger_timeout
 //   kClosed    socket closed; late handlers do nothing
 // At the connection cap, a session in kIdle, kHeader or kLinger may be
@@ -211,6 +217,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
     deadline_.Disarm();
+    if (events_id_ != 0) {
+      state_->events->Unsubscribe(events_id_);
+      events_id_ = 0;
+    }
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -218,7 +228,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
  private:
-  enum class Phase { kIdle, kHeader, kBody, kMining, kWriting, kStreaming, kLinger, kClosed };
+  enum class Phase {
+    kIdle,
+    kHeader,
+    kBody,
+    kMining,
+    kWriting,
+    kStreaming,
+    kEvents,
+    kLinger,
+    kClosed
+  };
 
   const HttpOptions& options() const { return state_->options; }
 
@@ -264,6 +284,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         return "writing";
       case Phase::kStreaming:
         return "streaming";
+      case Phase::kEvents:
+        return "events";
       case Phase::kLinger:
         return "closing";
       case Phase::kClosed:
@@ -316,7 +338,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         Parse();
         break;
       case Phase::kMining:
-        WatchWhileMining();
+      case Phase::kEvents:
+        WatchWhileWaiting();
         break;
       case Phase::kLinger:
         buffer_.consume(buffer_.size());
@@ -390,6 +413,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const auto& header = parser_->get();
     const auto coding = header.find(bhttp::field::transfer_encoding);
     if (coding == header.end()) return true;
+    StartRecord("malformed");
     std::string_view value = coding->value();
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
       value.remove_prefix(1);
@@ -410,6 +434,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void ParseFailed(error_code ec) {
+    StartRecord("malformed");
     close_after_ = true;
     version_ = 11;
     head_ = false;
@@ -431,6 +456,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void HandleRequest() {
     Disarm();
     const Request request = parser_->release();
+    StartRecord(RouteLabel(request.target()));
     version_ = request.version();
     head_ = request.method() == bhttp::verb::head;
     close_after_ = !request.keep_alive();
@@ -441,6 +467,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (auto* mine = std::get_if<MineRequest>(&*routed)) {
         return StartMine(std::move(*mine));
       }
+      if (std::holds_alternative<EventsRequest>(*routed)) return StartEvents();
     } catch (const std::exception& e) {
       spdlog::error("http: {} {}: {}", std::string(request.method_string()),
                     std::string(request.target()), e.what());
@@ -471,6 +498,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       response.body().clear();
       response.content_length(length);
     }
+    status_code_ = response.result_int();
     response_ = std::make_unique<Response>(std::move(response));
     phase_ = Phase::kWriting;
     Arm(options().write_timeout);
@@ -483,6 +511,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnWritten(error_code ec) {
     if (phase_ == Phase::kClosed) return;
     response_.reset();
+    Record();
     if (ec) {
       spdlog::debug("http: write failed: {}", ec.message());
       return CloseNow();
@@ -523,16 +552,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         self->Post([result = std::move(result)](HttpSession& s) mutable { s.OnMined(result); });
       }
     });
-    WatchWhileMining();
+    WatchWhileWaiting();
   }
 
-  // Keeps a read pending while the miner works: it keeps the session alive,
-  // and its end of stream or error says the client has gone, which closes
-  // the connection and frees its slot at once. Pipelined requests wait in
-  // the buffer, up to a bound; a client that sends more is closed.
-  void WatchWhileMining() {
+  // Keeps a read pending while the miner works or events stream: it keeps
+  // the session alive, and its end of stream or error says the client has
+  // gone, which closes the connection and frees its slot at once. Pipelined
+  // requests wait in the buffer, up to a bound; a client that sends more is
+  // closed.
+  void WatchWhileWaiting() {
     if (buffer_.size() >= options().header_limit + kReadChunk) {
-      spdlog::debug("http: too much input while waiting for the miner; closing");
+      spdlog::debug("http: too much input while {}; closing", PhaseName());
       return CloseNow();
     }
     ReadMore();
@@ -570,6 +600,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     stream_header_ = {};
     stream_header_.result(status::ok);
     stream_header_.version(version_);
+    status_code_ = 200;
     stream_header_.set(bhttp::field::content_type, "application/json");
     chunked_ = version_ >= 11;
     if (!chunked_) close_after_ = true;
@@ -619,6 +650,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return CloseNow();
     }
     if (last) {
+      Record();
       stream_.reset();
       stream_serializer_.reset();
       wire_ = std::string();
@@ -636,6 +668,126 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     wire_ = std::move(*next);
     WriteChunk(stream_->done());
+  }
+
+  // --- GET /events -----------------------------------------------------
+
+  // Subscribes to the hub and answers with an endless text/event-stream
+  // body (chunked for HTTP/1.1, ended by the connection's end for 1.0).
+  // The hub's callback only counts the frame against this client's bound
+  // and posts it here; past the bound the client is dropped.
+  void StartEvents() {
+    EventHub* hub = state_->events;
+    if (hub == nullptr) {
+      return Send(ErrorResponse(status::not_found, "this node publishes no events"));
+    }
+    auto queued = std::make_shared<std::atomic<std::size_t>>(0);
+    const std::size_t cap = hub->options().max_queued_bytes;
+    std::weak_ptr<HttpSession> weak = weak_from_this();
+    const auto id = hub->Subscribe([weak, queued, cap](const EventFrame& frame) {
+      auto self = weak.lock();
+      if (!self) return false;
+      if (queued->fetch_add(frame->size()) + frame->size() > cap) {
+        self->Post([](HttpSession& s) {
+          spdlog::debug("http: events client too slow; dropping it");
+          s.CloseNow();
+        });
+        return false;
+      }
+      self->Post([frame](HttpSession& s) { s.QueueEvent(frame); });
+      return true;
+    });
+    if (!id) {
+      return Send(ErrorResponse(status::service_unavailable,
+                                "too many event clients (the limit is " +
+                                    std::to_string(hub->options().max_clients) + ")"));
+    }
+    events_id_ = *id;
+    events_queued_ = std::move(queued);
+    stream_header_ = {};
+    stream_header_.result(status::ok);
+    stream_header_.version(version_);
+    stream_header_.set(bhttp::field::content_type, "text/event-stream");
+    stream_header_.set(bhttp::field::cache_control, "no-store");
+    chunked_ = version_ >= 11;
+    close_after_ = true;  // the stream ends only with the connection
+    stream_header_.keep_alive(false);
+    if (chunked_) stream_header_.chunked(true);
+    stream_serializer_.emplace(stream_header_);
+    status_code_ = 200;
+    Record();  // its latency is the time to the header, not the stream's life
+    phase_ = Phase::kEvents;
+    event_writing_ = true;
+    // How long a client waits before it reconnects, in ms.
+    events_.push_back(std::make_shared<const std::string>("retry: 2000\n\n"));
+    Arm(options().write_timeout);
+    bhttp::async_write_header(socket_, *stream_serializer_,
+                              [self = shared_from_this()](error_code ec, std::size_t) {
+                                self->Guarded("write", [&] { self->OnEventWritten(ec, false); });
+                              });
+    WatchWhileWaiting();
+  }
+
+  void QueueEvent(const EventFrame& frame) {
+    if (phase_ != Phase::kEvents) return;
+    events_.push_back(frame);
+    if (!event_writing_) WriteNextEvent();
+  }
+
+  void WriteNextEvent() {
+    if (events_.empty()) {
+      event_writing_ = false;
+      Disarm();
+      return;
+    }
+    event_writing_ = true;
+    Arm(options().write_timeout);
+    const asio::const_buffer data = asio::buffer(*events_.front());
+    auto done = [self = shared_from_this()](error_code ec, std::size_t) {
+      self->Guarded("write", [&] { self->OnEventWritten(ec, true); });
+    };
+    if (chunked_) {
+      asio::async_write(socket_, bhttp::make_chunk(data), std::move(done));
+    } else {
+      asio::async_write(socket_, data, std::move(done));
+    }
+  }
+
+  // `frame`: a queued frame was written (else the header).
+  void OnEventWritten(error_code ec, bool frame) {
+    if (phase_ == Phase::kClosed) return;
+    if (ec) {
+      spdlog::debug("http: GET /events: write failed: {}", ec.message());
+      return CloseNow();
+    }
+    if (frame) {
+      const std::size_t size = events_.front()->size();
+      events_.pop_front();
+      // The retry line was never counted against the bound.
+      if (!first_event_written_) {
+        first_event_written_ = true;
+      } else {
+        events_queued_->fetch_sub(size);
+      }
+    }
+    WriteNextEvent();
+  }
+
+  // --- Request metrics ------------------------------------------------------
+
+  void StartRecord(std::string_view route) {
+    route_ = route;
+    started_ = std::chrono::steady_clock::now();
+    status_code_ = 0;
+    recording_ = true;
+  }
+
+  // Reports the request once, with the status of its answer.
+  void Record() {
+    if (!recording_) return;
+    recording_ = false;
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started_;
+    state_->api.RecordRequest(route_, status_code_, took.count());
   }
 
   tcp::socket socket_;
@@ -657,6 +809,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
   bool chunked_ = true;  // the streamed response uses chunked coding
   std::string wire_;     // the data of the chunk being written
+  // GET /events: the hub's id for this session (0: not subscribed), the
+  // bytes the hub has counted as queued here, the frames not yet written.
+  std::uint64_t events_id_ = 0;
+  std::shared_ptr<std::atomic<std::size_t>> events_queued_;
+  std::deque<EventFrame> events_;
+  bool event_writing_ = false;
+  bool first_event_written_ = false;
+  // The request being answered, for NodeApi::RecordRequest.
+  std::string_view route_ = "other";  // a RouteLabel (static storage)
+  std::chrono::steady_clock::time_point started_{};
+  unsigned status_code_ = 0;
+  bool recording_ = false;
 };
 
 void HttpServer::State::OnAccept(const std::shared_ptr<State>& self, tcp::socket socket) {
@@ -772,8 +936,8 @@ void HttpServer::State::Unregister(HttpSession* session) {
   sessions.erase(it);
 }
 
-HttpServer::HttpServer(asio::io_context& io, HttpOptions options, NodeApi& api)
-    : io_(io), state_(std::make_shared<State>(std::move(options), api)) {}
+HttpServer::HttpServer(asio::io_context& io, HttpOptions options, NodeApi& api, EventHub* events)
+    : io_(io), state_(std::make_shared<State>(std::move(options), api, events)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 

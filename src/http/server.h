@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "http/events.h"
 #include "http/node_api.h"
 #include "util/result.h"
 
@@ -81,7 +82,10 @@ class HttpServer {
   // before `io`; `api` must outlive `io`'s handlers (until `io` has stopped
   // running or is destroyed), and the node must call or drop every
   // NodeApi::Mine callback before it destroys `io`.
-  HttpServer(boost::asio::io_context& io, HttpOptions options, NodeApi& api);
+  // `events` (not owned; may be null, then GET /events is answered 404)
+  // must outlive the server's sessions, as `api` must.
+  HttpServer(boost::asio::io_context& io, HttpOptions options, NodeApi& api,
+             EventHub* events = nullptr);
   // Calls Stop().
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

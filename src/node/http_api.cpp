@@ -29,6 +29,31 @@ http::NodeStatus NodeApiImpl::Status() {
   return s;
 }
 
+std::vector<http::TipEntry> NodeApiImpl::Tips(std::size_t limit) {
+  std::vector<http::TipEntry> out;
+  for (const ChainTipInfo& t : chain_.Tips(limit)) {
+    http::TipEntry e;
+    e.hash = t.hash;
+    e.height = t.height;
+    e.work = t.chain_work;
+    e.fork = t.fork;
+    e.fork_height = t.fork_height;
+    e.status = std::string(ChainTipKindName(t.kind));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+http::HealthInfo NodeApiImpl::Health() {
+  http::HealthInfo h;
+  h.store_ok = !chain_.Failed();
+  h.height = chain_.Tip().height();
+  h.headers = chain_.BestHeader().height;
+  h.synced = h.headers <= h.height;
+  h.peers = peers_.ConnectedCount();
+  return h;
+}
+
 namespace {
 
 http::PoolTx ToPoolTx(const MempoolEntryInfo& e) {

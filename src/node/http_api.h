@@ -11,6 +11,8 @@
 #include "http/node_api.h"
 #include "mempool/mempool.h"
 #include "mining/miner.h"
+#include "node/metrics.h"
+#include "node/watch.h"
 #include "p2p/peer_manager.h"
 #include "storage/block_store.h"
 
@@ -58,6 +60,25 @@ class NodeApiImpl final : public http::NodeApi {
   std::optional<Hash32> PoolSpender(const OutPoint& outpoint) override {
     return mempool_.SpentBy(outpoint);
   }
+  std::vector<http::TipEntry> Tips(std::size_t limit) override;
+  std::vector<http::ReorgEntry> Reorgs(std::size_t limit) override {
+    return watch_ != nullptr ? watch_->Reorgs(limit) : std::vector<http::ReorgEntry>{};
+  }
+  http::HealthInfo Health() override;
+  std::optional<std::string> MetricsText() override {
+    if (metrics_ == nullptr) return std::nullopt;
+    return metrics_->Scrape();
+  }
+  void RecordRequest(std::string_view route, unsigned status, double seconds) override {
+    if (metrics_ != nullptr) metrics_->RecordRequest(route, status, seconds);
+  }
+
+  // Not owned; may stay null (then no reorganization log, no metrics).
+  // Set before the HTTP server starts.
+  void SetWatchers(NodeWatch* watch, NodeMetrics* metrics) {
+    watch_ = watch;
+    metrics_ = metrics;
+  }
 
  private:
   // The coins spent by the inputs of block.txs[index], from the undo data
@@ -72,6 +93,8 @@ class NodeApiImpl final : public http::NodeApi {
   p2p::PeerManager& peers_;
   Mempool& mempool_;
   const std::string agent_;
+  NodeWatch* watch_ = nullptr;
+  NodeMetrics* metrics_ = nullptr;
 };
 
 }  // namespace powchain

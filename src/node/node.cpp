@@ -47,7 +47,9 @@ class NodeContext::LogObserver final : public ChainObserver {
 };
 
 NodeContext::NodeContext(NodeOptions options)
-    : options_(std::move(options)), params_(*Params::ForNetwork(options_.network)) {
+    : options_(std::move(options)),
+      params_(*Params::ForNetwork(options_.network)),
+      events_(options_.events) {
   data_dir_ = options_.data_dir.empty() ? DefaultDataDir(options_.network, options_.transport.port)
                                         : options_.data_dir;
 }
@@ -140,6 +142,9 @@ Status NodeContext::OpenChain() {
   if (Status s = chain_->Load(); !s) return Error{"cannot load the chain: " + s.error()};
   log_observer_ = std::make_unique<LogObserver>();
   chain_->AddObserver(log_observer_.get());
+  watch_ = std::make_unique<NodeWatch>(*clock_, events_,
+                                       [this](std::size_t depth) { metrics_.RecordReorg(depth); });
+  chain_->AddObserver(watch_.get());
   return {};
 }
 
@@ -156,6 +161,7 @@ void NodeContext::OpenMempool() {
   // Before the miner's: a new job's template must see the pool in step
   // with the new tip.
   chain_->AddObserver(mempool_.get());
+  mempool_->AddListener(watch_.get());
   if (!options_.persist_mempool) return;
   const auto loaded = mempool_->Load(MempoolFile(data_dir_));
   if (!loaded) {
@@ -201,7 +207,17 @@ Status NodeContext::StartHttp() {
   api_ = std::make_unique<NodeApiImpl>(*chain_, *store_, *miner_, *peers_, *mempool_, Agent());
   http::HttpOptions http_options = options_.http;
   http_options.write_token = write_token_;
-  http_ = std::make_unique<http::HttpServer>(http_io_, http_options, *api_);
+  api_->SetWatchers(watch_.get(), &metrics_);
+  NodeMetrics::Sources sources;
+  sources.chain = chain_.get();
+  sources.mempool = mempool_.get();
+  sources.miner = miner_.get();
+  sources.peers = peers_.get();
+  sources.events = &events_;
+  const std::filesystem::path store_file = StoreFile(data_dir_);
+  sources.store_files = {store_file, store_file.string() + "-wal", store_file.string() + "-shm"};
+  metrics_.SetSources(std::move(sources));
+  http_ = std::make_unique<http::HttpServer>(http_io_, http_options, *api_, &events_);
   return http_->Start();
 }
 
@@ -254,6 +270,7 @@ void NodeContext::ScheduleTick() {
   tick_timer_->async_wait([this](const boost::system::error_code& error) {
     if (error || stopped_) return;
     peers_->Tick();
+    watch_->Tick(peers_->Peers());
     mempool_->Expire();
     miner_->Refresh();
     ScheduleTick();
@@ -302,6 +319,8 @@ void NodeContext::Stop() {
     if (t.joinable()) t.join();
   }
   if (chain_ && log_observer_) chain_->RemoveObserver(log_observer_.get());
+  if (chain_ && watch_) chain_->RemoveObserver(watch_.get());
+  if (mempool_ && watch_) mempool_->RemoveListener(watch_.get());
   if (chain_ && mempool_) {
     chain_->RemoveObserver(mempool_.get());
     if (started_) SaveMempool();

@@ -24,11 +24,14 @@
 #include <vector>
 
 #include "chain/chainstate.h"
+#include "http/events.h"
 #include "http/server.h"
 #include "mempool/mempool.h"
 #include "mining/miner.h"
 #include "node/http_api.h"
+#include "node/metrics.h"
 #include "node/options.h"
+#include "node/watch.h"
 #include "p2p/peer_manager.h"
 #include "p2p/transport.h"
 #include "storage/block_store.h"
@@ -102,6 +105,11 @@ class NodeContext {
   std::unique_ptr<BlockStore> store_;
   std::unique_ptr<ChainState> chain_;
   std::unique_ptr<LogObserver> log_observer_;
+  // Live events, the reorganization log and the metrics: made first, so
+  // that every subsystem can be watched from its start.
+  http::EventHub events_;
+  NodeMetrics metrics_;
+  std::unique_ptr<NodeWatch> watch_;
   std::unique_ptr<Mempool> mempool_;
   std::unique_ptr<Miner> miner_;
   // Peers, timers and signals run on io_; the HTTP API on http_io_, with

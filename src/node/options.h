@@ -46,6 +46,7 @@ struct NodeOptions {
   // and continuous; the mempool's size, fee floor, chain cap, expiry and
   // orphan count.
   http::HttpOptions http;
+  http::EventOptions events;  // GET /events
   p2p::TransportOptions transport;
   p2p::PeerManagerOptions peer_policy;
   MinerOptions miner;

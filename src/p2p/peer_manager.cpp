@@ -91,13 +91,17 @@ void PeerManager::Run(Actions& a) {
     link = link_;
   }
   if (link == nullptr) return;
-  for (auto& [id, text] : a.sends) link->Send(id, std::move(text));
+  for (Outgoing& out : a.sends) {
+    sent_messages_[out.type].fetch_add(1, std::memory_order_relaxed);
+    sent_bytes_[out.type].fetch_add(out.text.size(), std::memory_order_relaxed);
+    link->Send(out.id, std::move(out.text));
+  }
   for (auto& [id, reason] : a.closes) link->Close(id, reason);
   for (const PeerUrl& url : a.dials) link->Dial(url);
 }
 
 void PeerManager::SendLocked(Actions& a, PeerId id, const Message& m) {
-  a.sends.emplace_back(id, Encode(m));
+  a.sends.push_back(Outgoing{id, Encode(m), m.index()});
 }
 
 void PeerManager::CloseLocked(Actions& a, Peer& peer, const std::string& reason) {
@@ -386,9 +390,13 @@ void PeerManager::OnDialFailed(const PeerUrl& url, const std::string& reason) {
 }
 
 void PeerManager::OnMessage(PeerId id, std::string text) {
-  if (!TakeMessageToken(id)) return;
+  if (!TakeMessageToken(id)) {
+    CountReceived(Traffic::kDropped, text.size());
+    return;
+  }
   auto decoded = Decode(text);
   if (auto* failure = std::get_if<DecodeFailure>(&decoded)) {
+    CountReceived(Traffic::kInvalid, text.size());
     Actions a;
     {
       MutexLock lock(mutex_);
@@ -400,8 +408,41 @@ void PeerManager::OnMessage(PeerId id, std::string text) {
     return;
   }
   Message message = std::move(std::get<Message>(decoded));
+  CountReceived(message.index(), text.size());
   if (!CheckSequence(id, message)) return;
   Dispatch(id, std::move(message));
+}
+
+void PeerManager::CountReceived(std::size_t slot, std::size_t bytes) {
+  received_messages_[slot].fetch_add(1, std::memory_order_relaxed);
+  received_bytes_[slot].fetch_add(bytes, std::memory_order_relaxed);
+}
+
+PeerManager::Traffic PeerManager::GetTraffic() const {
+  Traffic out;
+  for (std::size_t i = 0; i < Traffic::kSlots; ++i) {
+    out.received_messages[i] = received_messages_[i].load(std::memory_order_relaxed);
+    out.received_bytes[i] = received_bytes_[i].load(std::memory_order_relaxed);
+    out.sent_messages[i] = sent_messages_[i].load(std::memory_order_relaxed);
+    out.sent_bytes[i] = sent_bytes_[i].load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+std::string_view PeerManager::Traffic::SlotName(std::size_t slot) {
+  if (slot == kInvalid) return "invalid";
+  if (slot == kDropped) return "dropped";
+  if (slot >= kTypes) return "?";
+  // A default-constructed alternative of each index names its type.
+  static const std::array<std::string, kTypes> names = [] {
+    std::array<std::string, kTypes> out;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((out[I] = std::string(TypeName(Message(std::in_place_index<I>)))), ...);
+    }
+    (std::make_index_sequence<kTypes>());
+    return out;
+  }();
+  return names[slot];
 }
 
 bool PeerManager::TakeMessageToken(PeerId id) {
@@ -1140,7 +1181,7 @@ void PeerManager::Relay(const Hash32& hash, PeerId source) {
         continue;
       }
       RememberLocked(peer, hash);
-      a.sends.emplace_back(id, text);
+      a.sends.push_back(Outgoing{id, text, Message(std::in_place_type<BlockMsg>).index()});
     }
   }
   Run(a);

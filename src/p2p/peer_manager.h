@@ -14,6 +14,8 @@
 // collected under `mutex_` and carried out after it is released.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -28,6 +30,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <variant>
 #include <vector>
 
 #include "chain/chainstate.h"
@@ -168,6 +171,24 @@ class PeerManager final : public TransportHandler, public ChainObserver, public 
 
   std::vector<PeerSnapshot> Peers() const EXCLUDES(mutex_);
   std::size_t ConnectedCount() const EXCLUDES(mutex_);
+
+  // Messages and bytes exchanged with peers since the manager was made,
+  // by message type (for metrics). Slot i < kTypes is the type of
+  // Message's alternative i; then "invalid" (received, could not be
+  // decoded) and "dropped" (received over the peer's rate, not decoded).
+  struct Traffic {
+    static constexpr std::size_t kTypes = std::variant_size_v<Message>;
+    static constexpr std::size_t kInvalid = kTypes;
+    static constexpr std::size_t kDropped = kTypes + 1;
+    static constexpr std::size_t kSlots = kTypes + 2;
+    std::array<std::uint64_t, kSlots> received_messages{};
+    std::array<std::uint64_t, kSlots> received_bytes{};
+    std::array<std::uint64_t, kSlots> sent_messages{};
+    std::array<std::uint64_t, kSlots> sent_bytes{};
+    // The label of slot i: TypeName of the type, "invalid" or "dropped".
+    static std::string_view SlotName(std::size_t slot);
+  };
+  Traffic GetTraffic() const;
   // The random id this node sends in hello.
   const std::string& node_id() const { return node_id_; }
 
@@ -259,8 +280,13 @@ class PeerManager final : public TransportHandler, public ChainObserver, public 
     std::string last_error;      // why the last dial or connection failed
   };
   // Work computed under the lock, carried out after it is released.
+  struct Outgoing {
+    PeerId id;
+    std::string text;
+    std::size_t type;  // a Traffic slot
+  };
   struct Actions {
-    std::vector<std::pair<PeerId, std::string>> sends;
+    std::vector<Outgoing> sends;
     std::vector<std::pair<PeerId, std::string>> closes;
     std::vector<PeerUrl> dials;
   };
@@ -385,6 +411,12 @@ class PeerManager final : public TransportHandler, public ChainObserver, public 
   std::unordered_set<Hash32, Hash32Hasher> relayed_set_ GUARDED_BY(mutex_);
   std::mt19937_64 rng_ GUARDED_BY(mutex_);
   std::uint64_t txs_over_rate_ GUARDED_BY(mutex_) = 0;
+  // Traffic, counted without a lock.
+  std::array<std::atomic<std::uint64_t>, Traffic::kSlots> received_messages_{};
+  std::array<std::atomic<std::uint64_t>, Traffic::kSlots> received_bytes_{};
+  std::array<std::atomic<std::uint64_t>, Traffic::kSlots> sent_messages_{};
+  std::array<std::atomic<std::uint64_t>, Traffic::kSlots> sent_bytes_{};
+  void CountReceived(std::size_t slot, std::size_t bytes);
 };
 
 }  // namespace powchain::p2p

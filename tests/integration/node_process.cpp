@@ -310,6 +310,22 @@ bool RawConnection::Receive(std::chrono::milliseconds limit) {
   return true;
 }
 
+std::optional<std::string> RawConnection::ReadUntil(const std::string& needle,
+                                                    std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const auto found = buffer_.find(needle);
+    if (found != std::string::npos) {
+      std::string out = buffer_.substr(0, found + needle.size());
+      buffer_.erase(0, found + needle.size());
+      return out;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !Receive(left)) return std::nullopt;
+  }
+}
+
 std::optional<HttpResponse> RawConnection::Read(std::chrono::milliseconds limit, bool head) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   beast::http::response_parser<beast::http::string_body> parser;

@@ -112,6 +112,11 @@ class RawConnection {
   // the answer to a HEAD request, which has no body whatever its header says.
   std::optional<HttpResponse> Read(std::chrono::milliseconds limit = std::chrono::seconds(30),
                                    bool head = false);
+  // Raw bytes until `needle` has arrived: everything received up to and
+  // including it (consumed), or nullopt when the connection ends or `limit`
+  // passes first. For streams without an end (GET /events).
+  std::optional<std::string> ReadUntil(const std::string& needle,
+                                       std::chrono::milliseconds limit = std::chrono::seconds(30));
   // Discards input until the server closes the connection (end of stream or
   // reset): true when it does within `limit`.
   bool WaitClosed(std::chrono::milliseconds limit = std::chrono::seconds(30));

@@ -803,5 +803,72 @@ TEST(ChainStateFailureTest, AnOversizeBlockInvalidatesItsDescendants) {
   EXPECT_EQ(added.validation.error, BlockError::kBadParent);
 }
 
+// GET /tips reads this: every leaf of the tree plus the active tip, each
+// with its branch's fork point and what is known of it.
+TEST(ChainStateTipsTest, EveryKindOfTipWithItsForkPoint) {
+  Params params = TinyParams();
+  params.max_block_bytes = 2000;
+  MemoryBlockStore store;
+  ChainState chain(params, store);
+  ASSERT_TRUE(chain.Load().ok());
+  ASSERT_EQ(chain.Tips(10).size(), 1u);
+  EXPECT_EQ(chain.Tips(10)[0].kind, ChainTipInfo::Kind::kActive);
+
+  ChainBuilder active(params);
+  for (int i = 0; i < 6; ++i) active.AddSlow("\"a\"");
+  for (const Block& b : active.WithoutGenesis()) ASSERT_TRUE(chain.AcceptBlock(b, kFarFuture).ok());
+  // A stored side branch forking at height 2, two blocks long.
+  ChainBuilder fork(params, {active.blocks().begin(), active.blocks().begin() + 3});
+  for (int i = 0; i < 2; ++i) fork.AddSlow("\"f\"");
+  const std::vector<Block> fork_blocks(fork.blocks().begin() + 3, fork.blocks().end());
+  ASSERT_TRUE(chain.AddHeaders(HeadersOf(fork_blocks), kFarFuture).ok());
+  for (const Block& b : fork_blocks)
+    ASSERT_EQ(chain.AcceptBlock(b, kFarFuture).status, AcceptStatus::kSideBranch);
+  // Headers only, forking at height 4, more work than the active chain.
+  ChainBuilder ahead(params, {active.blocks().begin(), active.blocks().begin() + 5});
+  for (int i = 0; i < 5; ++i) ahead.AddSlow("\"h\"");
+  const std::vector<Block> ahead_blocks(ahead.blocks().begin() + 5, ahead.blocks().end());
+  ASSERT_TRUE(chain.AddHeaders(HeadersOf(ahead_blocks), kFarFuture).ok());
+  // An invalid block at height 2 (too big) with a header on top.
+  ChainBuilder bad(params, {active.blocks().begin(), active.blocks().begin() + 2});
+  bad.AddSlow("\"" + std::string(3000, 'x') + "\"");
+  bad.AddSlow();
+  const std::vector<Block> bad_blocks(bad.blocks().begin() + 2, bad.blocks().end());
+  ASSERT_TRUE(chain.AddHeaders(HeadersOf(bad_blocks), kFarFuture).ok());
+  EXPECT_EQ(chain.AcceptBlock(bad_blocks[0], kFarFuture).validation.error, BlockError::kOversize);
+
+  EXPECT_EQ(chain.TipCount(), 4u);
+  const std::vector<ChainTipInfo> tips = chain.Tips(10);
+  ASSERT_EQ(tips.size(), 4u);
+  // Highest first.
+  EXPECT_EQ(tips[0].hash, ahead.tip().hash);
+  EXPECT_EQ(tips[0].kind, ChainTipInfo::Kind::kHeadersOnly);
+  EXPECT_EQ(tips[0].height, 9u);
+  EXPECT_EQ(tips[0].fork, active.blocks()[4].hash);
+  EXPECT_EQ(tips[0].fork_height, 4u);
+  EXPECT_EQ(tips[1].hash, active.tip().hash);
+  EXPECT_EQ(tips[1].kind, ChainTipInfo::Kind::kActive);
+  EXPECT_EQ(tips[1].fork_height, 6u);
+  EXPECT_EQ(tips[1].chain_work, chain.Tip().work);
+  EXPECT_EQ(tips[2].hash, fork.tip().hash);
+  EXPECT_EQ(tips[2].kind, ChainTipInfo::Kind::kValidFork);
+  EXPECT_EQ(tips[2].fork_height, 2u);
+  EXPECT_EQ(tips[3].hash, bad.tip().hash);
+  EXPECT_EQ(tips[3].kind, ChainTipInfo::Kind::kInvalid);
+  EXPECT_EQ(tips[3].fork_height, 1u);
+  // The limit keeps the highest.
+  const std::vector<ChainTipInfo> two = chain.Tips(2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[1].hash, active.tip().hash);
+  // A restart finds the same stored tips (headers without data are not kept).
+  ChainState reloaded(params, store);
+  ASSERT_TRUE(reloaded.Load().ok());
+  const std::vector<ChainTipInfo> after = reloaded.Tips(10);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].hash, active.tip().hash);
+  EXPECT_EQ(after[1].hash, fork.tip().hash);
+  EXPECT_EQ(ChainTipKindName(after[1].kind), "valid-fork");
+}
+
 }  // namespace
 }  // namespace powchain

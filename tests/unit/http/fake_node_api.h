@@ -64,6 +64,11 @@ class FakeNodeApi : public NodeApi {
   std::uint64_t coin_tip_height_ = 0;  // AddressCoinPage::tip_height
   // Every coin read fails.
   bool fail_coins_ = false;
+  // Watching the node.
+  std::vector<TipEntry> tips_;
+  std::vector<ReorgEntry> reorgs_;
+  HealthInfo health_;
+  std::optional<std::string> metrics_;
 
   // --- Recorded calls (read under mu_ or after the requests are done) --
 
@@ -92,6 +97,16 @@ class FakeNodeApi : public NodeApi {
     return page_calls_;
   }
 
+  struct RequestRecord {
+    std::string route;
+    unsigned status;
+    double seconds;
+  };
+  std::vector<RequestRecord> requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
   // --- Mining: Mine() only queues; the test completes the callbacks ----
 
   struct PendingMine {
@@ -113,6 +128,21 @@ class FakeNodeApi : public NodeApi {
   }
 
   // --- NodeApi -----------------------------------------------------------
+
+  std::vector<TipEntry> Tips(std::size_t limit) override {
+    return {tips_.begin(),
+            tips_.begin() + static_cast<std::ptrdiff_t>(std::min(limit, tips_.size()))};
+  }
+  std::vector<ReorgEntry> Reorgs(std::size_t limit) override {
+    return {reorgs_.begin(),
+            reorgs_.begin() + static_cast<std::ptrdiff_t>(std::min(limit, reorgs_.size()))};
+  }
+  HealthInfo Health() override { return health_; }
+  std::optional<std::string> MetricsText() override { return metrics_; }
+  void RecordRequest(std::string_view route, unsigned status, double seconds) override {
+    std::lock_guard lock(mu_);
+    requests_.push_back({std::string(route), status, seconds});
+  }
 
   NodeStatus Status() override {
     if (throw_on_status_) throw std::runtime_error("status exploded");
@@ -243,6 +273,7 @@ class FakeNodeApi : public NodeApi {
   std::vector<BatchCall> batch_calls_;
   std::vector<std::string> added_peers_;
   std::vector<PageCall> page_calls_;
+  std::vector<RequestRecord> requests_;
   std::vector<PendingMine> mines_;
 };
 

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -129,6 +130,25 @@ class Client {
     }
   }
 
+  // Reads raw bytes until what has arrived (since the last call) holds
+  // `needle`; returns all of it, or "" when the stream ends or the client
+  // gives up first.
+  std::string ReadUntil(std::string_view needle) {
+    for (;;) {
+      const auto found = raw_.find(needle);
+      if (found != std::string::npos) {
+        std::string out = raw_.substr(0, found + needle.size());
+        raw_.erase(0, found + needle.size());
+        return out;
+      }
+      std::array<char, 4096> chunk{};
+      const error_code ec =
+          Run([&](auto handler) { stream_.async_read_some(net::buffer(chunk), handler); });
+      if (ec) return "";
+      raw_.append(chunk.data(), last_bytes_);
+    }
+  }
+
   void Close() {
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -157,6 +177,7 @@ class Client {
   std::size_t last_bytes_ = 0;
   bool header_done_ = false;
   bool saw_end_ = false;  // a Read() has seen the end of the stream
+  std::string raw_;       // read by ReadUntil, not yet returned
   error_code connect_error_;
 };
 
@@ -173,10 +194,10 @@ std::string ErrorOf(const ClientResponse& res) {
 class HttpServerTest : public ::testing::Test {
  protected:
   // Starts the server on a free loopback port with `options`.
-  void StartServer(HttpOptions options = {}) {
+  void StartServer(HttpOptions options = {}, EventHub* events = nullptr) {
     options.bind_address = "127.0.0.1";
     options.port = 0;
-    server_ = std::make_unique<HttpServer>(io_, options, api_);
+    server_ = std::make_unique<HttpServer>(io_, options, api_, events);
     const Status started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.error();
     ASSERT_NE(server_->port(), 0);
@@ -203,6 +224,8 @@ class HttpServerTest : public ::testing::Test {
 
   // Declared first: outlives the io_context and its handlers.
   FakeNodeApi api_{3};
+  // For GET /events; like api_, it outlives the sessions.
+  std::unique_ptr<EventHub> hub_;
   net::io_context io_;
   net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(io_);
   std::unique_ptr<HttpServer> server_;
@@ -985,6 +1008,107 @@ TEST_F(HttpServerTest, RequestPipelinedBehindMineWaitsItsTurn) {
 // The node's shutdown order: Stop(), then stop the io_context at once (the
 // posted closes never run), join, destroy the server, then the io_context;
 // the miner answers last. Nothing may crash or leak (LeakSanitizer checks).
+// --- GET /events -----------------------------------------------------------
+
+const std::string kEventsRequest = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+
+TEST_F(HttpServerTest, EventsReachEverySubscriberInOrder) {
+  hub_ = std::make_unique<EventHub>();
+  EventHub& hub = *hub_;
+  StartServer({}, &hub);
+  Client a(port());
+  Client b(port());
+  ASSERT_FALSE(a.Write(kEventsRequest));
+  ASSERT_FALSE(b.Write(kEventsRequest));
+  const std::string head = a.ReadUntil("retry: 2000\n\n");
+  EXPECT_NE(head.find("200 OK"), std::string::npos) << head;
+  EXPECT_NE(head.find("text/event-stream"), std::string::npos) << head;
+  EXPECT_NE(b.ReadUntil("retry: 2000\n\n"), "");
+  ASSERT_TRUE(testutil::WaitUntil([&] { return hub.GetStats().clients == 2; }));
+  hub.Publish("tip", R"({"height":1})");
+  hub.Publish("tx", R"({"txid":"ab"})");
+  for (Client* c : {&a, &b}) {
+    const std::string got = c->ReadUntil("\"txid\":\"ab\"}\n\n");
+    const auto tip = got.find("event: tip\ndata: {\"height\":1}\n\n");
+    const auto tx = got.find("event: tx\ndata: ");
+    ASSERT_NE(tip, std::string::npos) << got;
+    EXPECT_LT(tip, tx);
+  }
+  // Other requests are served meanwhile.
+  Client other(port());
+  EXPECT_EQ(other.Get("/status").result(), bhttp::status::ok);
+  // A client that leaves is unsubscribed.
+  a.Close();
+  EXPECT_TRUE(testutil::WaitUntil([&] { return hub.GetStats().clients == 1; }));
+  hub.Publish("tip", R"({"height":2})");
+  EXPECT_NE(b.ReadUntil("{\"height\":2}"), "");
+}
+
+TEST_F(HttpServerTest, EventClientsBeyondTheCapAre503) {
+  hub_ = std::make_unique<EventHub>(EventOptions{1, EventOptions::kDefaultMaxQueuedBytes});
+  EventHub& hub = *hub_;
+  StartServer({}, &hub);
+  Client first(port());
+  ASSERT_FALSE(first.Write(kEventsRequest));
+  EXPECT_NE(first.ReadUntil("retry:"), "");
+  Client second(port());
+  const ClientResponse res = second.Get("/events");
+  EXPECT_EQ(res.result(), bhttp::status::service_unavailable);
+  EXPECT_EQ(ErrorOf(res), "too many event clients (the limit is 1)");
+  EXPECT_EQ(hub.GetStats().refused, 1u);
+}
+
+// A client that stops reading is dropped once its queue passes the bound;
+// the publisher never waits for it and the others get every event.
+TEST_F(HttpServerTest, SlowEventClientIsDroppedWithoutSlowingOthers) {
+  hub_ = std::make_unique<EventHub>(EventOptions{4, 256 * 1024});
+  EventHub& hub = *hub_;
+  StartServer({}, &hub);
+  Client stalled(port());
+  Client reader(port());
+  ASSERT_FALSE(stalled.Write(kEventsRequest));
+  ASSERT_FALSE(reader.Write(kEventsRequest));
+  ASSERT_NE(reader.ReadUntil("retry: 2000\n\n"), "");
+  ASSERT_TRUE(testutil::WaitUntil([&] { return hub.GetStats().clients == 2; }));
+  const std::string payload = "\"" + std::string(60 * 1024, 'x') + "\"";
+  // 200 events of 60 KB: 12 MB, far more than socket buffers and the bound.
+  constexpr int kEvents = 200;
+  int read = 0;
+  for (int i = 0; i < kEvents; ++i) {
+    hub.Publish("tx", payload);
+    // The reader keeps up, one event at a time.
+    if (reader.ReadUntil("\"\n\n") != "") ++read;
+  }
+  EXPECT_EQ(read, kEvents);
+  EXPECT_TRUE(testutil::WaitUntil([&] { return hub.GetStats().dropped == 1; }));
+  EXPECT_EQ(hub.GetStats().clients, 1u);
+  EXPECT_TRUE(stalled.WaitClosed());
+}
+
+TEST_F(HttpServerTest, WithoutAHubEventsAre404) {
+  StartServer();
+  Client c(port());
+  const ClientResponse res = c.Get("/events");
+  EXPECT_EQ(res.result(), bhttp::status::not_found);
+}
+
+TEST_F(HttpServerTest, EveryAnsweredRequestIsRecordedByRoute) {
+  StartServer();
+  Client c(port());
+  EXPECT_EQ(c.Get("/blocks/1").result(), bhttp::status::ok);
+  EXPECT_EQ(c.Get("/blocks/99").result(), bhttp::status::not_found);
+  EXPECT_EQ(c.Get("/blocks").result(), bhttp::status::ok);
+  EXPECT_EQ(c.Get("/nothing/here").result(), bhttp::status::not_found);
+  ASSERT_TRUE(testutil::WaitUntil([&] { return api_.requests().size() == 4; }));
+  const auto records = api_.requests();
+  EXPECT_EQ(records[0].route, "/blocks/{id}");
+  EXPECT_EQ(records[0].status, 200u);
+  EXPECT_EQ(records[1].status, 404u);
+  EXPECT_EQ(records[2].route, "/blocks");
+  EXPECT_EQ(records[3].route, "other");
+  for (const auto& r : records) EXPECT_GE(r.seconds, 0.0);
+}
+
 TEST(HttpServerShutdownTest, NodeStyleShutdownWithPendingMines) {
   FakeNodeApi api(3);
   std::vector<FakeNodeApi::PendingMine> mines;
