@@ -138,7 +138,8 @@ function chart(title, series, data, extra = {}) {
     const opts = {
       width, height: 180,
       scales: { x: { time: false } },
-      axes: [{ stroke: '#8b97a3', grid: { stroke: '#26313b' } },
+      // Heights are whole numbers: ticks at whole steps only.
+      axes: [{ stroke: '#8b97a3', grid: { stroke: '#26313b' }, incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000] },
              { stroke: '#8b97a3', grid: { stroke: '#26313b' }, size: 56,
                values: (u, splits) => splits.map((v) => compact.format(v)) }],
       series: [{ label: 'height' }, ...series],
@@ -198,8 +199,16 @@ function notFound(what) {
 // Home: the tip and the node, the latest blocks and transactions, charts.
 async function home(gen) {
   const view = h('div', {});
+  let painted = false;
   const render = async () => {
     const status = await api('/status');
+    if (!painted && gen === generation) {
+      // The first time, the node's cards go up at once; the lists and
+      // charts follow when their blocks arrive.
+      painted = true;
+      view.replaceChildren(...homeView(status, null, null, [], []));
+      main.replaceChildren(view);
+    }
     const from = Math.max(0, status.height - (CHART_BLOCKS - 1));
     const [blocks, mempool] = await Promise.all([
       api(`/blocks?from=${from}&limit=${CHART_BLOCKS}`),
@@ -219,7 +228,10 @@ async function home(gen) {
   return view;
 }
 
+// `blocks` and `mempool` are null while they are being read.
 function homeView(status, blocks, mempool, withTxs, txids) {
+  const loading = blocks === null;
+  blocks = blocks ?? [];
   // Genesis carries a fixed timestamp from the network's parameters, not
   // one of mining: intervals and hash rates start after it.
   const mined = blocks.filter((b) => b.height > 0);
@@ -231,16 +243,16 @@ function homeView(status, blocks, mempool, withTxs, txids) {
     card('Height', h('a', { href: `#/block/${status.height}` }, status.height.toLocaleString('en-US')), 'c-height'),
     card('Tip', blockLink(status.tip), 'c-tip'),
     card('Difficulty', `${status.difficulty} bits`, 'c-difficulty'),
-    card('Hash rate', rate(hashRate(tail)), 'c-hashrate'),
+    card('Hash rate', loading ? '…' : rate(hashRate(tail)), 'c-hashrate'),
     card('Peers', String(status.peers), 'c-peers'),
-    card('Mempool', `${mempool.count ?? status.mempool.count} tx · ${((mempool.bytes ?? status.mempool.bytes) / 1000).toFixed(1)} kB`, 'c-mempool'));
+    card('Mempool', `${mempool?.count ?? status.mempool.count} tx · ${((mempool?.bytes ?? status.mempool.bytes) / 1000).toFixed(1)} kB`, 'c-mempool'));
 
   const blockRows = recent.map((b) => h('tr', {},
     td(h('a', { href: `#/block/${b.height}` }, b.height), true),
     td(blockLink(b.hash)), td(age(b.timestamp)), td(b.txs.length, true), td(b.difficulty, true)));
 
   const txRows = [];
-  for (const p of mempool.txs ?? []) {
+  for (const p of mempool?.txs ?? []) {
     txRows.push(h('tr', {}, td(txLink(p.txid)), td(h('span', { class: 'muted' }, 'unconfirmed')),
       td(`fee ${coins(p.fee)}`, true)));
   }
@@ -259,8 +271,8 @@ function homeView(status, blocks, mempool, withTxs, txids) {
   const target = heights.map(() => status.mineRate / 1000);
   const rates = mined.slice(1).map((_, i) => hashRate(mined.slice(Math.max(0, i - 9), i + 2)));
   const stroke = (c) => ({ stroke: c, width: 2 });
-  const charts = heights.length < 2
-    ? [h('p', { class: 'muted' }, 'Charts appear once the chain has a few blocks.')]
+  const charts = loading ? [h('p', { class: 'muted' }, 'Loading…')]
+    : heights.length < 2 ? [h('p', { class: 'muted' }, 'Charts appear once the chain has a few blocks.')]
     : [chart('Difficulty (bits)', [{ label: 'difficulty', ...stroke('#f0a93b') }], [heights, difficulty]),
       chart('Block interval (s), mine rate dashed',
         [{ label: 'interval', ...stroke('#7cc4ff') }, { label: 'mine rate', stroke: '#57c78a', dash: [6, 4] }],
@@ -272,11 +284,13 @@ function homeView(status, blocks, mempool, withTxs, txids) {
     cards,
     h('div', { class: 'grid2' },
       h('section', { 'aria-label': 'Latest blocks' }, h('h2', {}, 'Latest blocks'),
-        table([['Height', 1], ['Hash'], ['Age'], ['Txs', 1], ['Difficulty', 1]], blockRows)),
+        loading ? h('p', { class: 'muted' }, 'Loading…')
+          : table([['Height', 1], ['Hash'], ['Age'], ['Txs', 1], ['Difficulty', 1]], blockRows)),
       h('section', { 'aria-label': 'Latest transactions' }, h('h2', {}, 'Latest transactions'),
-        txRows.length ? table([['Txid'], ['Where'], ['Value or fee', 1]], txRows)
-          : h('p', { class: 'muted' }, 'No transactions yet.'))),
-    h('h2', {}, `The last ${heights.length} blocks`),
+        loading ? h('p', { class: 'muted' }, 'Loading…')
+          : txRows.length ? table([['Txid'], ['Where'], ['Value or fee', 1]], txRows)
+            : h('p', { class: 'muted' }, 'No transactions yet.'))),
+    h('h2', {}, loading ? 'Charts' : `The last ${heights.length} blocks`),
     h('section', { class: 'grid2', id: 'charts', 'aria-label': 'Charts' }, charts),
   ];
 }

@@ -181,6 +181,16 @@ CLI::App* AddNodeCommand(CLI::App& app, NodeFlags& flags) {
   node->add_option("--http-bind", options.http.bind_address, "Address the HTTP API listens on")
       ->envname("HTTP_BIND")
       ->capture_default_str();
+  node->add_option("--http-max-connections", options.http.max_connections,
+                   "HTTP connections served at once (GET /events streams included)")
+      ->envname("HTTP_MAX_CONNECTIONS")
+      ->check(WholeNumber(1, 100000))
+      ->capture_default_str();
+  node->add_option("--event-clients", options.events.max_clients,
+                   "GET /events streams served at once; another is answered 503")
+      ->envname("EVENT_CLIENTS")
+      ->check(WholeNumber(0, 100000))
+      ->capture_default_str();
   node->add_option("--api-token", options.api_token,
                    "Bearer token for POST /mine and POST/DELETE /peers [default: none on "
                    "loopback, else the one in <data-dir>/api.token, made if absent]")

@@ -287,7 +287,8 @@ class NodeApi {
   virtual std::optional<std::string> MetricsText() { return std::nullopt; }
   // One answered HTTP request: `route` is the route's template (e.g.
   // "/blocks/{id}"), never the raw path, so that labels stay few. Called by
-  // the server after each response is written (or fails); must be quick.
+  // the server when the answer is ready to send (a stream: when its last
+  // chunk is out); must be quick.
   virtual void RecordRequest(std::string_view /*route*/, unsigned /*status*/, double /*seconds*/) {}
 
   // --- The mempool (docs/mempool.md). A NodeApi without one refuses

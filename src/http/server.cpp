@@ -499,6 +499,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       response.content_length(length);
     }
     status_code_ = response.result_int();
+    // Counted before the write, so that a client that has its answer
+    // finds it counted in its next scrape.
+    Record();
     response_ = std::make_unique<Response>(std::move(response));
     phase_ = Phase::kWriting;
     Arm(options().write_timeout);
@@ -511,7 +514,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnWritten(error_code ec) {
     if (phase_ == Phase::kClosed) return;
     response_.reset();
-    Record();
     if (ec) {
       spdlog::debug("http: write failed: {}", ec.message());
       return CloseNow();
@@ -650,7 +652,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return CloseNow();
     }
     if (last) {
-      Record();
+      Record();  // a stream is counted when its last chunk is out
       stream_.reset();
       stream_serializer_.reset();
       wire_ = std::string();

@@ -77,7 +77,7 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
   http_requests_ = &Build(BuildCounter(), r, "powchain_http_requests_total",
                           "HTTP requests answered, by route and status.");
   http_duration_ = &Build(BuildHistogram(), r, "powchain_http_request_duration_seconds",
-                          "Time from a whole request header to the end of its answer, by route.");
+                          "Time from a whole request header to its answer, by route.");
   event_clients_ =
       &Build(BuildGauge(), r, "powchain_events_clients", "Connections subscribed to GET /events.");
   event_drops_ = &Build(BuildCounter(), r, "powchain_events_dropped_clients_total",

@@ -153,7 +153,14 @@ TEST(WatchTest, EventsAndTipsShowAReorganization) {
   ASSERT_EQ(r.status, 202) << r.body;
   const auto reorg = events.Until("event: reorg\ndata: ", 30s);
   ASSERT_TRUE(reorg) << "no reorg event";
-  ASSERT_TRUE(events.Until("\n\n"));
+  const auto rest = events.Until("\n\n");
+  ASSERT_TRUE(rest);
+  // The new peer was announced too (before or after the switch: the node
+  // looks at its peers every 200 ms).
+  const std::string peer_event = "event: peer\ndata: {\"connected\":1,";
+  if (reorg->find(peer_event) == std::string::npos && rest->find(peer_event) == std::string::npos) {
+    EXPECT_TRUE(events.Until(peer_event)) << "no peer event";
+  }
   ASSERT_TRUE(WaitUntil([&] { return a->Get("/blocks/tip").body == b->Get("/blocks/tip").body; }));
 
   // GET /tips: the active tip (B's) and A's old branch as a valid fork.

@@ -17,6 +17,7 @@
 #include "consensus/params.h"
 #include "fake_node_api.h"
 #include "primitives/block_json.h"
+#include "primitives/transaction.h"
 #include "route_test_helpers.h"
 #include "util/hex.h"
 
@@ -321,7 +322,7 @@ TEST_F(RoutesTest, UnknownBlockIs404) {
 TEST_F(RoutesTest, BadBlockIdIs400) {
   for (const std::string& target :
        {std::string("/blocks/"), std::string("/blocks/abc"), std::string("/blocks/-1"),
-        std::string("/blocks/1.0"), std::string("/blocks/+1"), std::string("/blocks/1/2"),
+        std::string("/blocks/1.0"), std::string("/blocks/+1"), std::string("/blocks/x/txids"),
         std::string("/blocks/18446744073709551616"), std::string("/blocks/") + std::string(21, '1'),
         "/blocks/" + std::string(63, 'a'), "/blocks/" + std::string(65, 'a'),
         "/blocks/" + std::string(63, 'a') + "g", std::string("/blocks/%31")}) {
@@ -329,6 +330,22 @@ TEST_F(RoutesTest, BadBlockIdIs400) {
     EXPECT_EQ(res.result(), status::bad_request) << target;
     EXPECT_EQ(ErrorOf(res), "block id must be a height, a 64-digit hex hash or \"tip\"") << target;
   }
+}
+
+TEST_F(RoutesTest, BlockTxidsAreInTxsOrderAndOtherSubpathsAre404) {
+  api_.chain_[1].txs.resize(2);
+  api_.chain_[1].txs[0].coinbase = 1;
+  api_.chain_[1].txs[1].version = 7;
+  const auto v = BodyJson(Answer(Get("/blocks/1/txids")));
+  ASSERT_TRUE(v.is_array());
+  ASSERT_EQ(v.as_array().size(), 2u);
+  EXPECT_EQ(v.as_array()[0].as_string(), HexEncode(ComputeTxid(api_.chain_[1].txs[0])));
+  EXPECT_EQ(v.as_array()[1].as_string(), HexEncode(ComputeTxid(api_.chain_[1].txs[1])));
+  EXPECT_EQ(BodyJson(Answer(Get("/blocks/0/txids"))).as_array().size(), 0u);
+  EXPECT_EQ(Answer(Get("/blocks/9/txids")).result(), status::not_found);
+  const Response other = Answer(Get("/blocks/1/2"));
+  EXPECT_EQ(other.result(), status::not_found);
+  EXPECT_EQ(ErrorOf(other), "no such endpoint: /blocks/1/2");
 }
 
 TEST_F(RoutesTest, StoreErrorOnBlockIs500) {
@@ -640,13 +657,34 @@ TEST_F(RoutesTest, RemovesAConfiguredPeer) {
 // --- Everything else -------------------------------------------------------------
 
 TEST_F(RoutesTest, UnknownPathIs404NamingIt) {
-  for (const char* target : {"/", "/nope", "/block", "/blocksx", "/status/", "/Blocks"}) {
+  for (const char* target :
+       {"/nope", "/block", "/blocksx", "/status/", "/Blocks", "/explorerx", "/index.html"}) {
     const Response res = Answer(Get(target));
     EXPECT_EQ(res.result(), status::not_found) << target;
     EXPECT_EQ(ErrorOf(res), "no such endpoint: " + std::string(target));
   }
   const Response with_query = Answer(Get("/nope?x=1"));
   EXPECT_EQ(ErrorOf(with_query), "no such endpoint: /nope");
+}
+
+TEST_F(RoutesTest, TheExplorerIsServedAtTheRoot) {
+  const Response page = Answer(Get("/"));
+  ASSERT_EQ(page.result(), status::ok);
+  EXPECT_EQ(page[bhttp::field::content_type], "text/html; charset=utf-8");
+  EXPECT_NE(page.body().find("<title>powchain explorer</title>"), std::string::npos);
+  EXPECT_NE(page["Content-Security-Policy"].find("default-src 'none'"), std::string::npos);
+  const Response script = Answer(Get("/explorer/app.js"));
+  ASSERT_EQ(script.result(), status::ok);
+  EXPECT_EQ(script[bhttp::field::content_type], "text/javascript; charset=utf-8");
+  EXPECT_EQ(Answer(Get("/explorer/uPlot.min.js")).result(), status::ok);
+  // Revalidation by ETag costs no body.
+  Request again = Get("/explorer/app.js");
+  again.set(bhttp::field::if_none_match, script[bhttp::field::etag]);
+  const Response cached = Answer(again);
+  EXPECT_EQ(cached.result(), status::not_modified);
+  EXPECT_TRUE(cached.body().empty());
+  EXPECT_EQ(Answer(Get("/explorer/nothing.js")).result(), status::not_found);
+  EXPECT_EQ(Answer(Post("/", "{}")).result(), status::method_not_allowed);
 }
 
 TEST_F(RoutesTest, ErrorBodiesAreAlwaysValidJson) {
