@@ -533,6 +533,12 @@ document.getElementById('search').addEventListener('submit', (e) => {
   const q = document.getElementById('q').value.trim();
   if (q) location.hash = `#/search/${encodeURIComponent(q)}`;
 });
-window.addEventListener('hashchange', () => { route().then(() => main.focus({ preventScroll: true })); });
+// After a navigation the keyboard goes on from the new page, unless the
+// user is already typing in the search box again.
+window.addEventListener('hashchange', () => {
+  route().then(() => {
+    if (!document.activeElement?.closest('#search')) main.focus({ preventScroll: true });
+  });
+});
 connectEvents();
 route();

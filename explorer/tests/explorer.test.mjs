@@ -163,10 +163,13 @@ test('one search box for heights, hashes, txids and addresses, with a clear not 
   await page.locator('h1', { hasText: 'Block 1' }).waitFor();
   await search(block.hash.toUpperCase());
   await until('block 1 by hash', async () => page.url().endsWith(`#/block/${block.hash}`));
+  await page.locator('dl.fields', { hasText: block.hash }).waitFor();
   await search(txid);
   await until('the tx by txid', async () => page.url().endsWith(`#/tx/${txid}`));
+  await page.locator('h1', { hasText: 'Transaction' }).waitFor();
   await search(ADDRESS);
   await until('the address', async () => page.url().endsWith(`#/address/${ADDRESS}`));
+  await page.locator('h1', { hasText: 'Address' }).waitFor();
   for (const unknown of ['999999', 'ab'.repeat(32), 'not-a-thing', 'powrt1qqqqqqqqqqqq']) {
     await search(unknown);
     await page.locator('.notfound[role=alert]').waitFor({ timeout: 5000 });

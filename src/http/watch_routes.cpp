@@ -3,6 +3,8 @@
 // labels the request metrics use.
 #include <algorithm>
 #include <boost/beast/http/field.hpp>
+#include <charconv>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -127,8 +129,13 @@ Response Router::Search(std::string_view query) const {
   std::string kind = "none";
   std::string id;
   const bool digits = std::all_of(q.begin(), q.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (digits && q.size() <= 20) {
-    const Result<std::optional<Block>> found = api_.BlockAtHeight(std::stoull(std::string(q)));
+  std::uint64_t height = 0;
+  const auto [end, ec] = std::from_chars(q.data(), q.data() + q.size(), height);
+  if (digits) {
+    // A height past 64 bits names no block.
+    const Result<std::optional<Block>> found = ec == std::errc() && end == q.data() + q.size()
+                                                   ? api_.BlockAtHeight(height)
+                                                   : Result<std::optional<Block>>(std::nullopt);
     if (found && found->has_value()) {
       kind = "block";
       id = HexEncode((*found)->hash);

@@ -4,12 +4,14 @@
 
 #include <boost/beast/http/field.hpp>
 #include <boost/json/value.hpp>
+#include <cctype>
 #include <string>
 #include <variant>
 
 #include "fake_node_api.h"
 #include "http/routes.h"
 #include "route_test_helpers.h"
+#include "util/hex.h"
 
 namespace powchain::http {
 namespace {
@@ -119,6 +121,33 @@ TEST_F(WatchRoutesTest, EventsAreHandedToTheServer) {
   EXPECT_TRUE(std::holds_alternative<EventsRequest>(router_.Route(Get("/events"))));
   EXPECT_TRUE(std::holds_alternative<EventsRequest>(router_.Route(Get("/events?x=1"))));
   EXPECT_EQ(Answer(Post("/events", "{}")).result(), bhttp::status::method_not_allowed);
+}
+
+TEST_F(WatchRoutesTest, SearchNamesWhatTheTextIs) {
+  api_.status_.params = Params::Regtest();
+  const auto kind = [&](const std::string& q) {
+    const Response res = Answer(Get("/search?q=" + q));
+    EXPECT_EQ(res.result(), bhttp::status::ok) << q;
+    const auto v = BodyJson(res);
+    const auto* id = v.as_object().if_contains("id");
+    return std::string(v.at("kind").as_string()) + (id ? " " + std::string(id->as_string()) : "");
+  };
+  const std::string hash1 = HexEncode(api_.chain_[1].hash);
+  EXPECT_EQ(kind("1"), "block " + hash1);
+  EXPECT_EQ(kind("0001"), "block " + HexEncode(api_.chain_[1].hash));
+  EXPECT_EQ(kind("7"), "none");
+  EXPECT_EQ(kind("18446744073709551616"), "none");  // past 64 bits
+  EXPECT_EQ(kind(std::string(200, '9')), "none");
+  std::string upper = hash1;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_EQ(kind(upper), "block " + hash1);
+  EXPECT_EQ(kind(std::string(64, 'a')), "none");
+  const std::string address = "powrt1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqpy0v33";
+  EXPECT_EQ(kind(address), "address " + address);
+  EXPECT_EQ(kind("pow1qqqq"), "none");
+  EXPECT_EQ(Answer(Get("/search")).result(), bhttp::status::bad_request);
+  EXPECT_EQ(Answer(Get("/search?q=")).result(), bhttp::status::bad_request);
+  EXPECT_EQ(Answer(Get("/search?q=" + std::string(201, '9'))).result(), bhttp::status::bad_request);
 }
 
 TEST(RouteLabelTest, PathsMapToTheirTemplates) {
