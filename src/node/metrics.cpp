@@ -66,6 +66,9 @@ NodeMetrics::NodeMetrics() : registry_(std::make_shared<prometheus::Registry>())
                             "Orphan transactions held (parents not yet seen).");
   mempool_events_ = &Build(BuildCounter(), r, "powchain_mempool_transactions_total",
                            "Transactions the mempool accepted, rejected, evicted or expired.");
+  network_rate_ = &Build(BuildGauge(), r, "powchain_network_hashes_per_second",
+                         "Hash rate of the whole network, estimated from the work of the last "
+                         "10 active blocks and the time they took (0 until there are 11).");
   hash_rate_ = &Build(BuildGauge(), r, "powchain_miner_hashes_per_second",
                       "Hash rate of this node's miner, measured over the last second or more.");
   hashes_ = &Build(BuildCounter(), r, "powchain_miner_hashes_total",
@@ -119,6 +122,23 @@ void NodeMetrics::ReadChain() {
   chain_work_->Add({}).Set(tip.work.convert_to<double>());
   difficulty_->Add({}).Set(tip.context.header.difficulty);
   chain_tips_->Add({}).Set(static_cast<double>(chain->TipCount()));
+  // The work the last blocks proved over the time between their parent's
+  // timestamp and the tip's. Timestamps are the miners' claims, so a
+  // window of several blocks smooths their error.
+  double network_rate = 0;
+  if (tip.height() >= kRateWindow + 1) {
+    const auto base = chain->HashAtHeight(tip.height() - kRateWindow);
+    const auto base_context = base ? chain->ContextFor(*base) : std::nullopt;
+    const auto base_info = base ? chain->Header(*base) : std::nullopt;
+    if (base_context && base_info && tip.work > base_info->chain_work &&
+        tip.context.header.timestamp > base_context->header.timestamp) {
+      const double seconds =
+          static_cast<double>(tip.context.header.timestamp - base_context->header.timestamp) /
+          1000.0;
+      network_rate = (tip.work - base_info->chain_work).convert_to<double>() / seconds;
+    }
+  }
+  network_rate_->Add({}).Set(network_rate);
   const AcceptCounts counts = chain->GetAcceptCounts();
   for (std::size_t i = 0; i < counts.by_status.size(); ++i) {
     const auto status = static_cast<AcceptStatus>(i);

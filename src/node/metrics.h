@@ -71,6 +71,8 @@ class NodeMetrics {
   void ReadPeers() REQUIRES(mutex_);
   void ReadMempool() REQUIRES(mutex_);
   void ReadMinerAndStore() REQUIRES(mutex_);
+  // Blocks behind powchain_network_hashes_per_second.
+  static constexpr std::uint64_t kRateWindow = 10;
   // Brings `counter` up to `total` (a count kept elsewhere).
   static void CatchUp(prometheus::Counter& counter, double total);
 
@@ -95,6 +97,7 @@ class NodeMetrics {
   prometheus::Family<prometheus::Gauge>* mempool_bytes_;
   prometheus::Family<prometheus::Gauge>* mempool_orphans_;
   prometheus::Family<prometheus::Counter>* mempool_events_;
+  prometheus::Family<prometheus::Gauge>* network_rate_;
   prometheus::Family<prometheus::Gauge>* hash_rate_;
   prometheus::Family<prometheus::Counter>* hashes_;
   prometheus::Family<prometheus::Counter>* blocks_mined_;

@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -102,6 +104,24 @@ TEST(WatchTest, MetricsPassPromtoolAndCountersMove) {
   EXPECT_GT(Sample(after, "powchain_miner_hashes_total").value_or(0), 0.0);
   const auto [rc2, output2] = Promtool(after, dir.path());
   EXPECT_EQ(rc2, 0) << output2;
+
+  // Every metric the Grafana dashboard of docs/operations.md queries exists.
+  std::ifstream file(std::string(POWCHAIN_SOURCE_DIR) + "/docs/grafana-dashboard.json");
+  const std::string dashboard((std::istreambuf_iterator<char>(file)),
+                              std::istreambuf_iterator<char>());
+  ASSERT_FALSE(dashboard.empty());
+  const std::regex metric("powchain_[a-z0-9_]+");
+  std::size_t checked = 0;
+  for (auto it = std::sregex_iterator(dashboard.begin(), dashboard.end(), metric);
+       it != std::sregex_iterator(); ++it) {
+    std::string name = it->str();
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (name.ends_with(suffix)) name.resize(name.size() - std::string(suffix).size());
+    }
+    EXPECT_NE(after.find("# TYPE " + name + " "), std::string::npos) << name;
+    ++checked;
+  }
+  EXPECT_GE(checked, 12u);
 }
 
 TEST(WatchTest, HealthAnswersForLoadBalancers) {
