@@ -7,12 +7,16 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= fuzz_block fuzz_p2p_decode fuzz_p2p_dispatch fuzz_http fuzz_canonical_json fuzz_hex
 FUZZ_ARGS ?=
 
-.PHONY: all setup build test tsa run bench debug fuzz format tidy clean
+.PHONY: all setup setup-test build test tsa run bench debug fuzz format tidy clean
 
 all: build
 
 setup:
 	@./scripts/setup.sh
+
+# The same, plus what only the tests need (Chromium, promtool).
+setup-test:
+	@./scripts/setup.sh --test
 
 build: setup
 	cmake --preset release
@@ -21,7 +25,7 @@ build: setup
 # The whole suite, built by clang 14 under AddressSanitizer +
 # UndefinedBehaviorSanitizer, with the thread-safety analysis and (over src/)
 # clang-tidy's function-size check as errors: one build does all three.
-test: setup
+test: setup-test
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan

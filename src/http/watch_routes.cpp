@@ -131,8 +131,9 @@ Response Router::Search(std::string_view query) const {
   const bool digits = std::all_of(q.begin(), q.end(), [](char c) { return c >= '0' && c <= '9'; });
   std::uint64_t height = 0;
   const auto [end, ec] = std::from_chars(q.data(), q.data() + q.size(), height);
-  if (digits) {
-    // A height past 64 bits names no block.
+  if (digits && q.size() <= 20) {
+    // A height past 64 bits names no block. (64 decimal digits are read as
+    // a hash below.)
     const Result<std::optional<Block>> found = ec == std::errc() && end == q.data() + q.size()
                                                    ? api_.BlockAtHeight(height)
                                                    : Result<std::optional<Block>>(std::nullopt);

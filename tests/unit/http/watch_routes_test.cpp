@@ -142,6 +142,9 @@ TEST_F(WatchRoutesTest, SearchNamesWhatTheTextIs) {
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   EXPECT_EQ(kind(upper), "block " + hash1);
   EXPECT_EQ(kind(std::string(64, 'a')), "none");
+  // A hash whose hex digits are all decimal is a hash, not a height.
+  api_.chain_[2].hash.fill(0x11);
+  EXPECT_EQ(kind(std::string(64, '1')), "block " + std::string(64, '1'));
   const std::string address = "powrt1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqpy0v33";
   EXPECT_EQ(kind(address), "address " + address);
   EXPECT_EQ(kind("pow1qqqq"), "none");
