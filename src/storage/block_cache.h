@@ -7,14 +7,12 @@
 #pragma once
 
 #include <cstddef>
-#include <list>
 #include <optional>
-#include <unordered_map>
 
 #include "primitives/block.h"
 #include "util/bytes.h"
 #include "util/hash_map.h"
-#include "util/mutex.h"
+#include "util/lru_cache.h"
 
 namespace powchain {
 
@@ -27,28 +25,22 @@ class BlockCache {
   // Holds at most `max_bytes` (data plus kOverheadBytes a block). A block
   // that would take more than an eighth of that is not cached, so that one
   // large block cannot empty the cache. 0 disables the cache.
-  explicit BlockCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
-  BlockCache(const BlockCache&) = delete;
-  BlockCache& operator=(const BlockCache&) = delete;
+  explicit BlockCache(std::size_t max_bytes) : cache_(max_bytes, 8) {}
 
   // A copy of the cached block, which becomes the most recently used.
-  std::optional<Block> Get(const Hash32& hash) EXCLUDES(mutex_);
+  std::optional<Block> Get(const Hash32& hash) { return cache_.Get(hash); }
   // Adds `block` as the most recently used (or refreshes it), evicting the
   // least recently used blocks to stay within the bound.
-  void Put(const Block& block) EXCLUDES(mutex_);
+  void Put(const Block& block) { cache_.Put(block.hash, block); }
 
-  std::size_t size() const EXCLUDES(mutex_);   // blocks held
-  std::size_t bytes() const EXCLUDES(mutex_);  // bytes charged
-  std::size_t max_bytes() const { return max_bytes_; }
+  std::size_t size() const { return cache_.size(); }    // blocks held
+  std::size_t bytes() const { return cache_.bytes(); }  // bytes charged
+  std::size_t max_bytes() const { return cache_.max_bytes(); }
 
  private:
   static std::size_t Charge(const Block& block) { return block.data.size() + kOverheadBytes; }
 
-  const std::size_t max_bytes_;
-  mutable Mutex mutex_;
-  std::list<Block> lru_ GUARDED_BY(mutex_);  // most recently used first
-  std::unordered_map<Hash32, std::list<Block>::iterator, Hash32Hasher> map_ GUARDED_BY(mutex_);
-  std::size_t bytes_ GUARDED_BY(mutex_) = 0;
+  LruCache<Hash32, Block, Hash32Hasher, &BlockCache::Charge> cache_;
 };
 
 }  // namespace powchain
