@@ -13,11 +13,13 @@
 // JSON; a query that ParseBlocksQuery accepts reads the same when written
 // back in its plain form; a transaction a /mine request carries reads back
 // the same from its canonical bytes.
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -87,13 +89,12 @@ class FixedNodeApi final : public http::NodeApi {
   std::pair<Hash32, std::uint64_t> ActiveTip() override {
     return {chain_.back().hash, chain_.back().header.height};
   }
-  Result<std::vector<Block>> BlocksInChain(const Hash32&, std::uint64_t from,
-                                           std::size_t limit) override {
-    std::vector<Block> out;
-    for (std::uint64_t h = from; h < chain_.size() && out.size() < limit; ++h) {
-      out.push_back(chain_[h]);
-    }
-    return out;
+  Result<http::BlockRun> BlockRunInChain(const Hash32&, std::uint64_t from, std::size_t limit,
+                                         std::size_t max_bytes) override {
+    if (from >= chain_.size()) return http::BlockRun{};
+    const std::size_t end = from + std::min<std::size_t>(limit, chain_.size() - from);
+    return http::EncodeBlockRun(std::span<const Block>(chain_).subspan(from, end - from),
+                                max_bytes);
   }
   Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) override {
     if (height >= chain_.size()) return std::optional<Block>();

@@ -191,6 +191,12 @@ CLI::App* AddNodeCommand(CLI::App& app, NodeFlags& flags) {
       ->envname("EVENT_CLIENTS")
       ->check(WholeNumber(0, 100000))
       ->capture_default_str();
+  node->add_option("--stream-cache-mb", options.stream_cache_mb,
+                   "Memory for the block runs GET /blocks has served, served again from it "
+                   "(0: none)")
+      ->envname("STREAM_CACHE_MB")
+      ->check(WholeNumber(0, 65536))
+      ->capture_default_str();
   node->add_option("--api-token", options.api_token,
                    "Bearer token for POST /mine and POST/DELETE /peers [default: none on "
                    "loopback, else the one in <data-dir>/api.token, made if absent]")

@@ -677,6 +677,17 @@ Result<std::optional<Block>> ChainState::BlockByHash(const Hash32& hash) const {
   return store_.ReadBlock(hash);
 }
 
+Result<std::optional<std::string>> ChainState::BlockJsonAtHeight(std::uint64_t height) const {
+  const auto hash = HashAtHeight(height);
+  if (!hash) return std::optional<std::string>();
+  return store_.ReadBlockJson(*hash);
+}
+
+Result<std::optional<std::string>> ChainState::BlockJsonByHash(const Hash32& hash) const {
+  if (!Contains(hash)) return std::optional<std::string>();
+  return store_.ReadBlockJson(hash);
+}
+
 std::vector<Hash32> ChainState::ActiveHashes(std::uint64_t from, std::size_t limit) const {
   MutexLock lock(mutex_);
   std::vector<Hash32> out;

@@ -225,6 +225,9 @@ class ChainState {
   Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) const EXCLUDES(mutex_);
   // A stored block, on any branch.
   Result<std::optional<Block>> BlockByHash(const Hash32& hash) const EXCLUDES(mutex_);
+  // The same blocks' JSON forms as the store keeps them (BlockStore::ReadBlockJson).
+  Result<std::optional<std::string>> BlockJsonAtHeight(std::uint64_t height) const EXCLUDES(mutex_);
+  Result<std::optional<std::string>> BlockJsonByHash(const Hash32& hash) const EXCLUDES(mutex_);
   // Blocks read from the store by hash, in order, as BlockStore::ReadBlocks
   // (which may stop early: compare the sizes): for runs of hashes got from
   // this tree (HashesInChain, LocateAfter), read more cheaply than one by one.
@@ -232,6 +235,12 @@ class ChainState {
       std::span<const Hash32> hashes,
       std::size_t max_data_bytes = std::numeric_limits<std::size_t>::max()) const {
     return store_.ReadBlocks(hashes, max_data_bytes);
+  }
+  // Their JSON forms, as BlockStore::AppendBlocksJson.
+  Result<JsonRun> AppendBlocksJson(
+      std::span<const Hash32> hashes, std::string& out,
+      std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) const {
+    return store_.AppendBlocksJson(hashes, out, max_bytes);
   }
   // Hashes of up to `limit` active blocks starting at `from`.
   std::vector<Hash32> ActiveHashes(std::uint64_t from, std::size_t limit) const EXCLUDES(mutex_);

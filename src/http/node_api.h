@@ -13,7 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -188,6 +190,19 @@ struct MineRequest {
   std::uint64_t fees = 0;  // what txs pay; the coinbase claims them
 };
 
+// Blocks in their JSON form, comma-separated: a shared, immutable string,
+// which the server writes as it is (a run may be cached and served to many
+// clients at once).
+struct BlockRun {
+  std::shared_ptr<const std::string> json;  // null when count is 0
+  std::size_t count = 0;                    // blocks in it
+};
+
+// The run of these blocks' JSON forms, stopping before one would take it
+// past `max_bytes` (the first always goes in): a BlockRunInChain answer for
+// a NodeApi that keeps no stored forms.
+BlockRun EncodeBlockRun(std::span<const Block> blocks, std::size_t max_bytes);
+
 class NodeApi {
  public:
   static constexpr const char* kNoCoins = "this node keeps no coin indexes";
@@ -199,18 +214,26 @@ class NodeApi {
   // The active tip's hash and height: a snapshot to stream a chain from.
   virtual std::pair<Hash32, std::uint64_t> ActiveTip() = 0;
 
-  // Up to `limit` blocks at heights from, from+1, ... of the chain that ends
+  // The JSON forms (BlockToJson, as the store keeps them: no encoding) of
+  // up to `limit` blocks at heights from, from+1, ... of the chain that ends
   // at `tip` (which need not be active any more: blocks are never deleted,
-  // so a response streamed across a reorganization stays one linked chain).
-  // Fewer (possibly none) when the chain is shorter. An error when the store
-  // cannot be read or `tip` is unknown.
-  virtual Result<std::vector<Block>> BlocksInChain(const Hash32& tip, std::uint64_t from,
-                                                   std::size_t limit) = 0;
+  // so a response streamed across a reorganization stays one linked
+  // chain), as one run separated by commas. It stops before the block that
+  // would take the run past `max_bytes` (the first block is always in).
+  // Fewer blocks (possibly none) when the chain is shorter. An error when
+  // the store cannot be read, a block of the chain is missing or `tip` is
+  // unknown.
+  virtual Result<BlockRun> BlockRunInChain(const Hash32& tip, std::uint64_t from, std::size_t limit,
+                                           std::size_t max_bytes) = 0;
 
   // One active-chain block by height, or any stored block by hash;
   // nullopt when unknown.
   virtual Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) = 0;
   virtual Result<std::optional<Block>> BlockByHash(const Hash32& hash) = 0;
+  // The same blocks' JSON forms: as stored, for a node that keeps them;
+  // by default BlockToJson of BlockAtHeight / BlockByHash.
+  virtual Result<std::optional<std::string>> BlockJsonAtHeight(std::uint64_t height);
+  virtual Result<std::optional<std::string>> BlockJsonByHash(const Hash32& hash);
 
   // Queues `request` for mining on the current tip. `done` is called
   // exactly once, from some other thread: with the block once it is in the

@@ -352,25 +352,32 @@ RouteResult Router::Route(const Request& request) const {
 }
 
 Response Router::BlockById(std::string_view id, bool txids) const {
-  Result<std::optional<Block>> found = std::optional<Block>();
+  std::optional<Hash32> hash;
+  std::optional<std::uint64_t> height;
   if (id == "tip") {
-    found = api_.BlockByHash(api_.ActiveTip().first);
+    hash = api_.ActiveTip().first;
   } else if (id.size() == kHashHexDigits && std::all_of(id.begin(), id.end(), IsHexDigit)) {
-    const auto hash = HexToHash32(id);
-    if (!hash) {
-      return ErrorResponse(status::bad_request, kBadBlockId);
-    }
-    found = api_.BlockByHash(*hash);
-  } else if (const auto height = ParseU64(id)) {
-    found = api_.BlockAtHeight(*height);
+    hash = HexToHash32(id);
+    if (!hash) return ErrorResponse(status::bad_request, kBadBlockId);
+  } else if (const auto parsed = ParseU64(id)) {
+    height = *parsed;
   } else {
     return ErrorResponse(status::bad_request, kBadBlockId);
   }
+  if (!txids) {
+    // The stored bytes, as they are.
+    auto json = hash ? api_.BlockJsonByHash(*hash) : api_.BlockJsonAtHeight(*height);
+    if (!json) {
+      return ErrorResponse(status::internal_server_error, "cannot read the block: " + json.error());
+    }
+    if (!json->has_value()) return ErrorResponse(status::not_found, "block not found");
+    return JsonResponse(status::ok, std::move(**json));
+  }
+  auto found = hash ? api_.BlockByHash(*hash) : api_.BlockAtHeight(*height);
   if (!found) {
     return ErrorResponse(status::internal_server_error, "cannot read the block: " + found.error());
   }
   if (!found->has_value()) return ErrorResponse(status::not_found, "block not found");
-  if (!txids) return JsonResponse(status::ok, BlockToJson(**found));
   // The txids in txs order, so a client can link each transaction.
   std::string body;
   JsonWriter w(body);
@@ -708,8 +715,9 @@ Response MinedResponse(const Result<Block>& result) {
   return JsonResponse(status::created, BlockToJson(*result));
 }
 
-BlockStream::BlockStream(NodeApi& api, const BlocksQuery& query, std::size_t batch_size)
-    : api_(api), batch_size_(std::max<std::size_t>(batch_size, 1)) {
+BlockStream::BlockStream(NodeApi& api, const BlocksQuery& query, std::size_t batch_size,
+                         std::size_t max_run_bytes)
+    : api_(api), batch_size_(std::max<std::size_t>(batch_size, 1)), max_run_bytes_(max_run_bytes) {
   const auto [tip, height] = api_.ActiveTip();
   tip_ = tip;
   first_ = query.from;
@@ -725,42 +733,47 @@ BlockStream::BlockStream(NodeApi& api, const BlocksQuery& query, std::size_t bat
 }
 
 Result<std::string> BlockStream::Next() {
-  std::string out;
+  StreamPiece piece;
+  if (Status s = NextPiece(piece); !s) return Error{s.error()};
+  std::string out = std::move(piece.head);
+  if (piece.run) out += *piece.run;
+  out += piece.tail;
+  return out;
+}
+
+Status BlockStream::NextPiece(StreamPiece& piece) {
+  piece.head.clear();
+  piece.run.reset();
+  piece.tail.clear();
   if (!started_) {
-    out = "[";
+    piece.head = "[";
     started_ = true;
+  } else if (remaining_ > 0) {
+    piece.head = ",";
   }
   if (remaining_ > 0) {
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(batch_size_, remaining_));
-    auto blocks = api_.BlocksInChain(tip_, next_, want);
-    if (!blocks) {
+    // Up to the next multiple of the batch size.
+    const std::uint64_t to_boundary = batch_size_ - next_ % batch_size_;
+    const auto want = static_cast<std::size_t>(std::min(to_boundary, remaining_));
+    auto run = api_.BlockRunInChain(tip_, next_, want, max_run_bytes_);
+    if (!run) {
       done_ = true;
-      return Error{"cannot read blocks from height " + std::to_string(next_) + ": " +
-                   blocks.error()};
+      return Error{"cannot read blocks from height " + std::to_string(next_) + ": " + run.error()};
     }
-    if (blocks->size() != want) {
+    if (run->count == 0 || run->count > want || run->json == nullptr) {
       done_ = true;
-      return Error{"the store returned " + std::to_string(blocks->size()) + " blocks from height " +
+      return Error{"the store returned " + std::to_string(run->count) + " blocks from height " +
                    std::to_string(next_) + ", expected " + std::to_string(want)};
     }
-    for (std::size_t i = 0; i < want; ++i) {
-      const Block& block = (*blocks)[i];
-      if (block.header.height != next_ + i) {
-        done_ = true;
-        return Error{"the store returned block " + std::to_string(block.header.height) +
-                     " for height " + std::to_string(next_ + i)};
-      }
-      if (next_ + i != first_) out += ',';
-      out += BlockToJson(block);
-    }
-    next_ += want;
-    remaining_ -= want;
+    piece.run = std::move(run->json);
+    next_ += run->count;
+    remaining_ -= run->count;
   }
   if (remaining_ == 0) {
-    out += ']';
+    piece.tail = "]";
     done_ = true;
   }
-  return out;
+  return {};
 }
 
 }  // namespace powchain::http

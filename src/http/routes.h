@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -159,27 +160,43 @@ std::string_view RouteLabel(std::string_view target);
 // error the node reported.
 Response MinedResponse(const Result<Block>& result);
 
-// GET /blocks as a sequence of pieces of one JSON array of blocks, read from
-// the store one batch at a time, so memory stays bounded by one batch however
-// long the chain. The chain is the one that ended at the active tip when the
-// stream was created; blocks appended later are not included, and a
-// reorganization during the stream does not change it (NodeApi::BlocksInChain).
+// One piece of a GET /blocks body: `head`, then the run of blocks, then
+// `tail`; concatenated, the pieces are the JSON array.
+struct StreamPiece {
+  std::string head;                        // "[" before the first run, "," before the others
+  std::shared_ptr<const std::string> run;  // null for an empty chain
+  std::string tail;                        // "]" after the last run
+  std::size_t size() const { return head.size() + (run ? run->size() : 0) + tail.size(); }
+};
+
+// GET /blocks as a sequence of pieces of one JSON array of blocks, each a
+// run of stored block JSON (NodeApi::BlockRunInChain) sent as it is, so
+// memory stays bounded by one run however long the chain. Runs start at
+// multiples of the batch size (the first may be shorter), so that every
+// stream of a chain asks for the same runs and a cache of them serves it.
+// The chain is the one that ended at the active tip when the stream was
+// created; blocks appended later are not included, and a reorganization
+// during the stream does not change it.
 //
 // Not thread-safe; the server uses one per request on the session's strand.
 class BlockStream {
  public:
-  // Takes the snapshot (api.ActiveTip()) now. Requires batch_size >= 1.
-  // `api` must outlive the stream.
-  BlockStream(NodeApi& api, const BlocksQuery& query, std::size_t batch_size);
+  // Takes the snapshot (api.ActiveTip()) now. A run has at most
+  // `batch_size` (>= 1) blocks and, unless it is one block, at most
+  // `max_run_bytes` bytes. `api` must outlive the stream.
+  BlockStream(NodeApi& api, const BlocksQuery& query, std::size_t batch_size,
+              std::size_t max_run_bytes = std::size_t{4} * 1024 * 1024);
 
   // True once the piece with the closing ']' has been returned, or after an
   // error.
   bool done() const { return done_; }
 
-  // The next piece: the first starts with '[', the last ends with ']', none
-  // is empty; concatenated they are the JSON array. Requires !done(). An
-  // error when the store cannot be read or returns other blocks than asked
-  // for; the stream is then done and the array can never be completed.
+  // The next piece, written over `piece`; none is empty. Requires !done().
+  // An error when the store cannot be read or returns fewer blocks than
+  // the chain has; the stream is then done and the array can never be
+  // completed.
+  Status NextPiece(StreamPiece& piece);
+  // The same, as one string.
   Result<std::string> Next();
 
   // Heights the snapshot covers: [first, first + count).
@@ -189,6 +206,7 @@ class BlockStream {
  private:
   NodeApi& api_;
   std::size_t batch_size_;
+  std::size_t max_run_bytes_;
   Hash32 tip_{};
   std::uint64_t first_ = 0;
   std::uint64_t count_ = 0;

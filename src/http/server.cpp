@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -592,11 +593,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // array unframed, ended by the end of the connection (and a truncated one
   // is an array without its closing bracket).
   void StartStream(const BlocksQuery& query) {
-    stream_ = std::make_unique<BlockStream>(state_->api, query, options().stream_batch_size);
-    auto first = stream_->Next();
-    if (!first) {
+    stream_ = std::make_unique<BlockStream>(state_->api, query, options().stream_batch_size,
+                                            options().stream_run_bytes);
+    if (Status first = stream_->NextPiece(piece_); !first) {
       spdlog::warn("http: GET /blocks: {}", first.error());
       stream_.reset();
+      piece_ = StreamPiece();
       return Send(ErrorResponse(status::internal_server_error, first.error()));
     }
     stream_header_ = {};
@@ -609,7 +611,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     stream_header_.keep_alive(!close_after_);
     if (chunked_) stream_header_.chunked(true);
     stream_serializer_.emplace(stream_header_);
-    wire_ = std::move(*first);
     phase_ = Phase::kStreaming;
     Arm(options().write_timeout);
     bhttp::async_write_header(socket_, *stream_serializer_,
@@ -627,11 +628,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     WriteChunk(stream_->done());  // the first chunk, prepared with the header
   }
 
-  // Writes wire_ as one chunk of chunked transfer coding (as it is for an
-  // HTTP/1.0 client); `last`: the terminating chunk follows. wire_ is never
-  // empty (an empty chunk would end the body).
+  // Writes piece_ as one chunk of chunked transfer coding (as it is for an
+  // HTTP/1.0 client), its run straight from the shared string; `last`: the
+  // terminating chunk follows. piece_ is never empty (an empty chunk would
+  // end the body).
   void WriteChunk(bool last) {
-    const asio::const_buffer data = asio::buffer(wire_);
+    const std::array<asio::const_buffer, 3> data = {
+        asio::buffer(piece_.head), piece_.run ? asio::buffer(*piece_.run) : asio::const_buffer(),
+        asio::buffer(piece_.tail)};
     if (!chunked_) return WriteBuffers(data, last);
     if (!last) return WriteBuffers(bhttp::make_chunk(data), last);
     WriteBuffers(beast::buffers_cat(bhttp::make_chunk(data), bhttp::make_chunk_last()), last);
@@ -655,12 +659,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       Record();  // a stream is counted when its last chunk is out
       stream_.reset();
       stream_serializer_.reset();
-      wire_ = std::string();
+      piece_ = StreamPiece();
       return ResponseDone();
     }
-    Result<std::string> next = Error{"no blocks read"};
+    Status next = Error{"no blocks read"};
     try {
-      next = stream_->Next();
+      next = stream_->NextPiece(piece_);
     } catch (const std::exception& e) {
       next = Error{std::string("exception: ") + e.what()};
     }
@@ -668,7 +672,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       spdlog::warn("http: GET /blocks: {}; cutting the response short", next.error());
       return CloseNow();
     }
-    wire_ = std::move(*next);
     WriteChunk(stream_->done());
   }
 
@@ -810,7 +813,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bhttp::response<bhttp::empty_body> stream_header_;
   std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
   bool chunked_ = true;  // the streamed response uses chunked coding
-  std::string wire_;     // the data of the chunk being written
+  StreamPiece piece_;    // the chunk being written
   // GET /events: the hub's id for this session (0: not subscribed), the
   // bytes the hub has counted as queued here, the frames not yet written.
   std::uint64_t events_id_ = 0;

@@ -32,7 +32,8 @@ struct HttpOptions {
   static constexpr std::chrono::milliseconds kDefaultWriteTimeout = std::chrono::seconds(30);
   static constexpr std::chrono::milliseconds kDefaultLingerTimeout = std::chrono::seconds(2);
   static constexpr std::size_t kDefaultMaxConnections = 128;
-  static constexpr std::size_t kDefaultStreamBatchSize = 32;
+  static constexpr std::size_t kDefaultStreamBatchSize = 1024;
+  static constexpr std::size_t kDefaultStreamRunBytes = std::size_t{4} * 1024 * 1024;
 
   // IPv4 or IPv6 address to listen on (no host names).
   std::string bind_address = kDefaultBindAddress;
@@ -71,8 +72,11 @@ struct HttpOptions {
   // closed. So slowloris connections cannot lock out a client that sends its
   // header at once.
   std::size_t max_connections = kDefaultMaxConnections;
-  // GET /blocks reads and sends this many blocks per chunk.
+  // GET /blocks reads and sends runs of at most this many blocks (starting
+  // at its multiples) and, unless a run is one block, at most this many
+  // bytes: one chunk each, one chunk in flight per connection.
   std::size_t stream_batch_size = kDefaultStreamBatchSize;
+  std::size_t stream_run_bytes = kDefaultStreamRunBytes;
 };
 
 class HttpServer {

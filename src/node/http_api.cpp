@@ -118,13 +118,28 @@ std::pair<Hash32, std::uint64_t> NodeApiImpl::ActiveTip() {
   return {tip.hash(), tip.height()};
 }
 
-Result<std::vector<Block>> NodeApiImpl::BlocksInChain(const Hash32& tip, std::uint64_t from,
-                                                      std::size_t limit) {
+Result<http::BlockRun> NodeApiImpl::BlockRunInChain(const Hash32& tip, std::uint64_t from,
+                                                    std::size_t limit, std::size_t max_bytes) {
   const auto hashes = chain_.HashesInChain(tip, from, limit);
   if (!hashes) return Error{"unknown chain tip"};
-  auto blocks = chain_.ReadBlocks(*hashes);
-  if (blocks && blocks->size() != hashes->size()) return Error{"block missing from the store"};
-  return blocks;
+  http::BlockRun run;
+  if (hashes->empty()) return run;
+  // The same run (first height, last hash) always holds the same bytes.
+  if (auto cached = runs_.Get(from, hashes->back())) {
+    run.count = hashes->size();
+    run.json = std::move(cached);
+    return run;
+  }
+  auto json = std::make_shared<std::string>();
+  auto read = chain_.AppendBlocksJson(*hashes, *json, max_bytes);
+  if (!read) return Error{read.error()};
+  if (read->count < hashes->size() && !read->full) return Error{"block missing from the store"};
+  run.count = read->count;
+  run.json = std::move(json);
+  // A run cut by the byte cap is not what a lookup of the whole range
+  // would find: only whole ones are kept.
+  if (run.count == hashes->size()) runs_.Put(from, hashes->back(), run.json);
+  return run;
 }
 
 Result<std::optional<Block>> NodeApiImpl::BlockAtHeight(std::uint64_t height) {
@@ -133,6 +148,14 @@ Result<std::optional<Block>> NodeApiImpl::BlockAtHeight(std::uint64_t height) {
 
 Result<std::optional<Block>> NodeApiImpl::BlockByHash(const Hash32& hash) {
   return chain_.BlockByHash(hash);
+}
+
+Result<std::optional<std::string>> NodeApiImpl::BlockJsonAtHeight(std::uint64_t height) {
+  return chain_.BlockJsonAtHeight(height);
+}
+
+Result<std::optional<std::string>> NodeApiImpl::BlockJsonByHash(const Hash32& hash) {
+  return chain_.BlockJsonByHash(hash);
 }
 
 void NodeApiImpl::Mine(http::MineRequest request, MineCallback done) {

@@ -15,6 +15,7 @@
 #include "node/watch.h"
 #include "p2p/peer_manager.h"
 #include "storage/block_store.h"
+#include "storage/run_cache.h"
 
 namespace powchain {
 
@@ -23,21 +24,25 @@ class NodeApiImpl final : public http::NodeApi {
   // Not owned; all must outlive this object. `store` is the one `chain`
   // writes to: the coin and index reads go to it directly (it is
   // thread-safe).
+  // `stream_cache_bytes` bounds the runs of blocks kept for GET /blocks.
   NodeApiImpl(ChainState& chain, const BlockStore& store, Miner& miner, p2p::PeerManager& peers,
-              Mempool& mempool, std::string agent)
+              Mempool& mempool, std::string agent, std::size_t stream_cache_bytes = 0)
       : chain_(chain),
         store_(store),
         miner_(miner),
         peers_(peers),
         mempool_(mempool),
-        agent_(std::move(agent)) {}
+        agent_(std::move(agent)),
+        runs_(stream_cache_bytes) {}
 
   http::NodeStatus Status() override;
   std::pair<Hash32, std::uint64_t> ActiveTip() override;
-  Result<std::vector<Block>> BlocksInChain(const Hash32& tip, std::uint64_t from,
-                                           std::size_t limit) override;
+  Result<http::BlockRun> BlockRunInChain(const Hash32& tip, std::uint64_t from, std::size_t limit,
+                                         std::size_t max_bytes) override;
   Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) override;
   Result<std::optional<Block>> BlockByHash(const Hash32& hash) override;
+  Result<std::optional<std::string>> BlockJsonAtHeight(std::uint64_t height) override;
+  Result<std::optional<std::string>> BlockJsonByHash(const Hash32& hash) override;
   void Mine(http::MineRequest request, MineCallback done) override;
   Result<std::uint64_t> CheckBlockTxs(const std::vector<Transaction>& txs) override;
   std::vector<http::PeerInfo> Peers() override;
@@ -93,6 +98,7 @@ class NodeApiImpl final : public http::NodeApi {
   p2p::PeerManager& peers_;
   Mempool& mempool_;
   const std::string agent_;
+  RunCache runs_;
   NodeWatch* watch_ = nullptr;
   NodeMetrics* metrics_ = nullptr;
 };

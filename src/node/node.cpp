@@ -137,6 +137,11 @@ Status NodeContext::OpenChain() {
   auto store = SqliteBlockStore::Open(StoreFile(data_dir_), params_.network,
                                       HexEncode(MakeGenesis(params_).hash));
   if (!store) return Error{store.error()};
+  if ((*store)->upgraded_rows() > 0) {
+    spdlog::info("upgraded {} to schema version {}: stored the JSON form of {} blocks",
+                 StoreFile(data_dir_).string(), SqliteBlockStore::kSchemaVersion,
+                 (*store)->upgraded_rows());
+  }
   store_ = std::move(store).value();
   chain_ = std::make_unique<ChainState>(params_, *store_);
   if (Status s = chain_->Load(); !s) return Error{"cannot load the chain: " + s.error()};
@@ -204,7 +209,8 @@ Status NodeContext::StartPeers() {
 }
 
 Status NodeContext::StartHttp() {
-  api_ = std::make_unique<NodeApiImpl>(*chain_, *store_, *miner_, *peers_, *mempool_, Agent());
+  api_ = std::make_unique<NodeApiImpl>(*chain_, *store_, *miner_, *peers_, *mempool_, Agent(),
+                                       options_.stream_cache_mb * 1024 * 1024);
   http::HttpOptions http_options = options_.http;
   http_options.write_token = write_token_;
   api_->SetWatchers(watch_.get(), &metrics_);

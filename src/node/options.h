@@ -54,6 +54,10 @@ struct NodeOptions {
   // Save the mempool to <data-dir>/mempool.jsonl when stopping and load it
   // when starting.
   bool persist_mempool = true;
+  // --stream-cache-mb: memory for runs of blocks GET /blocks has read
+  // (RunCache), so that a chain served before is served again from memory.
+  std::size_t stream_cache_mb = kDefaultStreamCacheMb;
+  static constexpr std::size_t kDefaultStreamCacheMb = 64;
 };
 // ./data/<network>/<p2p-port>
 std::string DefaultDataDir(const std::string& network, std::uint16_t p2p_port);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "consensus/difficulty.h"
 #include "consensus/genesis.h"
 #include "consensus/validation.h"
+#include "primitives/block_json.h"
 #include "storage/sqlite_store.h"
 #include "util/hash_map.h"
 #include "util/hex.h"
@@ -141,7 +143,7 @@ Result<VerifyReport> VerifyStore(
     return false;
   };
   report.sound = true;
-  Status read = (*store)->ForEachBlock([&](const Block& b) {
+  Status read = (*store)->ForEachBlock([&](const Block& b, std::string_view json) {
     if (report.blocks == 0) {
       if (b != genesis)
         return fail(b, "the first block is not the " + params->network + " genesis");
@@ -158,6 +160,12 @@ Result<VerifyReport> VerifyStore(
       const ParentContext ctx{parent->second, parent->first, MedianTimePast(window)};
       const ValidationResult r = CheckBlock(b, ctx, now, *params);
       if (!r.ok()) return fail(b, std::string(BlockErrorName(r.error)) + ": " + r.message);
+    }
+    // The copy the node serves must be this block's own JSON form, byte for
+    // byte: a damaged copy is found here rather than sent on.
+    if (json != BlockToJson(b)) {
+      return fail(b, "its stored JSON form (" + std::to_string(json.size()) +
+                         " bytes) is not the block's own encoding");
     }
     seen.emplace(b.hash, b.header);
     ++report.blocks;

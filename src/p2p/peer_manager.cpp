@@ -954,30 +954,31 @@ void PeerManager::HandleGetHeaders(PeerId id, const GetHeaders& m) {
   Run(a);
 }
 
-void PeerManager::AnswerBlocks(PeerId id, Result<std::vector<Block>> blocks, std::size_t asked) {
-  Blocks reply;
-  if (!blocks.ok()) {
-    spdlog::error("cannot read blocks to serve a peer: {}", blocks.error());
-  } else {
-    std::size_t data = 0;
-    for (const Block& b : *blocks) data += b.data.size();
-    if (blocks->size() < asked && data < options_.max_answer_bytes) {
-      spdlog::debug("peer {} asked for {} blocks, {} of them stored", id, asked, blocks->size());
-    }
-    std::size_t bytes = 0;
-    for (Block& block : *blocks) {
-      bytes += block.data.size() + 400;
-      if (!reply.blocks.empty() && bytes > options_.max_answer_bytes) break;
-      reply.blocks.push_back(std::move(block));
+void PeerManager::AnswerBlocks(PeerId id, std::span<const Hash32> hashes) {
+  // The blocks' stored JSON forms, copied into the message as they are.
+  std::string items;
+  std::size_t count = 0;
+  if (!hashes.empty()) {
+    auto read = chain_.AppendBlocksJson(hashes, items, options_.max_answer_bytes);
+    if (!read) {
+      spdlog::error("cannot read blocks to serve a peer: {}", read.error());
+      items.clear();
+    } else {
+      count = read->count;
+      if (count < hashes.size() && items.size() < options_.max_answer_bytes / 2) {
+        spdlog::debug("peer {} asked for {} blocks, {} of them stored", id, hashes.size(), count);
+      }
     }
   }
+  std::string text = EncodeBlocksJson(items);
+  items = std::string();
   Actions a;
   {
     MutexLock lock(mutex_);
     Peer* peer = FindLocked(id);
     if (peer == nullptr) return;
-    for (const Block& b : reply.blocks) RememberLocked(*peer, b.hash);
-    SendLocked(a, id, reply);
+    for (std::size_t i = 0; i < count; ++i) RememberLocked(*peer, hashes[i]);
+    a.sends.push_back(Outgoing{id, std::move(text), Message(Blocks{}).index()});
   }
   Run(a);
 }
@@ -987,13 +988,13 @@ void PeerManager::HandleGetData(PeerId id, const GetData& m) {
   // not stored and at the byte cap; one read for the whole answer.
   const std::size_t limit = std::min<std::size_t>(m.hashes.size(), options_.max_blocks_per_answer);
   const std::span<const Hash32> hashes(m.hashes.data(), limit);
-  AnswerBlocks(id, chain_.ReadBlocks(hashes, options_.max_answer_bytes), limit);
+  AnswerBlocks(id, hashes);
 }
 
 void PeerManager::HandleGetBlocks(PeerId id, const GetBlocks& m) {
   const std::size_t limit = std::min<std::size_t>(m.limit, options_.max_blocks_per_answer);
   const std::vector<Hash32> hashes = chain_.LocateAfter(m.locator, limit);
-  AnswerBlocks(id, chain_.ReadBlocks(hashes, options_.max_answer_bytes), hashes.size());
+  AnswerBlocks(id, hashes);
 }
 
 // --- Blocks in -----------------------------------------------------------

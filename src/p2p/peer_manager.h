@@ -362,10 +362,10 @@ class PeerManager final : public TransportHandler, public ChainObserver, public 
   // message carried beyond its request): accepted one by one, with the
   // junk limit applied to those the chain could not use.
   void HandleUnrequested(PeerId id, std::vector<Block> blocks) EXCLUDES(mutex_);
-  // Sends `blocks` to the peer as one `blocks` message, cut at the answer
-  // byte cap.
-  void AnswerBlocks(PeerId id, Result<std::vector<Block>> blocks, std::size_t asked)
-      EXCLUDES(mutex_);
+  // Sends the blocks with these hashes, as stored (their JSON forms, not
+  // decoded), to the peer as one `blocks` message: in order, stopping at
+  // the first one not stored and before the answer byte cap.
+  void AnswerBlocks(PeerId id, std::span<const Hash32> hashes) EXCLUDES(mutex_);
   void Relay(const Hash32& hash, PeerId source) EXCLUDES(mutex_);
 
   // Transactions (tx_relay.cpp).

@@ -538,6 +538,18 @@ std::string Encode(const Message& message) {
   return out;
 }
 
+std::string EncodeBlocksJson(std::string_view items) {
+  // What Encode writes around the blocks of a Blocks message.
+  constexpr std::string_view kHead = R"({"type":"blocks","blocks":[)";
+  constexpr std::string_view kTail = "]}";
+  std::string out;
+  out.reserve(kHead.size() + items.size() + kTail.size());
+  out += kHead;
+  out += items;
+  out += kTail;
+  return out;
+}
+
 std::variant<Message, DecodeFailure> Decode(std::string_view text) {
   // Nothing below throws on any input; only allocation can fail, and a
   // message too large to hold in memory is a bad message too.

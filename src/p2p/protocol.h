@@ -112,6 +112,11 @@ std::string_view TypeName(const Message& message);
 // JSON form (BlockToJson); data as canonical bytes.
 std::string Encode(const Message& message);
 
+// A "blocks" message from blocks already in their JSON form: `items` is
+// BlockToJson of each, separated by commas (BlockStore::AppendBlocksJson).
+// Equal to Encode(Blocks{...}) of the same blocks, without decoding them.
+std::string EncodeBlocksJson(std::string_view items);
+
 // Why a text could not be decoded; the peer policy treats every kind as a
 // protocol violation.
 enum class DecodeError {

@@ -97,6 +97,23 @@ std::string BlockToJson(const Block& block) {
   return out;
 }
 
+std::string BlockToJson(const Block& block, std::size_t* txs_begin) {
+  // WriteBlockJson, with the offset taken on the way.
+  std::string out;
+  out.reserve(block.data.size() + 320);
+  JsonWriter w(out);
+  w.BeginObject();
+  WriteHeaderFields(w, block.header, block.hash);
+  w.Key("data").Raw(block.data);
+  w.Key("txs");
+  *txs_begin = out.size();
+  w.BeginArray();
+  for (const Transaction& tx : block.txs) WriteTxJson(w, tx);
+  w.EndArray();
+  w.EndObject();
+  return out;
+}
+
 void WriteHeaderJson(JsonWriter& w, const HashedHeader& header) {
   w.BeginObject();
   WriteHeaderFields(w, header.header, header.hash);

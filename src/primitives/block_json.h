@@ -7,6 +7,7 @@
 // absent when read.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,9 @@ namespace powchain {
 
 // The block as one JSON object; `data` is written as its canonical bytes.
 std::string BlockToJson(const Block& block);
+// The same, and where in it the "txs" array is: the substring at
+// [txs_begin, size - 1) is the array as TxsToJson writes it.
+std::string BlockToJson(const Block& block, std::size_t* txs_begin);
 // The same, as the next value of `w` (for messages of many blocks).
 void WriteBlockJson(JsonWriter& w, const Block& block);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "primitives/block_json.h"
+
 namespace powchain {
 
 std::vector<std::pair<XOnlyPubKey, AddressTx>> AddressIndexRows(const ChainStep& step) {
@@ -22,6 +24,34 @@ std::vector<std::pair<XOnlyPubKey, AddressTx>> AddressIndexRows(const ChainStep&
     for (const XOnlyPubKey& key : keys) rows.emplace_back(key, row);
   }
   return rows;
+}
+
+Result<std::optional<std::string>> BlockStore::ReadBlockJson(const Hash32& hash) const {
+  auto block = ReadBlock(hash);
+  if (!block) return Error{block.error()};
+  if (!block->has_value()) return std::optional<std::string>();
+  return std::optional<std::string>(BlockToJson(**block));
+}
+
+Result<JsonRun> BlockStore::AppendBlocksJson(std::span<const Hash32> hashes, std::string& out,
+                                             std::size_t max_bytes) const {
+  // The data is part of a block's JSON, so ReadBlocks' own bound on it
+  // reads at least what fits.
+  auto blocks = ReadBlocks(hashes, max_bytes);
+  if (!blocks) return Error{blocks.error()};
+  const std::size_t start = out.size();
+  JsonRun run;
+  for (const Block& block : *blocks) {
+    const std::string json = BlockToJson(block);
+    if (run.count > 0 && out.size() - start + 1 + json.size() > max_bytes) {
+      run.full = true;
+      break;
+    }
+    if (run.count > 0) out += ',';
+    out += json;
+    ++run.count;
+  }
+  return run;
 }
 
 }  // namespace powchain

@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "primitives/block.h"
@@ -45,6 +46,12 @@ struct WriteBatch {
   std::vector<ChainStep> disconnected;
   std::vector<ChainStep> connected;
   std::vector<CoinChange> coins;
+};
+
+// What BlockStore::AppendBlocksJson appended.
+struct JsonRun {
+  std::size_t count = 0;  // blocks
+  bool full = false;      // it stopped because the next block would pass the byte cap
 };
 
 // Where a confirmed transaction is: block, height and index in its txs.
@@ -115,6 +122,21 @@ class BlockStore {
     }
     return out;
   }
+
+  // A block's JSON form (BlockToJson), as the store keeps it: what the node
+  // serves over HTTP and to peers, so that serving a block is a copy.
+  // nullopt when the block is not stored. This default encodes the block.
+  virtual Result<std::optional<std::string>> ReadBlockJson(const Hash32& hash) const;
+
+  // Appends to `out` the JSON forms of the blocks with these hashes, in
+  // order and separated by commas, stopping before the first one not
+  // stored and before the one that would take the bytes appended past
+  // `max_bytes` (the first is always appended, whatever its size). Says
+  // how many, and whether it stopped for the cap. On error `out` may hold
+  // part of the answer. This default encodes the blocks ReadBlocks returns.
+  virtual Result<JsonRun> AppendBlocksJson(
+      std::span<const Hash32> hashes, std::string& out,
+      std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) const;
 
   // Bytes the store may still grow by (free space on its disk); nullopt
   // when it cannot tell. The chain refuses side-branch data when it runs

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "primitives/block_json.h"
 #include "primitives/transaction.h"
 #include "util/hex.h"
 
@@ -28,7 +29,7 @@ namespace {
 // sqlite3 shell, `powchain verify`) before failing with SQLITE_BUSY.
 constexpr int kBusyTimeoutMs = 5000;
 
-// Schema version 1 (docs/storage.md). The CHECKs keep a malformed row out
+// Schema version 3 (docs/storage.md). The CHECKs keep a malformed row out
 // even if a future bug tried to write one.
 constexpr const char* kCreateSchema = R"sql(
 CREATE TABLE meta(
@@ -45,7 +46,8 @@ CREATE TABLE blocks(
   header     BLOB NOT NULL CHECK (length(header) = 96),
   data       TEXT NOT NULL,
   -- The canonical JSON array of the block's transactions; '' for none.
-  txs        TEXT NOT NULL DEFAULT ''
+  txs        TEXT NOT NULL DEFAULT '',
+  json       TEXT NOT NULL  -- the JSON form, byte for byte as served
 );
 -- The unspent outputs of the active chain.
 CREATE TABLE coins(
@@ -86,14 +88,20 @@ CREATE INDEX blocks_headers ON blocks(seq, hash, header);
 // ON CONFLICT(hash) DO NOTHING rather than INSERT OR IGNORE: only "already
 // stored" is skipped; any other constraint failure stays an error.
 constexpr const char* kInsertBlock =
-    "INSERT INTO blocks(hash, height, last_hash, timestamp, difficulty, header, data, txs) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(hash) DO NOTHING";
+    "INSERT INTO blocks(hash, height, last_hash, timestamp, difficulty, header, data, txs, json) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(hash) DO NOTHING";
 // Columns as in kScanBlocksFrom, for BlockFromRow.
 constexpr const char* kSelectBlock = "SELECT hash, header, data, txs FROM blocks WHERE hash = ?1";
 // The blocks committed from the one with hash ?1 on, in commit order: a
 // range of row ids, read sequentially (see ReadBlocks).
 constexpr const char* kScanBlocksFrom =
     "SELECT hash, header, data, txs FROM blocks "
+    "WHERE seq >= (SELECT seq FROM blocks WHERE hash = ?1) ORDER BY seq";
+// Columns hash, json: kSelectBlockJson for one block, kScanBlocksJsonFrom
+// for a run as kScanBlocksFrom.
+constexpr const char* kSelectBlockJson = "SELECT hash, json FROM blocks WHERE hash = ?1";
+constexpr const char* kScanBlocksJsonFrom =
+    "SELECT hash, json FROM blocks "
     "WHERE seq >= (SELECT seq FROM blocks WHERE hash = ?1) ORDER BY seq";
 // How many rows of other branches ReadBlocks skips in a scan before it
 // looks the rest of the blocks up by hash.
@@ -230,13 +238,16 @@ std::span<const std::uint8_t> ColumnBlob(sqlite3_stmt* stmt, int col) {
   return {p, static_cast<std::size_t>(n)};
 }
 
-std::string ColumnString(sqlite3_stmt* stmt, int col) {
+// The bytes of a column, valid until the statement steps or resets.
+std::string_view ColumnText(sqlite3_stmt* stmt, int col) {
   // column_blob returns the bytes as stored, whatever the storage class.
   const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, col));
   const int n = sqlite3_column_bytes(stmt, col);
   if (p == nullptr || n <= 0) return {};
   return {p, static_cast<std::size_t>(n)};
 }
+
+std::string ColumnString(sqlite3_stmt* stmt, int col) { return std::string(ColumnText(stmt, col)); }
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
@@ -246,7 +257,7 @@ SqliteBlockStore::SqliteBlockStore(sqlite3* db, std::filesystem::path path, std:
     : path_(std::move(path)), db_(db), cache_(cache_bytes) {}
 
 SqliteBlockStore::~SqliteBlockStore() {
-  for (sqlite3_stmt* stmt : {insert_block_, select_block_, scan_blocks_, set_meta_, get_meta_}) {
+  for (sqlite3_stmt* stmt : {select_block_, scan_blocks_, set_meta_, get_meta_}) {
     sqlite3_finalize(stmt);
   }
   for (const auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
@@ -271,8 +282,9 @@ Error SqliteBlockStore::Fail(const std::string& what) const {
 
 Status SqliteBlockStore::Prepare() {
   const std::pair<const char*, sqlite3_stmt**> statements[] = {
-      {kInsertBlock, &insert_block_},   {kSelectBlock, &select_block_},
-      {kScanBlocksFrom, &scan_blocks_}, {kSetMeta, &set_meta_},
+      {kSelectBlock, &select_block_},
+      {kScanBlocksFrom, &scan_blocks_},
+      {kSetMeta, &set_meta_},
       {kGetMeta, &get_meta_},
   };
   for (const auto& [sql, out] : statements) {
@@ -376,7 +388,79 @@ Status SqliteBlockStore::CheckExistingLocked(const std::vector<std::string>& tab
                  " parameters"};
   }
   // Only now, knowing the file is ours (WAL is normally set already).
-  return SetDurability();
+  if (Status s = SetDurability(); !s) return s;
+  return upgrade_ ? UpgradeLocked() : Status{};
+}
+
+Status SqliteBlockStore::UpgradeLocked() {
+  // Version 2 to 3: the json column, filled from each row in one
+  // transaction (a crash leaves version 2 as it was). Rows are read a batch
+  // at a time and then updated, so no update runs under an open scan.
+  constexpr int kBatch = 1000;
+  const std::string what = "cannot upgrade the database to schema version 3";
+  if (Exec(db_, "BEGIN IMMEDIATE") != SQLITE_OK) return Fail(what);
+  RollbackIfOpen rollback_on_error(db_);
+  if (Exec(db_, "ALTER TABLE blocks ADD COLUMN json TEXT NOT NULL DEFAULT ''") != SQLITE_OK) {
+    return Fail(what);
+  }
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT seq, hash, header, data, txs FROM blocks WHERE seq > ?1 "
+                         "ORDER BY seq LIMIT ?2",
+                         -1, &raw, nullptr) != SQLITE_OK) {
+    return Fail(what);
+  }
+  StatementPtr select(raw);
+  if (sqlite3_prepare_v2(db_, "UPDATE blocks SET json = ?1 WHERE seq = ?2", -1, &raw, nullptr) !=
+      SQLITE_OK) {
+    return Fail(what);
+  }
+  StatementPtr update(raw);
+  std::int64_t last = 0;
+  std::uint64_t rows = 0;
+  for (;;) {
+    std::vector<std::pair<std::int64_t, std::string>> batch;
+    {
+      StatementUse use(select.get());
+      sqlite3_bind_int64(select.get(), 1, last);
+      sqlite3_bind_int(select.get(), 2, kBatch);
+      int rc;
+      while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
+        const std::int64_t seq = sqlite3_column_int64(select.get(), 0);
+        const auto hash_bytes = ColumnBlob(select.get(), 1);
+        if (hash_bytes.size() != Hash32().size()) {
+          return Error{path_.string() + ": damaged: block row " + std::to_string(seq) + " has a " +
+                       std::to_string(hash_bytes.size()) + "-byte hash"};
+        }
+        Hash32 hash;
+        std::copy(hash_bytes.begin(), hash_bytes.end(), hash.begin());
+        // Columns hash, header, data, txs from 1, as BlockFromRow reads them.
+        auto block = BlockFromRow(select.get(), hash, 1);
+        if (!block) return Error{block.error()};
+        batch.emplace_back(seq, BlockToJson(*block));
+      }
+      if (rc != SQLITE_DONE) return Fail(what);
+    }
+    if (batch.empty()) break;
+    for (const auto& [seq, json] : batch) {
+      StatementUse use(update.get());
+      if (sqlite3_bind_text(update.get(), 1, json.data(), static_cast<int>(json.size()),
+                            SQLITE_STATIC) != SQLITE_OK ||
+          sqlite3_bind_int64(update.get(), 2, seq) != SQLITE_OK ||
+          sqlite3_step(update.get()) != SQLITE_DONE) {
+        return Fail(what);
+      }
+    }
+    rows += batch.size();
+    last = batch.back().first;
+  }
+  if (SetMeta(set_meta_, "schema_version", std::to_string(kSchemaVersion)) != SQLITE_OK ||
+      Exec(db_, "COMMIT") != SQLITE_OK) {
+    return Fail(what);
+  }
+  upgrade_ = false;
+  upgraded_rows_ = rows;
+  return {};
 }
 
 Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::Open(const std::filesystem::path& path,
@@ -417,6 +501,11 @@ Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::OpenReadOnly(
   }
   MutexLock lock(store->mutex_);  // not shared yet; the statements want it
   if (Status s = store->CheckMeta(tables); !s) return Error{s.error()};
+  if (store->upgrade_) {
+    return Error{path.string() + ": schema version " + std::to_string(kUpgradableVersion) +
+                 ": start this powchain's node on it once to upgrade it to version " +
+                 std::to_string(kSchemaVersion)};
+  }
   std::optional<std::string> network;
   if (GetMeta(store->get_meta_, "network", &network) != SQLITE_OK) {
     return store->Fail("cannot read the database");
@@ -458,7 +547,9 @@ Status SqliteBlockStore::CheckMeta(const std::vector<std::string>& tables) {
     return Error{file + ": not a powchain database or damaged: its size, " + std::to_string(size) +
                  " bytes, is not a whole number of " + *page_size + "-byte pages"};
   }
-  if (*version != std::to_string(kSchemaVersion)) {
+  if (*version == std::to_string(kUpgradableVersion)) {
+    upgrade_ = true;  // by CheckExistingLocked, once the file is known to be ours
+  } else if (*version != std::to_string(kSchemaVersion)) {
     return Error{file + ": schema version " + *version + ", this powchain reads version " +
                  std::to_string(kSchemaVersion)};
   }
@@ -492,27 +583,37 @@ Status SqliteBlockStore::Commit(const WriteBatch& batch) {
   // before that, since ROLLBACK would replace it.
   RollbackIfOpen rollback_on_error(db_);
 
+  // Prepared on first use (the statements Prepare() makes must also work
+  // on a file of schema version 2, before UpgradeLocked).
+  sqlite3_stmt* insert = StatementLocked(kInsertBlock);
+  if (insert == nullptr) return Fail("cannot commit");
   std::uint64_t inserted = 0;
   for (const Block* block : batch.blocks) {
     const BlockHeader::Bytes header = block->header.Serialize();
-    const std::string txs = block->txs.empty() ? std::string() : TxsToJson(block->txs);
-    StatementUse use(insert_block_);
+    // The JSON form, and the txs column cut from it (the array it holds is
+    // TxsToJson's), so the transactions are written out once.
+    std::size_t txs_begin = 0;
+    const std::string json = BlockToJson(*block, &txs_begin);
+    const std::string_view txs =
+        block->txs.empty() ? std::string_view("")  // not a null pointer: that would bind NULL
+                           : std::string_view(json).substr(txs_begin, json.size() - 1 - txs_begin);
+    StatementUse use(insert);
     const int bind[] = {
-        BindBlob(insert_block_, 1, block->hash),
-        BindU64(insert_block_, 2, block->header.height),
-        BindBlob(insert_block_, 3, block->header.last_hash),
-        BindU64(insert_block_, 4, block->header.timestamp),
-        sqlite3_bind_int64(insert_block_, 5, block->header.difficulty),
-        BindBlob(insert_block_, 6, header),
-        sqlite3_bind_text(insert_block_, 7, block->data.data(),
-                          static_cast<int>(block->data.size()), SQLITE_STATIC),
-        sqlite3_bind_text(insert_block_, 8, txs.data(), static_cast<int>(txs.size()),
+        BindBlob(insert, 1, block->hash),
+        BindU64(insert, 2, block->header.height),
+        BindBlob(insert, 3, block->header.last_hash),
+        BindU64(insert, 4, block->header.timestamp),
+        sqlite3_bind_int64(insert, 5, block->header.difficulty),
+        BindBlob(insert, 6, header),
+        sqlite3_bind_text(insert, 7, block->data.data(), static_cast<int>(block->data.size()),
                           SQLITE_STATIC),
+        sqlite3_bind_text(insert, 8, txs.data(), static_cast<int>(txs.size()), SQLITE_STATIC),
+        sqlite3_bind_text(insert, 9, json.data(), static_cast<int>(json.size()), SQLITE_STATIC),
     };
     for (int rc : bind) {
       if (rc != SQLITE_OK) return Fail("cannot commit block " + HexEncode(block->hash));
     }
-    if (sqlite3_step(insert_block_) != SQLITE_DONE) {
+    if (sqlite3_step(insert) != SQLITE_DONE) {
       return Fail("cannot commit block " + HexEncode(block->hash));
     }
     inserted += static_cast<std::uint64_t>(sqlite3_changes(db_));
@@ -543,19 +644,23 @@ Result<std::optional<Block>> SqliteBlockStore::ReadBlock(const Hash32& hash) con
   return block;
 }
 
-Result<std::vector<Block>> SqliteBlockStore::ReadBlocks(std::span<const Hash32> hashes,
-                                                        std::size_t max_data_bytes) const {
-  std::vector<Block> out;
-  if (hashes.empty()) return out;
-  std::size_t bytes = 0;
-  const auto add = [&](Block block) {
-    bytes += block.data.size();
-    out.push_back(std::move(block));
+Result<std::size_t> SqliteBlockStore::ReadRunLocked(std::span<const Hash32> hashes,
+                                                    sqlite3_stmt* scan, sqlite3_stmt* one,
+                                                    const TakeRow& take) const {
+  std::size_t taken = 0;
+  bool stopped = false;
+  const auto offer = [&](sqlite3_stmt* stmt) -> Status {
+    auto took = take(stmt, hashes[taken]);
+    if (!took) return Error{took.error()};
+    if (*took) {
+      ++taken;
+    } else {
+      stopped = true;
+    }
+    return {};
   };
-  const auto more = [&] {
-    return out.size() < hashes.size() && (out.empty() || bytes < max_data_bytes);
-  };
-  MutexLock lock(mutex_);
+  const auto more = [&] { return taken < hashes.size() && !stopped; };
+  if (hashes.empty()) return taken;
   // One read transaction: one snapshot, and the file locks taken once.
   if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the blocks");
   RollbackIfOpen end(db_);
@@ -566,38 +671,93 @@ Result<std::vector<Block>> SqliteBlockStore::ReadBlocks(std::span<const Hash32> 
     // for and skipping those of other branches. A lookup by hash costs a
     // walk down the hash index to a random page; the scan reads pages in
     // order.
-    StatementUse use(scan_blocks_);
-    if (BindBlob(scan_blocks_, 1, hashes.front()) != SQLITE_OK) {
-      return Fail("cannot read the blocks");
-    }
+    StatementUse use(scan);
+    if (BindBlob(scan, 1, hashes.front()) != SQLITE_OK) return Fail("cannot read the blocks");
     std::size_t skipped = 0;
     while (more() && skipped <= kMaxSkippedRows) {
-      const int rc = sqlite3_step(scan_blocks_);
+      const int rc = sqlite3_step(scan);
       if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_ROW) return Fail("cannot read the blocks");
-      const Hash32& want = hashes[out.size()];
-      const auto hash = ColumnBlob(scan_blocks_, 0);
+      const Hash32& want = hashes[taken];
+      const auto hash = ColumnBlob(scan, 0);
       if (!std::equal(hash.begin(), hash.end(), want.begin(), want.end())) {
         ++skipped;
         continue;
       }
-      auto block = BlockFromRow(scan_blocks_, want);
-      if (!block) return Error{block.error()};
-      add(std::move(*block));
+      if (Status s = offer(scan); !s) return Error{s.error()};
     }
   }
   // What the scan did not reach, by hash.
   while (more()) {
-    auto read = ReadLocked(hashes[out.size()]);
-    if (!read) return Error{read.error()};
-    if (!read->has_value()) break;
-    add(std::move(**read));
+    StatementUse use(one);
+    if (BindBlob(one, 1, hashes[taken]) != SQLITE_OK) return Fail("cannot read the blocks");
+    const int rc = sqlite3_step(one);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return Fail("cannot read block " + HexEncode(hashes[taken]));
+    if (Status s = offer(one); !s) return Error{s.error()};
   }
+  return taken;
+}
+
+Result<std::vector<Block>> SqliteBlockStore::ReadBlocks(std::span<const Hash32> hashes,
+                                                        std::size_t max_data_bytes) const {
+  std::vector<Block> out;
+  std::size_t bytes = 0;
+  MutexLock lock(mutex_);
+  auto read = ReadRunLocked(hashes, scan_blocks_, select_block_,
+                            [&](sqlite3_stmt* stmt, const Hash32& hash) -> Result<bool> {
+                              if (!out.empty() && bytes >= max_data_bytes) return false;
+                              auto block = BlockFromRow(stmt, hash);
+                              if (!block) return Error{block.error()};
+                              bytes += block->data.size();
+                              out.push_back(std::move(*block));
+                              return true;
+                            });
+  if (!read) return Error{read.error()};
   return out;
 }
 
-Result<Block> SqliteBlockStore::BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash) const {
-  const auto header = ColumnBlob(stmt, 1);
+Result<std::optional<std::string>> SqliteBlockStore::ReadBlockJson(const Hash32& hash) const {
+  MutexLock lock(mutex_);
+  sqlite3_stmt* stmt = StatementLocked(kSelectBlockJson);
+  if (stmt == nullptr) return Fail("cannot read a block");
+  StatementUse use(stmt);
+  if (BindBlob(stmt, 1, hash) != SQLITE_OK) return Fail("cannot read a block");
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return Fail("cannot read block " + HexEncode(hash));
+  return std::optional<std::string>(ColumnString(stmt, 1));
+}
+
+Result<JsonRun> SqliteBlockStore::AppendBlocksJson(std::span<const Hash32> hashes, std::string& out,
+                                                   std::size_t max_bytes) const {
+  const std::size_t start = out.size();
+  bool full = false;
+  MutexLock lock(mutex_);
+  sqlite3_stmt* scan = StatementLocked(kScanBlocksJsonFrom);
+  sqlite3_stmt* one = StatementLocked(kSelectBlockJson);
+  if (scan == nullptr || one == nullptr) return Fail("cannot read the blocks");
+  // Each block's JSON unless it would take the answer past max_bytes (the
+  // first always goes in).
+  auto read =
+      ReadRunLocked(hashes, scan, one, [&](sqlite3_stmt* stmt, const Hash32&) -> Result<bool> {
+        const std::string_view json = ColumnText(stmt, 1);
+        const bool first = out.size() == start;
+        if (!first && out.size() - start + 1 + json.size() > max_bytes) {
+          full = true;
+          return false;
+        }
+        if (!first) out += ',';
+        out += json;
+        return true;
+      });
+  if (!read) return Error{read.error()};
+  return JsonRun{*read, full};
+}
+
+Result<Block> SqliteBlockStore::BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash,
+                                             int col) const {
+  const auto header = ColumnBlob(stmt, col + 1);
   if (header.size() != kHeaderSize) {
     return Error{path_.string() + ": damaged: block " + HexEncode(hash) + " has a header of " +
                  std::to_string(header.size()) + " bytes"};
@@ -605,8 +765,8 @@ Result<Block> SqliteBlockStore::BlockFromRow(sqlite3_stmt* stmt, const Hash32& h
   Block block;
   block.header = BlockHeader::Deserialize(header.first<kHeaderSize>());
   block.hash = hash;
-  block.data = ColumnString(stmt, 2);
-  auto txs = TxsFromColumn(stmt, 3, hash);
+  block.data = ColumnString(stmt, col + 2);
+  auto txs = TxsFromColumn(stmt, col + 3, hash);
   if (!txs) return Error{txs.error()};
   block.txs = std::move(*txs);
   return block;
@@ -660,7 +820,7 @@ Status SqliteBlockStore::ScanLocked(bool with_data,
   if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the blocks");
   RollbackIfOpen end(db_);
   sqlite3_stmt* raw = nullptr;
-  const char* sql = with_data ? "SELECT seq, hash, header, data, txs FROM blocks ORDER BY seq"
+  const char* sql = with_data ? "SELECT seq, hash, header, data, txs, json FROM blocks ORDER BY seq"
                               : "SELECT seq, hash, header FROM blocks ORDER BY seq";
   if (sqlite3_prepare_v2(db_, sql, -1, &raw, nullptr) != SQLITE_OK) {
     return Fail("cannot read the blocks");
@@ -702,7 +862,8 @@ Status SqliteBlockStore::ForEachHeader(
   });
 }
 
-Status SqliteBlockStore::ForEachBlock(const std::function<bool(const Block&)>& fn) const {
+Status SqliteBlockStore::ForEachBlock(
+    const std::function<bool(const Block&, std::string_view json)>& fn) const {
   MutexLock lock(mutex_);
   std::string scan_error;
   Status s = ScanLocked(true, [&](sqlite3_stmt* stmt) {
@@ -717,7 +878,7 @@ Status SqliteBlockStore::ForEachBlock(const std::function<bool(const Block&)>& f
       return false;
     }
     block.txs = std::move(*txs);
-    return fn(block);
+    return fn(block, ColumnText(stmt, 5));
   });
   if (!scan_error.empty()) return Error{scan_error};
   return s;

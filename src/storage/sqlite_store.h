@@ -16,10 +16,12 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storage/block_cache.h"
@@ -34,7 +36,9 @@ namespace powchain {
 
 class SqliteBlockStore final : public BlockStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
+  // Open() upgrades a file of this version (docs/storage.md, "Upgrades").
+  static constexpr int kUpgradableVersion = 2;
   static constexpr std::size_t kDefaultCacheBytes = std::size_t{8} * 1024 * 1024;
 
   // Opens (creating if absent) the database at `path` for the network whose
@@ -63,6 +67,12 @@ class SqliteBlockStore final : public BlockStore {
   Result<std::vector<Block>> ReadBlocks(
       std::span<const Hash32> hashes,
       std::size_t max_data_bytes = std::numeric_limits<std::size_t>::max()) const override;
+  // The json column: no decoding.
+  Result<std::optional<std::string>> ReadBlockJson(const Hash32& hash) const override;
+  // The json column of each, in one read transaction scanned as ReadBlocks.
+  Result<JsonRun> AppendBlocksJson(
+      std::span<const Hash32> hashes, std::string& out,
+      std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) const override;
   Result<std::optional<Hash32>> ReadTip() const override;
   // Free space for an unprivileged writer on the file system of the
   // database's directory.
@@ -84,14 +94,18 @@ class SqliteBlockStore final : public BlockStore {
   // Outpoint order, in one read transaction.
   Status ForEachCoin(const std::function<bool(const OutPoint&, const Coin&)>& fn) const override;
 
-  // Every stored block with its data, in commit order (for verify). `fn`
-  // returns false to stop early (then the count is not checked). Runs under
-  // the store's lock: `fn` must not call the store.
-  Status ForEachBlock(const std::function<bool(const Block&)>& fn) const;
+  // Every stored block with its data and its stored JSON form (valid for
+  // the call only), in commit order (for verify). `fn` returns false to
+  // stop early (then the count is not checked). Runs under the store's
+  // lock: `fn` must not call the store.
+  Status ForEachBlock(const std::function<bool(const Block&, std::string_view json)>& fn) const;
   // Blocks recorded as committed.
   Result<std::uint64_t> BlockCount() const;
 
   const std::string& network() const { return network_; }
+  // Rows Open() filled in when it upgraded the file from version 2 (0 when
+  // it did not), for the node's log.
+  std::uint64_t upgraded_rows() const { return upgraded_rows_; }
   const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -103,11 +117,23 @@ class SqliteBlockStore final : public BlockStore {
   Status CreateLocked(const std::string& genesis) REQUIRES(mutex_);
   Status CheckExistingLocked(const std::vector<std::string>& tables, const std::string& genesis)
       REQUIRES(mutex_);
+  // Offers the row of each of `hashes` in turn to take(row, hash), in one
+  // read transaction: found by `scan` (the rows from the first hash's on,
+  // in commit order; hash in column 0) while the rows between them are
+  // mostly the asked ones, else by `one` (the row of hash ?1, the same
+  // columns). Stops at the first hash not stored, or when take answers
+  // false; returns how many it took.
+  using TakeRow = std::function<Result<bool>(sqlite3_stmt* row, const Hash32& hash)>;
+  Result<std::size_t> ReadRunLocked(std::span<const Hash32> hashes, sqlite3_stmt* scan,
+                                    sqlite3_stmt* one, const TakeRow& take) const REQUIRES(mutex_);
   // One block from the file.
   Result<std::optional<Block>> ReadLocked(const Hash32& hash) const REQUIRES(mutex_);
-  // The block in the current row of `stmt` (columns hash, header, data),
-  // whose hash is `hash`; an error if the header is malformed.
-  Result<Block> BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash) const;
+  // The block in the current row of `stmt` (columns hash, header, data,
+  // txs from `col` on), whose hash is `hash`; an error if the header is
+  // malformed.
+  Result<Block> BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash, int col = 0) const;
+  // Schema version 2 to 3, inside Open.
+  Status UpgradeLocked() REQUIRES(mutex_);
   // The transactions in column `col` of the current row.
   Result<std::vector<Transaction>> TxsFromColumn(sqlite3_stmt* stmt, int col,
                                                  const Hash32& hash) const;
@@ -133,10 +159,11 @@ class SqliteBlockStore final : public BlockStore {
 
   std::filesystem::path path_;
   std::string network_;
+  bool upgrade_ = false;  // the file is version kUpgradableVersion
+  std::uint64_t upgraded_rows_ = 0;
   mutable Mutex mutex_;
   sqlite3* db_;  // owned
   // Prepared statements, reused.
-  sqlite3_stmt* insert_block_ GUARDED_BY(mutex_) = nullptr;
   sqlite3_stmt* select_block_ GUARDED_BY(mutex_) = nullptr;
   sqlite3_stmt* scan_blocks_ GUARDED_BY(mutex_) = nullptr;
   sqlite3_stmt* set_meta_ GUARDED_BY(mutex_) = nullptr;

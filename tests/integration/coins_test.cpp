@@ -19,8 +19,12 @@
 
 #include "coin_node.h"
 #include "node_process.h"
+#include "p2p/protocol.h"
+#include "primitives/block_json.h"
 #include "primitives/json.h"
 #include "spec_tx.h"
+#include "test_peer.h"
+#include "util/hex.h"
 
 namespace powchain::itest {
 namespace {
@@ -214,6 +218,51 @@ TEST_F(CoinsTest, VerifyChecksTheCoinsAndNamesTheFirstDisagreement) {
   EXPECT_NE(bad_out.find("differs from the replayed one"), std::string::npos) << bad_out;
 }
 
+// The node serves each block as the bytes it stored with it. For the
+// active chain and `extra` (blocks off it), checks that GET /blocks,
+// GET /blocks/{hash} and a P2P getdata answer each carry, byte for byte, a
+// fresh encoding of the blocks they hold, and that all three agree. (That
+// the stored bytes are the encoding of the stored block is what
+// `powchain verify` checks, row by row.)
+void ExpectServedBytesAreEncodings(CoinNode& node, const std::vector<std::string>& extra) {
+  const HttpResponse all = node.process().Get("/blocks");
+  ASSERT_EQ(all.status, 200);
+  auto parsed = ParseJson(all.body, JsonLimits{std::size_t{1} << 26, 64});
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  std::vector<Block> blocks;
+  std::string fresh;
+  for (const JsonValue& item : parsed->items()) {
+    auto block = BlockFromJson(item);
+    ASSERT_TRUE(block.ok()) << block.error();
+    fresh += (fresh.empty() ? "" : ",") + BlockToJson(*block);
+    blocks.push_back(std::move(*block));
+  }
+  EXPECT_EQ(all.body, "[" + fresh + "]");
+  for (const std::string& hex : extra) {
+    const HttpResponse r = node.process().Get("/blocks/" + hex);
+    ASSERT_EQ(r.status, 200) << hex;
+    auto block = BlockFromJsonText(r.body, JsonLimits{std::size_t{1} << 26, 64});
+    ASSERT_TRUE(block.ok()) << block.error();
+    ASSERT_EQ(HexEncode(block->hash), hex);
+    blocks.push_back(std::move(*block));
+  }
+  std::vector<Hash32> hashes;
+  for (const Block& b : blocks) {
+    hashes.push_back(b.hash);
+    EXPECT_EQ(node.process().Get("/blocks/" + HexEncode(b.hash)).body, BlockToJson(b))
+        << b.header.height;
+  }
+  // A peer's getdata for all of them, answered in one message.
+  TestPeer peer;
+  ASSERT_TRUE(peer.Handshake(node.p2p(), *HexToHash32(kRegtestGenesis)));
+  peer.Send(p2p::GetData{hashes});
+  std::optional<std::string> answer;
+  while ((answer = peer.ReadText()) && answer->rfind(R"({"type":"blocks")", 0) != 0) {
+  }
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(*answer, p2p::Encode(p2p::Blocks{blocks}));
+}
+
 // --- Reorganizations ---------------------------------------------------------
 
 // Node A mines a spend; node B, which shares A's chain up to the spend's
@@ -241,7 +290,9 @@ TEST(CoinsReorgTest, ADroppedBlockGivesBackTheCoinsItSpent) {
   const std::string pay =
       SpecSignedTx({{coinbase1, 0}}, {{w.bob.address, 20 * kCoin}}, w.alice.key, kRegtestGenesis);
   const std::string pay_txid = SpecTxid(pay);
-  ASSERT_EQ(a.Mine("\"pay\"", {pay}).status, 201);
+  const HttpResponse paid = a.Mine("\"pay\"", {pay});
+  ASSERT_EQ(paid.status, 201);
+  const std::string dropped = Str(Json(paid), "hash");
   ASSERT_EQ(a.Balance(w.bob.address), 20 * kCoin);
 
   CoinNode b(dir.path(), dir.path() / "b", carol.address);
@@ -275,6 +326,14 @@ TEST(CoinsReorgTest, ADroppedBlockGivesBackTheCoinsItSpent) {
   ASSERT_EQ(again.status, 201) << again.body;
   EXPECT_EQ(U64(Json(again), "height"), 15u);
   EXPECT_EQ(a.Balance(w.bob.address), 20 * kCoin);
+
+  // What A serves, the dropped block included, is what it stored; and
+  // verify finds every stored row's bytes to be its block's encoding.
+  ExpectServedBytesAreEncodings(a, {dropped});
+  a.process().Signal(SIGTERM);
+  ASSERT_EQ(a.process().WaitExit(), 0) << a.process().Log();
+  NodeProcess verify({"verify", "--data-dir", a.data().string()}, {}, dir.path());
+  EXPECT_EQ(verify.WaitExit(120s), 0) << verify.Log();
 }
 
 // --- Crashes --------------------------------------------------------------------

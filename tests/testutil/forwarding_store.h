@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "storage/block_store.h"
@@ -25,6 +26,14 @@ class ForwardingBlockStore : public BlockStore {
       std::span<const Hash32> hashes,
       std::size_t max_data_bytes = std::numeric_limits<std::size_t>::max()) const override {
     return inner_.ReadBlocks(hashes, max_data_bytes);
+  }
+  Result<std::optional<std::string>> ReadBlockJson(const Hash32& hash) const override {
+    return inner_.ReadBlockJson(hash);
+  }
+  Result<JsonRun> AppendBlocksJson(
+      std::span<const Hash32> hashes, std::string& out,
+      std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) const override {
+    return inner_.AppendBlocksJson(hashes, out, max_bytes);
   }
   Result<std::optional<Hash32>> ReadTip() const override { return inner_.ReadTip(); }
   std::optional<std::uint64_t> AvailableBytes() const override { return inner_.AvailableBytes(); }

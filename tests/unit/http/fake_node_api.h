@@ -8,8 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -17,6 +19,7 @@
 
 #include "http/node_api.h"
 #include "primitives/block.h"
+#include "primitives/block_json.h"
 
 namespace powchain::http::testing {
 
@@ -44,7 +47,7 @@ class FakeNodeApi : public NodeApi {
   // --- Knobs (set before use, or under no concurrent request) ----------
 
   std::vector<Block> chain_;
-  // BlocksInChain fails for any batch that would include this height.
+  // BlockRunInChain fails for any batch that would include this height.
   std::optional<std::uint64_t> fail_reads_at_;
   // BlockAtHeight / BlockByHash fail.
   bool fail_lookups_ = false;
@@ -154,8 +157,8 @@ class FakeNodeApi : public NodeApi {
     return {chain_.back().hash, chain_.back().header.height};
   }
 
-  Result<std::vector<Block>> BlocksInChain(const Hash32& tip, std::uint64_t from,
-                                           std::size_t limit) override {
+  Result<BlockRun> BlockRunInChain(const Hash32& tip, std::uint64_t from, std::size_t limit,
+                                   std::size_t max_bytes) override {
     {
       std::lock_guard lock(mu_);
       batch_calls_.push_back({tip, from, limit});
@@ -163,11 +166,9 @@ class FakeNodeApi : public NodeApi {
     if (fail_reads_at_ && *fail_reads_at_ >= from && *fail_reads_at_ - from < limit) {
       return Error{"disk on fire"};
     }
-    std::vector<Block> out;
-    for (std::uint64_t h = from; h < chain_.size() && out.size() < limit; ++h) {
-      out.push_back(chain_[h]);
-    }
-    return out;
+    if (from >= chain_.size()) return BlockRun{};
+    const std::size_t end = from + std::min<std::size_t>(limit, chain_.size() - from);
+    return EncodeBlockRun(std::span<const Block>(chain_).subspan(from, end - from), max_bytes);
   }
 
   Result<std::optional<Block>> BlockAtHeight(std::uint64_t height) override {

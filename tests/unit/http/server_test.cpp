@@ -840,11 +840,14 @@ TEST_F(HttpServerTest, StreamsLongChainInOrder) {
   for (std::uint64_t h = 0; h < 5000; ++h) {
     ASSERT_EQ(boost::json::serialize(blocks[h]), BlockToJson(api_.chain_[h])) << "height " << h;
   }
-  // Read batch by batch from one snapshot.
+  // Read run by run (the heights between multiples of the batch size)
+  // from one snapshot.
+  constexpr std::size_t kBatch = HttpOptions::kDefaultStreamBatchSize;
   const auto calls = api_.batch_calls();
-  EXPECT_EQ(calls.size(), (5000 + 31) / 32);
+  EXPECT_EQ(calls.size(), (5000 + kBatch - 1) / kBatch);
   for (const auto& call : calls) {
-    EXPECT_LE(call.limit, 32u);
+    EXPECT_EQ(call.from % kBatch, 0u);
+    EXPECT_LE(call.limit, kBatch);
     EXPECT_EQ(call.tip, api_.chain_.back().hash);
   }
 
@@ -876,7 +879,9 @@ TEST_F(HttpServerTest, StoreErrorMidStreamTruncates) {
   api_.chain_.clear();
   for (std::uint64_t h = 0; h < 200; ++h) api_.chain_.push_back(FakeBlock(h));
   api_.fail_reads_at_ = 100;
-  StartServer();
+  HttpOptions options;
+  options.stream_batch_size = 32;  // blocks 0 to 95 go out before the failure
+  StartServer(options);
   Client client(port());
   ASSERT_FALSE(client.Write("GET /blocks HTTP/1.1\r\nHost: x\r\n\r\n"));
   ClientResponse res;

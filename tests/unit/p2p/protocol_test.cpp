@@ -283,6 +283,20 @@ TEST(ProtocolTest, NamesEveryType) {
   EXPECT_EQ(TypeName(Txs{}), "txs");
 }
 
+// The answer to getdata/getblocks is put together from stored JSON forms;
+// it must be exactly what Encode writes for the same blocks.
+TEST(ProtocolTest, BlocksFromStoredJsonEqualEncode) {
+  EXPECT_EQ(EncodeBlocksJson(""), Encode(Blocks{}));
+  const std::vector<Block> blocks = RealBlocks();
+  std::string items;
+  for (const Block& b : blocks) {
+    if (!items.empty()) items += ',';
+    items += BlockToJson(b);
+  }
+  EXPECT_EQ(EncodeBlocksJson(items), Encode(Blocks{blocks}));
+  EXPECT_EQ(EncodeBlocksJson(BlockToJson(blocks.front())), Encode(Blocks{{blocks.front()}}));
+}
+
 // The frames below are the examples of docs/protocol.md.
 TEST(ProtocolTest, WritesTheDocumentedWireForm) {
   EXPECT_EQ(Encode(SampleHello()), HelloText());

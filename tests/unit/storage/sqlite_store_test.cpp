@@ -16,13 +16,16 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "chain/chainstate.h"
 #include "consensus/genesis.h"
+#include "primitives/block_json.h"
 #include "storage/data_dir_lock.h"
 #include "testutil/chain_builder.h"
+#include "testutil/coins.h"
 #include "testutil/fault_injecting_store.h"
 #include "util/hex.h"
 
@@ -258,15 +261,125 @@ TEST_F(SqliteStoreTest, CommitsAndReadsBackInCommitOrder) {
   // ForEachBlock: every block with its data, and it stops when told.
   std::vector<Block> seen;
   ASSERT_TRUE(store
-                  ->ForEachBlock([&](const Block& b) {
+                  ->ForEachBlock([&](const Block& b, std::string_view json) {
+                    EXPECT_EQ(json, BlockToJson(b));
                     seen.push_back(b);
                     return true;
                   })
                   .ok());
   EXPECT_EQ(seen, chain.blocks());
   std::size_t calls = 0;
-  ASSERT_TRUE(store->ForEachBlock([&](const Block&) { return ++calls < 2; }).ok());
+  ASSERT_TRUE(
+      store->ForEachBlock([&](const Block&, std::string_view) { return ++calls < 2; }).ok());
   EXPECT_EQ(calls, 2u);
+}
+
+// What the node serves is the json column: for every block, on every
+// branch and with transactions, it is the block's own encoding, read one by
+// one or as a run, and a run stops before the byte cap and at a block that
+// is not stored.
+TEST_F(SqliteStoreTest, StoresEachBlocksJsonForm) {
+  ChainBuilder chain(params_);
+  const XOnlyPubKey key = PublicKeyOf(test::KeyFromSeed(7));
+  chain.AddSlow("{\"tx\":\"alice pays bob\",\"n\":[1,2.5,\"\\u00e9\"]}");
+  chain.Add(params_.mine_rate_ms, "null", {test::Coinbase(2, key, 50, params_)});
+  chain.AddFast("[1,2,3]");
+  ChainBuilder side(params_, {chain.blocks().begin(), chain.blocks().begin() + 2});
+  side.Add(params_.mine_rate_ms, "\"side\"", {test::Coinbase(2, key, 49, params_)});
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Commit(BatchOf(chain.blocks())).ok());
+  ASSERT_TRUE(store->Commit(BatchOf({side.tip()}, /*set_tip=*/false)).ok());
+
+  std::vector<Block> all = chain.blocks();
+  all.push_back(side.tip());
+  std::string joined;
+  for (const Block& b : all) {
+    auto json = store->ReadBlockJson(b.hash);
+    ASSERT_TRUE(json.ok() && json->has_value());
+    EXPECT_EQ(**json, BlockToJson(b));
+    if (!joined.empty()) joined += ',';
+    joined += BlockToJson(b);
+  }
+  const std::vector<Hash32> hashes = HashesOf(all);
+  std::string out = "[";
+  auto run = store->AppendBlocksJson(hashes, out);
+  ASSERT_TRUE(run.ok()) << run.error();
+  EXPECT_EQ(run->count, all.size());
+  EXPECT_FALSE(run->full);
+  EXPECT_EQ(out, "[" + joined);
+
+  // A cap that the first two fit exactly: the third is left out.
+  const std::size_t two = BlockToJson(all[0]).size() + 1 + BlockToJson(all[1]).size();
+  out.clear();
+  run = store->AppendBlocksJson(hashes, out, two);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->count, 2u);
+  EXPECT_TRUE(run->full);
+  EXPECT_EQ(out.size(), two);
+  // The first block goes in whatever the cap.
+  out.clear();
+  run = store->AppendBlocksJson(hashes, out, 1);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->count, 1u);
+  EXPECT_TRUE(run->full);
+  EXPECT_EQ(out, BlockToJson(all[0]));
+  // A hash not stored ends the run.
+  std::vector<Hash32> gap = {hashes[0], hashes[1], Hash32{}, hashes[2]};
+  out.clear();
+  run = store->AppendBlocksJson(gap, out);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->count, 2u);
+  EXPECT_FALSE(run->full);
+  auto missing = store->ReadBlockJson(Hash32{});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+// A file of schema version 2 (no json column) is upgraded when the node
+// opens it, and only then: verify's read-only open refuses it, and a file
+// of another network is refused unchanged.
+TEST_F(SqliteStoreTest, UpgradesSchemaVersion2) {
+  ChainBuilder chain(params_);
+  const XOnlyPubKey key = PublicKeyOf(test::KeyFromSeed(9));
+  chain.AddSlow("{\"a\":1}");
+  chain.Add(params_.mine_rate_ms, "null", {test::Coinbase(2, key, 50, params_)});
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Commit(BatchOf(chain.blocks())).ok());
+  }
+  ASSERT_EQ(RawExec(file_,
+                    "ALTER TABLE blocks DROP COLUMN json; "
+                    "UPDATE meta SET value = '2' WHERE key = 'schema_version'"),
+            "");
+  auto ro = SqliteBlockStore::OpenReadOnly(file_);
+  ASSERT_FALSE(ro.ok());
+  EXPECT_EQ(ro.error(), file_.string() +
+                            ": schema version 2: start this powchain's node on it once to "
+                            "upgrade it to version 3");
+  auto other = SqliteBlockStore::Open(file_, "elsewhere", genesis_hex_);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(RawQuery(file_, "SELECT value FROM meta WHERE key = 'schema_version'"),
+            std::vector<std::string>{"2"});
+
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->upgraded_rows(), chain.blocks().size());
+  EXPECT_EQ(RawQuery(file_, "SELECT value FROM meta WHERE key = 'schema_version'"),
+            std::vector<std::string>{"3"});
+  for (const Block& b : chain.blocks()) {
+    auto json = store->ReadBlockJson(b.hash);
+    ASSERT_TRUE(json.ok() && json->has_value());
+    EXPECT_EQ(**json, BlockToJson(b));
+  }
+  // New blocks go on as usual.
+  chain.AddFast();
+  ASSERT_TRUE(store->Commit(BatchOf({chain.tip()})).ok());
+  auto json = store->ReadBlockJson(chain.tip().hash);
+  ASSERT_TRUE(json.ok() && json->has_value());
+  EXPECT_EQ(**json, BlockToJson(chain.tip()));
+  store.reset();
+  EXPECT_EQ(OpenStore()->upgraded_rows(), 0u);
 }
 
 TEST_F(SqliteStoreTest, EmptyBatchIsANoOp) {
@@ -337,7 +450,7 @@ TEST_F(SqliteStoreTest, SchemaIsPleasantToInspect) {
   }
   EXPECT_EQ(RawQuery(file_, "SELECT key || '=' || value FROM meta ORDER BY key"),
             (std::vector<std::string>{"block_count=2", "genesis=" + genesis_hex_,
-                                      "network=" + params_.network, "schema_version=2",
+                                      "network=" + params_.network, "schema_version=3",
                                       "tip=" + HexEncode(chain.tip().hash)}));
   EXPECT_EQ(RawQuery(file_, "PRAGMA journal_mode"), std::vector<std::string>{"wal"});
   const Block& b = chain.tip();
@@ -426,7 +539,7 @@ TEST_F(SqliteStoreTest, RefusesAnotherSchemaVersion) {
   MakeStore(2);
   ASSERT_EQ(RawExec(file_, "UPDATE meta SET value = '1' WHERE key = 'schema_version'"), "");
   const std::string error = OpenError(file_);
-  EXPECT_EQ(error, file_.string() + ": schema version 1, this powchain reads version 2");
+  EXPECT_EQ(error, file_.string() + ": schema version 1, this powchain reads version 3");
   auto ro = SqliteBlockStore::OpenReadOnly(file_);
   ASSERT_FALSE(ro.ok());
   EXPECT_EQ(ro.error(), error);
@@ -536,7 +649,7 @@ TEST_F(SqliteStoreTest, DetectsBlockCountMismatch) {
     Headers(*store, &status);
     ASSERT_FALSE(status.ok());
     EXPECT_EQ(status.error(), file_.string() + ": damaged: 5 blocks recorded, 3 readable");
-    Status full = store->ForEachBlock([](const Block&) { return true; });
+    Status full = store->ForEachBlock([](const Block&, std::string_view) { return true; });
     ASSERT_FALSE(full.ok());
     EXPECT_EQ(full.error(), status.error());
   }
