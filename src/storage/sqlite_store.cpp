@@ -254,7 +254,7 @@ std::string ErrnoText(int err) { return std::generic_category().message(err); }
 }  // namespace
 
 SqliteBlockStore::SqliteBlockStore(sqlite3* db, std::filesystem::path path, std::size_t cache_bytes)
-    : path_(std::move(path)), db_(db), cache_(cache_bytes) {}
+    : path_(std::move(path)), db_(db), cache_(cache_bytes), json_cache_(cache_bytes, 8) {}
 
 SqliteBlockStore::~SqliteBlockStore() {
   for (sqlite3_stmt* stmt : {select_block_, scan_blocks_, set_meta_, get_meta_}) {
@@ -718,6 +718,7 @@ Result<std::vector<Block>> SqliteBlockStore::ReadBlocks(std::span<const Hash32> 
 }
 
 Result<std::optional<std::string>> SqliteBlockStore::ReadBlockJson(const Hash32& hash) const {
+  if (auto cached = json_cache_.Get(hash)) return cached;
   MutexLock lock(mutex_);
   sqlite3_stmt* stmt = StatementLocked(kSelectBlockJson);
   if (stmt == nullptr) return Fail("cannot read a block");
@@ -726,7 +727,9 @@ Result<std::optional<std::string>> SqliteBlockStore::ReadBlockJson(const Hash32&
   const int rc = sqlite3_step(stmt);
   if (rc == SQLITE_DONE) return std::optional<std::string>();
   if (rc != SQLITE_ROW) return Fail("cannot read block " + HexEncode(hash));
-  return std::optional<std::string>(ColumnString(stmt, 1));
+  std::string json = ColumnString(stmt, 1);
+  json_cache_.Put(hash, json);
+  return std::optional<std::string>(std::move(json));
 }
 
 Result<JsonRun> SqliteBlockStore::AppendBlocksJson(std::span<const Hash32> hashes, std::string& out,

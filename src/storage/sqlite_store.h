@@ -26,6 +26,8 @@
 
 #include "storage/block_cache.h"
 #include "storage/block_store.h"
+#include "util/hash_map.h"
+#include "util/lru_cache.h"
 #include "util/mutex.h"
 #include "util/result.h"
 
@@ -171,6 +173,10 @@ class SqliteBlockStore final : public BlockStore {
   // Statements of the coin set and indexes, by their SQL text (a constant's address).
   mutable std::vector<std::pair<const char*, sqlite3_stmt*>> statements_ GUARDED_BY(mutex_);
   mutable BlockCache cache_;  // its own lock
+  // Single blocks' JSON forms as served (GET /blocks/{id}), by hash; as
+  // large as the block cache. Its own lock.
+  static std::size_t JsonCharge(const std::string& json) { return json.size() + 96; }
+  mutable LruCache<Hash32, std::string, Hash32Hasher, &SqliteBlockStore::JsonCharge> json_cache_;
 };
 
 }  // namespace powchain
