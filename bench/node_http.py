@@ -104,12 +104,12 @@ def stop(node):
         node.wait()
 
 
-def wrk(port, seconds, path=None, script=None):
-    cmd = ["wrk", "-t2", "-c50", f"-d{seconds}s"]
+def wrk(port, seconds, path=None, script=None, threads=2, connections=50):
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
     if script:
         cmd += ["-s", script]
     cmd.append(f"http://127.0.0.1:{port}{path or '/'}")
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors or not rate:
@@ -117,28 +117,62 @@ def wrk(port, seconds, path=None, script=None):
     return float(rate.group(1))
 
 
-def stream(node_pid, port, blocks):
-    """GET /blocks?limit=blocks: (bytes, seconds, RSS growth in kB)."""
-    before = proc_kb(node_pid, "VmRSS")
+def random_heights_script(height):
+    """A wrk Lua script asking for GET /blocks/{h} at random heights up to
+    `height`; the caller deletes the file."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write("math.randomseed(42)\n"
+                "request = function()\n"
+                f"  return wrk.format('GET', '/blocks/' .. math.random(0, {height}))\n"
+                "end\n")
+        return f.name
+
+
+def wait_serving(port, height, timeout=120):
+    """Polls GET /status every 2 ms until the node serves `height`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            s = status(port)
+            if s and s["height"] == height:
+                return
+        except OSError:
+            pass
+        time.sleep(0.002)
+    sys.exit(f"the node did not serve height {height} within {timeout} s")
+
+
+def peak_rss_growth(pid, work):
+    """Runs work() while sampling VmRSS of `pid` every 5 ms: (its result,
+    the largest VmRSS seen minus VmRSS before, in kB)."""
+    before = proc_kb(pid, "VmRSS")
     peak = [before]
     done = threading.Event()
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], proc_kb(node_pid, "VmRSS"))
+            peak[0] = max(peak[0], proc_kb(pid, "VmRSS"))
             time.sleep(0.005)
 
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        out = subprocess.run(
-            ["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
-             f"http://127.0.0.1:{port}/blocks?limit={blocks}"],
-            capture_output=True, text=True, timeout=300, check=True).stdout.split()
+        result = work()
     finally:
         done.set()
         sampler.join()
-    return int(out[0]), float(out[1]), peak[0] - before
+    return result, peak[0] - before
+
+
+def stream(node_pid, port, blocks):
+    """GET /blocks?limit=blocks: (bytes, seconds, RSS growth in kB)."""
+    def get():
+        return subprocess.run(
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
+             f"http://127.0.0.1:{port}/blocks?limit={blocks}"],
+            capture_output=True, text=True, timeout=300, check=True).stdout.split()
+    out, growth = peak_rss_growth(node_pid, get)
+    return int(out[0]), float(out[1]), growth
 
 
 def main():
@@ -153,27 +187,14 @@ def main():
     height = stored_height(binary, args.data_dir)
     print(f"chain height {height} in {args.data_dir}")
 
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write("math.randomseed(42)\n"
-                "request = function()\n"
-                f"  return wrk.format('GET', '/blocks/' .. math.random(0, {height}))\n"
-                "end\n")
-        script = f.name
+    script = random_heights_script(height)
     rows = []
     try:
         for run in range(args.runs):
             t0 = time.monotonic()
             node, port = start(binary, args.data_dir)
             try:
-                deadline = t0 + 120
-                while time.monotonic() < deadline:
-                    try:
-                        s = status(port)
-                        if s and s["height"] == height:
-                            break
-                    except OSError:
-                        pass
-                    time.sleep(0.002)
+                wait_serving(port, height)
                 restart = time.monotonic() - t0
                 rss0 = proc_kb(node.pid, "VmRSS")
                 hwm0 = proc_kb(node.pid, "VmHWM")
