@@ -51,6 +51,9 @@ Result<JsonRun> BlockStore::AppendBlocksJson(std::span<const Hash32> hashes, std
     out += json;
     ++run.count;
   }
+  // ReadBlocks itself stops once the data reaches the cap: that is the
+  // cap too, not a missing block.
+  if (run.count < hashes.size() && out.size() - start >= max_bytes) run.full = true;
   return run;
 }
 
