@@ -25,27 +25,6 @@ namespace {
 constexpr int kExitRuntimeError = 1;
 constexpr int kExitUsage = 2;
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// "ws://a:1,ws://b:2" -> PeerUrls; an error names the first bad entry.
-powchain::Result<std::vector<powchain::PeerUrl>> ParsePeerList(std::string_view text) {
-  std::vector<powchain::PeerUrl> out;
-  while (!Trim(text).empty()) {
-    const auto comma = text.find(',');
-    const std::string_view item = Trim(text.substr(0, comma));
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    if (item.empty()) continue;
-    auto url = powchain::ParsePeerUrl(item);
-    if (!url) return powchain::Error{url.error()};
-    out.push_back(*url);
-  }
-  return out;
-}
-
 int Fail(int code, const std::string& message);
 
 // `powchain verify`: a progress bar on stderr, a verdict on stdout.
@@ -331,7 +310,7 @@ CLI::App* AddBenchCommand(CLI::App& app, powchain::BenchOptions& options, bool& 
 // `powchain node`: the checks the command line cannot make, then the node
 // until a signal.
 int RunNode(NodeFlags flags) {
-  auto peers = ParsePeerList(flags.peers_text);
+  auto peers = powchain::ParsePeerList(flags.peers_text);
   if (!peers) return Fail(kExitUsage, peers.error());
   powchain::NodeOptions options = std::move(flags.options);
   options.peers = std::move(peers).value();

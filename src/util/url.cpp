@@ -1,6 +1,7 @@
 #include "util/url.h"
 
 #include <charconv>
+#include <vector>
 
 namespace powchain {
 namespace {
@@ -16,6 +17,12 @@ bool IsHostNameChar(char c) {
 bool IsIpv6Char(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
          c == '.';
+}
+
+std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
 }
 
 }  // namespace
@@ -89,6 +96,20 @@ Result<PeerUrl> ParseHostPortUrl(std::string_view text, std::string_view scheme,
   if (!port) return fail(port.error());
   url.port = *port;
   return url;
+}
+
+Result<std::vector<PeerUrl>> ParsePeerList(std::string_view text) {
+  std::vector<PeerUrl> out;
+  while (!TrimBlanks(text).empty()) {
+    const auto comma = text.find(',');
+    const std::string_view item = TrimBlanks(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (item.empty()) continue;
+    auto url = ParsePeerUrl(item);
+    if (!url) return Error{url.error()};
+    out.push_back(*url);
+  }
+  return out;
 }
 
 }  // namespace powchain

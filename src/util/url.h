@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.h"
 
@@ -28,6 +29,11 @@ Result<PeerUrl> ParsePeerUrl(std::string_view text);
 // ("node URL"): ParsePeerUrl is ParseHostPortUrl(text, "ws://", "peer URL").
 Result<PeerUrl> ParseHostPortUrl(std::string_view text, std::string_view scheme,
                                  std::string_view what);
+
+// Parses a comma-separated list, "ws://a:1, ws://b:2" (the PEERS variable):
+// blanks around entries and empty entries are skipped; an error is the
+// first bad entry's.
+Result<std::vector<PeerUrl>> ParsePeerList(std::string_view text);
 
 // Parses a TCP port number 1..65535 written in decimal digits.
 Result<std::uint16_t> ParsePort(std::string_view text);
