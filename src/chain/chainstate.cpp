@@ -102,12 +102,30 @@ Status ChainState::Load() {
                          ", expected " + HexEncode(genesis.hash) + " for " + params_.network + ")";
             return;
           }
+          if (header != genesis.header) {
+            load_error = "the store is damaged: its genesis row holds another header";
+            return;
+          }
           add_stored(hash, header, nullptr);
+          return;
+        }
+        // The index trusts these two facts (heights step by one along
+        // parents; a hash names its header), so a damaged row must stop
+        // the load rather than build a tree that breaks them.
+        if (header.ComputeHash() != hash) {
+          load_error = "the store is damaged: block " + HexEncode(hash) +
+                       " is stored with a header of another hash; run powchain verify";
           return;
         }
         BlockIndex* parent = FindLocked(header.last_hash);
         if (parent == nullptr) {
           load_error = "the store is inconsistent: block " + HexEncode(hash) + " has no parent";
+          return;
+        }
+        if (header.height != parent->height() + 1) {
+          load_error = "the store is damaged: block " + HexEncode(hash) + " claims height " +
+                       std::to_string(header.height) + " on a parent at height " +
+                       std::to_string(parent->height()) + "; run powchain verify";
           return;
         }
         add_stored(hash, header, parent);

@@ -28,7 +28,7 @@ bool IsLoopbackAddress(const std::string& ip);
 // Reads the token from `file`, or, when there is none, makes a new random
 // one (32 bytes, hex) and writes it there with mode 0600. Refuses a file
 // that is not a regular file, that others can read or write (mode & 077),
-// that is larger than 1 KiB, or whose content (trailing newline aside) is
+// that is larger than 1 KiB, or whose content (trailing \n and \r aside) is
 // not a valid token; the error names the file and says what to do.
 Result<std::string> LoadOrCreateApiToken(const std::filesystem::path& file);
 

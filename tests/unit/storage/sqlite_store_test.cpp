@@ -861,6 +861,74 @@ TEST_F(SqliteStoreTest, ChainStateRoundTrip) {
   EXPECT_EQ(chain.Tip().hash(), side.tip().hash);
 }
 
+// Loading a store builds the block index from its header rows; rows that
+// break what the index relies on (a hash that is its header's, heights one
+// above the parent's, the genesis header) stop the load with the reason.
+// Found by fuzz_store: a header row whose height did not follow its
+// parent's crashed the load.
+TEST_F(SqliteStoreTest, LoadRefusesHeaderRowsThatBreakTheIndex) {
+  ChainBuilder builder(params_);
+  for (int i = 0; i < 3; ++i) builder.AddSlow();
+  const std::vector<Block>& blocks = builder.blocks();
+  {
+    auto store = OpenStore();
+    ChainState chain(params_, *store);
+    ASSERT_TRUE(chain.Load().ok());
+    for (const AcceptResult& r : chain.AcceptBlocks(builder.WithoutGenesis(), kFarFuture)) {
+      ASSERT_EQ(r.status, AcceptStatus::kNewTip);
+    }
+  }
+  const fs::path sound = file_.string() + ".sound";
+  fs::copy_file(file_, sound);
+  const auto restore = [&]() { fs::copy_file(sound, file_, fs::copy_options::overwrite_existing); };
+  const auto load = [&]() {
+    auto store = OpenStore();
+    ChainState chain(params_, *store);
+    return chain.Load();
+  };
+  ASSERT_TRUE(load().ok());
+
+  // Two rows whose hashes match their headers, the first claiming height 7
+  // on block 2, the second its child at height 8.
+  Block high = blocks[3];
+  high.header.height = 7;
+  high.hash = high.header.ComputeHash();
+  Block child = blocks[3];
+  child.header.height = 8;
+  child.header.last_hash = high.hash;
+  child.hash = child.header.ComputeHash();
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Commit(BatchOf({high, child}, /*set_tip=*/false)).ok());
+  }
+  Status loaded = load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.error(), HasSubstr("block " + HexEncode(high.hash) +
+                                        " claims height 7 on a parent at height 2"));
+
+  // A header moved to another block's row.
+  restore();
+  ASSERT_TRUE(load().ok());
+  ASSERT_EQ(RawExec(file_,
+                    "UPDATE blocks SET header = (SELECT header FROM blocks WHERE height = 1) "
+                    "WHERE height = 2"),
+            "");
+  loaded = load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.error(), HasSubstr("block " + HexEncode(blocks[2].hash) +
+                                        " is stored with a header of another hash"));
+
+  // The genesis row with another header under the genesis hash.
+  restore();
+  ASSERT_EQ(RawExec(file_,
+                    "UPDATE blocks SET header = (SELECT header FROM blocks WHERE height = 2) "
+                    "WHERE height = 0"),
+            "");
+  loaded = load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.error(), HasSubstr("its genesis row holds another header"));
+}
+
 // ReadBlocks: runs of one chain, found by scanning rows in commit order past
 // other branches' rows, or by hash when too many are in the way; it stops
 // at a block not stored and after its data budget.
