@@ -6,6 +6,7 @@
 // Only the files named here are written; others in the corpus (regression
 // inputs from fuzz runs, named crash-*) are left alone.
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -329,6 +330,123 @@ void HttpSeeds(SeedWriter& w) {
   w.Write(t, "query-only.txt", "from=5&limit=10");
 }
 
+// Raw requests as they arrive on the socket.
+std::string RawRequest(const std::string& method, const std::string& target,
+                       const std::vector<std::string>& fields, const std::string& body) {
+  std::string out = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const std::string& f : fields) out += f + "\r\n";
+  if (!body.empty()) out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  return out + "\r\n" + body;
+}
+
+void HttpWireSeeds(SeedWriter& w) {
+  const std::string t = "fuzz_http_wire";
+  const std::string json = "Content-Type: application/json";
+  const std::string token = "Authorization: Bearer fuzz-token";
+  w.Write(t, "get-blocks.txt", RawRequest("GET", "/blocks", {}, ""));
+  w.Write(t, "get-blocks-range.txt", RawRequest("GET", "/blocks?from=1&limit=3", {}, ""));
+  w.Write(t, "get-block.txt", RawRequest("GET", "/blocks/2", {"Connection: close"}, ""));
+  w.Write(t, "get-status-events.txt",
+          RawRequest("GET", "/status", {}, "") + RawRequest("GET", "/events", {}, ""));
+  w.Write(t, "explorer-metrics.txt",
+          RawRequest("GET", "/", {}, "") + RawRequest("GET", "/metrics", {}, ""));
+  w.Write(t, "pipelined.txt",
+          RawRequest("GET", "/health", {}, "") + RawRequest("GET", "/tips", {}, "") +
+              RawRequest("GET", "/mempool?limit=2", {}, "") +
+              RawRequest("GET", "/addresses/x", {}, ""));
+  w.Write(t, "post-mine.txt",
+          RawRequest("POST", "/mine", {json, token}, "{\"data\":{\"a\":[1,2.5e3]}}"));
+  w.Write(t, "post-peers.txt",
+          RawRequest("POST", "/peers", {json, token}, "{\"url\":\"ws://127.0.0.1:5002\"}"));
+  w.Write(t, "post-tx.txt", RawRequest("POST", "/transactions", {json}, "{\"version\":1}"));
+  w.Write(
+      t, "chunked.txt",
+      "POST /mine HTTP/1.1\r\nHost: h\r\n" + json + "\r\n" + token +
+          "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"dat\r\n7;x=y\r\na\":true}\r\n0\r\n\r\n");
+  w.Write(t, "gzip-chunked.txt",
+          "POST /mine HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+  w.Write(t, "smuggled.txt",
+          "POST /status HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n" +
+              RawRequest("POST", "/peers", {json}, "{\"url\":\"ws://h:1\"}"));
+  w.Write(t, "expect-continue.txt",
+          "POST /mine HTTP/1.1\r\nHost: h\r\n" + json +
+              "\r\nExpect: 100-continue\r\nContent-Length: 12\r\n\r\n{\"data\":1}");
+  w.Write(t, "expect-too-big.txt",
+          "POST /mine HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: "
+          "100000000\r\n\r\n");
+  w.Write(t, "body-over-limit.txt",
+          RawRequest("POST", "/mine", {json}, "{\"data\":\"" + std::string(2100, 'x') + "\"}"));
+  w.Write(t, "header-over-limit.txt",
+          RawRequest("GET", "/status", {"X-Long: " + std::string(1100, 'h')}, ""));
+  w.Write(t, "content-length-twice.txt",
+          "POST /mine HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}");
+  w.Write(t, "head.txt",
+          RawRequest("HEAD", "/status", {}, "") + RawRequest("GET", "/status", {}, ""));
+  w.Write(t, "http10.txt", "GET /status HTTP/1.0\r\n\r\n");
+  w.Write(t, "bare-lf.txt", "GET /status HTTP/1.1\nHost: h\n\n");
+  w.Write(t, "garbage.txt", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+  w.Write(t, "incomplete.txt", "GET /blocks HTTP/1.1\r\nHost: 1");
+}
+
+// A WebSocket frame from a client: masked with the key 01 02 03 04.
+std::string ClientFrame(unsigned opcode, const std::string& payload, bool fin = true) {
+  std::string out;
+  out.push_back(static_cast<char>((fin ? 0x80 : 0) | opcode));
+  const char mask_bit = static_cast<char>(0x80);
+  if (payload.size() < 126) {
+    out.push_back(static_cast<char>(mask_bit | static_cast<char>(payload.size())));
+  } else {
+    out.push_back(static_cast<char>(mask_bit | 126));
+    out.push_back(static_cast<char>(payload.size() >> 8));
+    out.push_back(static_cast<char>(payload.size()));
+  }
+  const char mask[4] = {1, 2, 3, 4};
+  out.append(mask, 4);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    out.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+  return out;
+}
+
+void WsTransportSeeds(SeedWriter& w) {
+  const std::string t = "fuzz_ws_transport";
+  const std::string upgrade =
+      "GET / HTTP/1.1\r\nHost: 127.0.0.1:5001\r\nUpgrade: websocket\r\nConnection: "
+      "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: "
+      "13\r\n\r\n";
+  const std::string hello = p2p::Encode(HelloFor(TinyParams()));
+  // Odd first byte: the bytes as they are.
+  w.Write(t, "raw-hello.bin", "1" + upgrade + ClientFrame(1, hello));
+  w.Write(t, "raw-fragments.bin",
+          "1" + upgrade + ClientFrame(1, "{\"type\":", false) + ClientFrame(9, "ping") +
+              ClientFrame(0, "\"ping\"}") + ClientFrame(1, "close"));
+  w.Write(t, "raw-binary.bin", "1" + upgrade + ClientFrame(2, "\x01\x02"));
+  w.Write(t, "raw-close.bin", "1" + upgrade + ClientFrame(8, std::string("\x03\xe8", 2) + "bye"));
+  w.Write(t, "raw-first-too-big.bin", "1" + upgrade + ClientFrame(1, std::string(1100, 'a')));
+  w.Write(t, "raw-bad-utf8.bin", "1" + upgrade + ClientFrame(1, "\xc0\xaf"));
+  w.Write(t, "raw-not-upgrade.bin", "1GET /blocks HTTP/1.1\r\nHost: x\r\n\r\n");
+  // Even first byte: bytes for the FuzzedDataProvider.
+  w.Write(t, "built-1.bin", std::string("0\x00/\x01\x11\x01\x02\x03\x04\x05hello", 16));
+  w.Write(t, "built-2.bin",
+          std::string("0\x00\x00\x41\x05\x00\x00\x00\x00\x00\x03"
+                      "abc\x90\x03"
+                      "xyz",
+                      20));
+}
+
+// Inputs for the FuzzedDataProvider targets: bytes from a fixed generator
+// (the same on every run), of a few lengths.
+void ProviderSeeds(SeedWriter& w, const std::string& target, std::uint32_t salt) {
+  std::uint32_t state = 0x9E3779B9u ^ salt;
+  for (int i = 0; i < 12; ++i) {
+    std::string bytes(static_cast<std::size_t>(16 << (i % 5)), '\0');
+    for (char& c : bytes) {
+      state = state * 1664525u + 1013904223u;
+      c = static_cast<char>(state >> 24);
+    }
+    w.Write(target, "generated-" + std::to_string(i) + ".bin", bytes);
+  }
+}
+
 void CanonicalJsonSeeds(SeedWriter& w) {
   const std::string t = "fuzz_canonical_json";
   const std::vector<std::pair<std::string, std::string>> seeds = {
@@ -396,6 +514,10 @@ int main(int argc, char** argv) {
   powchain::fuzz::HttpSeeds(w);
   powchain::fuzz::CanonicalJsonSeeds(w);
   powchain::fuzz::HexSeeds(w);
+  powchain::fuzz::HttpWireSeeds(w);
+  powchain::fuzz::WsTransportSeeds(w);
+  powchain::fuzz::ProviderSeeds(w, "fuzz_store", 1);
+  powchain::fuzz::ProviderSeeds(w, "fuzz_settings", 2);
   std::printf("make_seeds: wrote %d seeds under %s\n", w.count(), argv[1]);
   return 0;
 }

@@ -61,21 +61,26 @@ inline ParentContext TipContext(const std::vector<Block>& chain, const Params& p
   return ParentContext{chain.back().header, chain.back().hash, MedianTimePast(window)};
 }
 
-// A valid child of `parent`: `data_json` canonicalized, difficulty by the
-// rule, the first nonce from 0 that meets it. Deterministic.
+// A valid child of `parent` carrying `txs`: `data_json` canonicalized,
+// difficulty by the rule, the first nonce from 0 that meets it.
+// Deterministic.
 inline Block MineChild(const ParentContext& parent, std::string_view data_json,
-                       std::uint64_t timestamp, const Params& params) {
+                       std::uint64_t timestamp, const Params& params,
+                       std::vector<Transaction> txs = {}) {
   auto canonical = CanonicalizeJsonText(data_json);
   FUZZ_CHECK(canonical.ok());
+  Block body;
+  body.data = *canonical;
+  body.txs = txs;
   BlockHeader h;
   h.height = parent.header.height + 1;
   h.last_hash = parent.hash;
-  h.data_hash = DataHash(*canonical);
+  h.data_hash = ComputeDataHash(body);
   h.timestamp = timestamp;
   h.difficulty = NextDifficulty(parent.header, timestamp, params);
   h.nonce = 0;
   FUZZ_CHECK(Solve(h, std::uint64_t{1} << 32));
-  return MakeBlock(h, std::move(canonical).value());
+  return MakeBlock(h, std::move(canonical).value(), std::move(txs));
 }
 
 // The tiny network's genesis and `n` blocks after it, each 1.5 s after its

@@ -7,8 +7,10 @@
 # BUILD_DIR/corpus/<target>, which starts as a copy of fuzz/corpus/<target>
 # and keeps what earlier runs found; the repository's seeds are never
 # written. Crash inputs go to BUILD_DIR/artifacts/<target>/, logs to
-# BUILD_DIR/logs/<target>.log. Prints one summary line per target and exits
-# non-zero when any target failed (crash, leak, timeout, out of memory).
+# BUILD_DIR/logs/<target>.log. fuzz/<target>.dict and fuzz/<target>.options
+# (libFuzzer flags, one per line) are passed when present. Prints one
+# summary line per target and exits non-zero when any target failed
+# (crash, leak, timeout, out of memory).
 set -uo pipefail
 
 if (($# < 3)); then
@@ -47,6 +49,13 @@ for t in "${targets[@]}"; do
   args=(-max_total_time="$seconds" -timeout=25 -print_final_stats=1
         -artifact_prefix="$artifacts/")
   [[ -f $root/fuzz/$t.dict ]] && args+=(-dict="$root/fuzz/$t.dict")
+  # fuzz/<target>.options: the target's own libFuzzer flags (-max_len ...),
+  # one per line; '#' starts a comment.
+  if [[ -f $root/fuzz/$t.options ]]; then
+    while read -r flag; do
+      [[ -n $flag && $flag != \#* ]] && args+=("$flag")
+    done <"$root/fuzz/$t.options"
+  fi
   echo "== $t: $bin ${args[*]} ${extra[*]} $corpus"
   start=$SECONDS
   "$bin" "${args[@]}" "${extra[@]}" "$corpus" >"$log" 2>&1
