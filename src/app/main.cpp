@@ -42,6 +42,11 @@ int RunVerify(const std::string& data_dir) {
   auto report = powchain::VerifyStore(data_dir, progress);
   if (tty) std::fprintf(stderr, "\n");
   if (!report) return Fail(kExitRuntimeError, report.error());
+  if (!report->sound && report->bad_hash == powchain::Hash32{}) {
+    std::printf("%s: NOT sound (%s network): %s\n", data_dir.c_str(), report->network.c_str(),
+                report->problem.c_str());
+    return kExitRuntimeError;
+  }
   if (!report->sound) {
     std::printf("%s: NOT sound (%s network): first bad block at height %llu (%s): %s\n",
                 data_dir.c_str(), report->network.c_str(),

@@ -18,7 +18,8 @@ struct VerifyReport {
   std::uint64_t height = 0;  // of the stored tip
   std::uint64_t coins = 0;   // unspent outputs at the tip, as replayed
   bool sound = false;
-  // When not sound: the first bad block in commit order and why.
+  // When not sound: why, and the first bad block in commit order (a zero
+  // hash when the fault is the file's structure, not a block).
   std::uint64_t bad_height = 0;
   Hash32 bad_hash{};
   std::string problem;
@@ -27,14 +28,16 @@ struct VerifyReport {
 // The store file of a data directory.
 std::filesystem::path StoreFile(const std::filesystem::path& data_dir);
 
-// Checks, in commit order: the first block is this network's genesis; every
-// other block passes every consensus rule against its stored parent (future
-// drift excepted: that is a rule of arrival); the stored tip is among the
-// blocks. Then the coins: the active chain is replayed from genesis (rule
-// 7, signatures included), each block's stored undo data must equal the
-// replay's, and the stored coin set must equal the replayed one; the first
-// disagreement is named. `progress(done, total)` is called now and then. An error (not a
-// report) when the store cannot be opened or read at all.
+// Checks SQLite's structure of the file (tables against their indexes),
+// then, in commit order: the first block is this network's genesis; every
+// other block passes every consensus rule against its stored parent
+// (future drift excepted: that is a rule of arrival); the stored tip is
+// among the blocks. Then the coins: the active chain is replayed from
+// genesis (rule 7, signatures included), each block's stored undo data must
+// equal the replay's, and the stored coin set must equal the replayed one;
+// the first disagreement is named. `progress(done, total)` is called now
+// and then. An error (not a report) when the store cannot be opened or
+// read at all.
 Result<VerifyReport> VerifyStore(
     const std::filesystem::path& data_dir,
     const std::function<void(std::uint64_t done, std::uint64_t total)>& progress);

@@ -892,6 +892,29 @@ Result<std::uint64_t> SqliteBlockStore::BlockCount() const {
   return ReadCountLocked();
 }
 
+Result<std::string> SqliteBlockStore::CheckStructure() const {
+  MutexLock lock(mutex_);
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA integrity_check(10)", -1, &raw, nullptr) != SQLITE_OK) {
+    return Fail("cannot check the file's structure");
+  }
+  StatementPtr stmt(raw);
+  std::string findings;
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+    const std::string line = text == nullptr ? std::string() : std::string(text);
+    if (line == "ok") continue;
+    findings += (findings.empty() ? "" : "\n") + line;
+  }
+  // A file damaged badly enough fails the check itself: that is a finding.
+  if (rc != SQLITE_DONE) {
+    if (!IsDamage(sqlite3_extended_errcode(db_))) return Fail("cannot check the file's structure");
+    findings += (findings.empty() ? "" : "\n") + std::string(sqlite3_errmsg(db_));
+  }
+  return findings;
+}
+
 // --- Coins, undo data and indexes ---
 
 namespace {
