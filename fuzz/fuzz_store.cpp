@@ -27,6 +27,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -318,6 +320,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const Hash32& hash : hashes) {
           auto block = (*store)->ReadBlock(hash);
           if (block && block->has_value()) active.push_back(std::move(**block));
+          if (std::getenv("POWCHAIN_FUZZ_LOG") != nullptr) {
+            std::fprintf(stderr, "read %s: %s\n", HexEncode(hash).c_str(),
+                         !block               ? block.error().c_str()
+                         : block->has_value() ? "ok"
+                                              : "missing");
+          }
         }
       }
     }

@@ -5,12 +5,15 @@
 // what Encode writes. Deterministic: a second run writes the same bytes.
 // Only the files named here are written; others in the corpus (regression
 // inputs from fuzz runs, named crash-*) are left alone.
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,10 +21,14 @@
 #include "consensus/genesis.h"
 #include "consensus/params.h"
 #include "consensus/work.h"
+#include "crypto/schnorr.h"
 #include "p2p/protocol.h"
+#include "primitives/address.h"
 #include "primitives/block_json.h"
+#include "primitives/transaction.h"
 #include "tiny_chain.h"
 #include "util/hex.h"
+#include "wallet/wallet_file.h"
 
 namespace powchain::fuzz {
 namespace {
@@ -447,6 +454,116 @@ void ProviderSeeds(SeedWriter& w, const std::string& target, std::uint32_t salt)
   }
 }
 
+SecretKey SeedKey(std::uint8_t seed) {
+  std::array<std::uint8_t, 32> bytes{};
+  bytes[0] = 0x42;
+  bytes[31] = seed;
+  auto key = SecretKey::FromBytes(bytes);
+  FUZZ_CHECK(key.has_value());
+  return std::move(*key);
+}
+
+void TxSeeds(SeedWriter& w) {
+  const std::string t = "fuzz_tx";
+  const Params params = Params::Regtest();
+  const Hash32 genesis = MakeGenesis(params).hash;
+  const SecretKey alice = SeedKey(1);
+  Transaction coinbase;
+  coinbase.coinbase = 7;
+  coinbase.outputs.push_back(MakeTxOut(params.address_prefix, PublicKeyOf(alice), 50 * kCoin));
+  Transaction spend;
+  spend.inputs.push_back(TxIn{OutPoint{ComputeTxid(coinbase), 0}, {}});
+  spend.inputs.push_back(TxIn{OutPoint{ComputeTxid(coinbase), 1}, {}});
+  spend.outputs.push_back(MakeTxOut(params.address_prefix, PublicKeyOf(SeedKey(2)), kCoin));
+  spend.outputs.push_back(MakeTxOut("pow", PublicKeyOf(alice), 49 * kCoin - 1000));
+  const SighashContext sighash(spend, genesis);
+  for (std::uint32_t i = 0; i < spend.inputs.size(); ++i) {
+    spend.inputs[i].sig = SignSchnorr(alice, sighash.ForInput(i), Hash32{});
+  }
+  const std::string spend_json = CanonicalTxBytes(spend);
+  w.Write(t, "coinbase.json", "a" + CanonicalTxBytes(coinbase));
+  w.Write(t, "spend.json", "a" + spend_json);
+  std::string spaced = spend_json;
+  spaced.insert(1, " \n");
+  w.Write(t, "spend-spaced.json", "a" + spaced);
+  w.Write(t, "unknown-member.json", "a{\"version\":1,\"inputs\":[],\"outputs\":[],\"x\":0}");
+  w.Write(t, "too-much.json",
+          "a{\"version\":1,\"inputs\":[],\"outputs\":[{\"address\":\"" + spend.outputs[0].address +
+              "\",\"amount\":2100000000000001}]}");
+  w.Write(t, "array.json", "b[" + CanonicalTxBytes(coinbase) + "," + spend_json + "]");
+  w.Write(t, "array-empty.json", "b[]");
+  std::string proof = "m";
+  const std::uint32_t count = 5;
+  const std::uint32_t index = 3;
+  proof.append(reinterpret_cast<const char*>(&count), 4);
+  proof.append(reinterpret_cast<const char*>(&index), 4);
+  for (std::uint8_t i = 0; i < 4; ++i) proof.append(32, static_cast<char>(i * 37 + 1));
+  w.Write(t, "proof.bin", proof);
+}
+
+void AddressSeeds(SeedWriter& w) {
+  const std::string t = "fuzz_address";
+  const XOnlyPubKey key = PublicKeyOf(SeedKey(1));
+  const std::string regtest = EncodeAddress("powrt", key);
+  std::string upper = regtest;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string mixed = regtest;
+  mixed[7] = static_cast<char>(std::toupper(static_cast<unsigned char>(mixed[7])));
+  std::string bad_sum = regtest;
+  bad_sum.back() = bad_sum.back() == 'q' ? 'p' : 'q';
+  w.Write(t, "regtest.txt", regtest);
+  w.Write(t, "main.txt", EncodeAddress("pow", key));
+  w.Write(t, "upper.txt", upper);
+  w.Write(t, "mixed-case.txt", mixed);
+  w.Write(t, "bad-checksum.txt", bad_sum);
+  // BIP 173 and BIP 350 test vectors.
+  w.Write(t, "bip173.txt", "A12UEL5L");
+  w.Write(t, "bip350.txt", "a1lqfn3a");
+  w.Write(t, "bip350-taproot.txt",
+          "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0");
+  w.Write(t, "bip350-v0.txt", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
+  w.Write(t, "no-separator.txt", "pow" + std::string(40, 'q'));
+  w.Write(t, "too-long.txt", "pow1" + std::string(100, 'q'));
+}
+
+void WalletSeeds(SeedWriter& w) {
+  namespace fs = std::filesystem;
+  const std::string t = "fuzz_wallet_file";
+  const fs::path dir = fs::temp_directory_path() / "powchain-make-seeds-wallet";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto write = [&](const std::string& name, const fs::path& file, char first) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    FUZZ_CHECK(!bytes.empty());
+    w.Write(t, name, std::string(1, first) + bytes);
+  };
+  const Params params = Params::Regtest();
+  const ScryptParams cheap{.n = 1024, .r = 1, .p = 1};
+  {
+    auto plain = wallet::WalletFile::Create(dir / "plain.json", params, std::nullopt, cheap);
+    FUZZ_CHECK(plain.ok());
+    FUZZ_CHECK(plain->NewAddress().ok());
+    Transaction tx;
+    tx.inputs.push_back(TxIn{OutPoint{Hash32{}, 1}, {}});
+    tx.outputs.push_back(MakeTxOut(params.address_prefix, plain->pubkeys()[0], kCoin));
+    plain->sent().push_back(wallet::SentTx{tx, ComputeTxid(tx), 1735689600000});
+    FUZZ_CHECK(plain->Save().ok());
+  }
+  write("plain.json", dir / "plain.json", '1');
+  {
+    auto sealed = wallet::WalletFile::Create(dir / "sealed.json", params, "fuzz passphrase", cheap);
+    FUZZ_CHECK(sealed.ok());
+    FUZZ_CHECK(sealed->NewAddress().ok());
+    FUZZ_CHECK(sealed->Save().ok());
+  }
+  write("encrypted.json", dir / "sealed.json", '1');
+  write("encrypted-wrong-passphrase.json", dir / "sealed.json", '0');
+  fs::remove_all(dir);
+  w.Write(t, "not-json.json", "1{\"format\":\"powchain-wallet-1\",");
+  w.Write(t, "other-format.json", "1{\"format\":\"other\"}");
+}
+
 void CanonicalJsonSeeds(SeedWriter& w) {
   const std::string t = "fuzz_canonical_json";
   const std::vector<std::pair<std::string, std::string>> seeds = {
@@ -518,6 +635,9 @@ int main(int argc, char** argv) {
   powchain::fuzz::WsTransportSeeds(w);
   powchain::fuzz::ProviderSeeds(w, "fuzz_store", 1);
   powchain::fuzz::ProviderSeeds(w, "fuzz_settings", 2);
+  powchain::fuzz::TxSeeds(w);
+  powchain::fuzz::AddressSeeds(w);
+  powchain::fuzz::WalletSeeds(w);
   std::printf("make_seeds: wrote %d seeds under %s\n", w.count(), argv[1]);
   return 0;
 }
