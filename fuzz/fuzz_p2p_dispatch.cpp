@@ -43,6 +43,7 @@
 #include "p2p/peer_link.h"
 #include "p2p/peer_manager.h"
 #include "p2p/protocol.h"
+#include "peer_harness.h"
 #include "storage/memory_store.h"
 #include "tiny_chain.h"
 
@@ -53,47 +54,6 @@ constexpr std::size_t kMaxLines = 64;
 constexpr std::size_t kMaxOpens = 8;  // connections per input, both peers together
 constexpr std::uint64_t kTickMs = 20000;
 constexpr std::size_t kPreloadBlocks = 5;
-
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(std::uint64_t now) : now_(now) {}
-  std::uint64_t NowMs() const override { return now_; }
-  void Advance(std::uint64_t ms) { now_ += ms; }
-
- private:
-  std::uint64_t now_;
-};
-
-// POWCHAIN_FUZZ_LOG=1 in the environment: the manager's log and every
-// send, close and dial go to stderr (for reading what an input does).
-bool Verbose() {
-  static const bool verbose = std::getenv("POWCHAIN_FUZZ_LOG") != nullptr;
-  return verbose;
-}
-
-// Records closes; checks that whatever the manager sends decodes.
-class FakeLink final : public p2p::PeerLink {
- public:
-  bool Send(p2p::PeerId id, std::string text) override {
-    if (Verbose()) std::fprintf(stderr, "send %llu: %.300s\n", Id(id), text.c_str());
-    auto decoded = p2p::Decode(text);
-    FUZZ_CHECK(std::holds_alternative<p2p::Message>(decoded));
-    return true;
-  }
-  void Close(p2p::PeerId id, const std::string& reason) override {
-    if (Verbose()) std::fprintf(stderr, "close %llu: %s\n", Id(id), reason.c_str());
-    closed_.push_back(id);
-  }
-  void Dial(const PeerUrl& url) override {
-    if (Verbose()) std::fprintf(stderr, "dial %s\n", url.ToString().c_str());
-  }
-
-  std::vector<p2p::PeerId> TakeClosed() { return std::exchange(closed_, {}); }
-
- private:
-  static unsigned long long Id(p2p::PeerId id) { return id; }
-  std::vector<p2p::PeerId> closed_;
-};
 
 // Gives every block in a "block" or "blocks" message a matching dataHash, a
 // proof of work (a few nonces tried) and its own hash; in "blocks", a block
@@ -254,21 +214,7 @@ class Session {
     io_.poll();
   }
 
-  // The active chain links up from genesis and its tip is the tip.
-  void CheckChain() const {
-    const ChainTip tip = chain_.Tip();
-    std::optional<Hash32> prev;
-    for (std::uint64_t h = 0; h <= tip.height(); ++h) {
-      const std::optional<Hash32> hash = chain_.HashAtHeight(h);
-      FUZZ_CHECK(hash.has_value());
-      const auto block = chain_.BlockByHash(*hash);
-      FUZZ_CHECK(block.ok() && block->has_value());
-      FUZZ_CHECK((*block)->header.height == h);
-      if (prev) FUZZ_CHECK((*block)->header.last_hash == *prev);
-      prev = hash;
-    }
-    FUZZ_CHECK(prev == tip.hash());
-  }
+  void CheckChain() const { CheckActiveChain(chain_, &params_); }
 
   const std::uint8_t flags_;
   const Params params_ = TinyParams();

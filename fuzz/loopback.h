@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
@@ -59,7 +60,7 @@ struct Exchanged {
 // server that answers before it has read everything cannot deadlock the
 // exchange), ends its side of the connection, and reads until the server
 // closes or `wait` has passed. Then resets the connection, so that no
-// TIME_WAIT is left behind by the thousands of exchanges of a run.
+// TIME_WAIT is left on this side by the thousands of exchanges of a run.
 inline Exchanged Exchange(std::uint16_t port, std::string_view bytes,
                           std::chrono::milliseconds wait,
                           std::size_t max_receive = std::size_t{8} << 20) {
@@ -68,6 +69,16 @@ inline Exchanged Exchange(std::uint16_t port, std::string_view bytes,
   Exchanged out;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   FUZZ_CHECK(fd >= 0);
+  // From a new address of 127.0.0.0/8 each time (60,000 in turn): the
+  // server closes first, so each exchange leaves a TIME_WAIT on its side
+  // for a minute, and from one source address they would use up the
+  // ephemeral ports within a few minutes of a run.
+  static std::atomic<std::uint32_t> next_source{0};
+  const std::uint32_t n = next_source++ % 60000;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl((127u << 24) | ((1 + n / 250) << 8) | (1 + n % 250));
+  FUZZ_CHECK(::bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) == 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);

@@ -2,7 +2,8 @@
 //
 // Every seed is computed here, so blocks carry valid proof of work and
 // hashes on the tiny network (tiny_chain.h) and peer messages are exactly
-// what Encode writes. Deterministic: a second run writes the same bytes.
+// what Encode writes. Deterministic: a second run writes the same bytes,
+// but for the wallet files, whose keys, salt and nonce are random.
 // Only the files named here are written; others in the corpus (regression
 // inputs from fuzz runs, named crash-*) are left alone.
 #include <array>
@@ -638,6 +639,7 @@ int main(int argc, char** argv) {
   powchain::fuzz::TxSeeds(w);
   powchain::fuzz::AddressSeeds(w);
   powchain::fuzz::WalletSeeds(w);
+  powchain::fuzz::ProviderSeeds(w, "fuzz_p2p_sync", 3);
   std::printf("make_seeds: wrote %d seeds under %s\n", w.count(), argv[1]);
   return 0;
 }
