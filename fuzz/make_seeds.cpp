@@ -169,6 +169,15 @@ p2p::Hello HelloFor(const Params& params) {
   return h;
 }
 
+SecretKey SeedKey(std::uint8_t seed) {
+  std::array<std::uint8_t, 32> bytes{};
+  bytes[0] = 0x42;
+  bytes[31] = seed;
+  auto key = SecretKey::FromBytes(bytes);
+  FUZZ_CHECK(key.has_value());
+  return std::move(*key);
+}
+
 void P2pDecodeSeeds(SeedWriter& w) {
   const std::string t = "fuzz_p2p_decode";
   using p2p::Encode;
@@ -212,6 +221,19 @@ void P2pDecodeSeeds(SeedWriter& w) {
   w.Write(t, "getblocks-empty-locator.json", "{\"type\":\"getblocks\",\"locator\":[],\"limit\":0}");
   w.Write(t, "peers-bad-url.json",
           "{\"type\":\"peers\",\"peers\":[\"http://a:1\",\"ws://a:0\",\"ws://[::1\"]}");
+  {
+    Transaction coinbase;
+    coinbase.coinbase = 3;
+    coinbase.outputs.push_back(MakeTxOut("powrt", PublicKeyOf(SeedKey(1)), 50 * kCoin));
+    Transaction spend;
+    spend.inputs.push_back(TxIn{OutPoint{ComputeTxid(coinbase), 0}, {}});
+    spend.outputs.push_back(MakeTxOut("powrt", PublicKeyOf(SeedKey(2)), kCoin));
+    w.Write(t, "tx.json", Encode(p2p::TxMsg{spend}));
+    w.Write(t, "getmempool.json", Encode(p2p::GetMempool{}));
+    w.Write(t, "mempool.json", Encode(p2p::MempoolTxids{{ComputeTxid(spend), chain[1].hash}}));
+    w.Write(t, "gettxs.json", Encode(p2p::GetTxs{{ComputeTxid(spend)}}));
+    w.Write(t, "txs.json", Encode(p2p::Txs{{spend, coinbase}}));
+  }
   w.Write(t, "ping-extra-fields.json",
           "{\"nonce\":7,\"type\":\"ping\",\"extra\":{\"deep\":[[[[]]]]}}");
 }
@@ -336,6 +358,21 @@ void HttpSeeds(SeedWriter& w) {
   w.Write(t, "custom-method.txt", "BREW\n/status");
   w.Write(t, "not-found.txt", "GET\n/" + std::string(300, 'a') + "\xff?x");
   w.Write(t, "query-only.txt", "from=5&limit=10");
+  // The explorer's and the coins' routes.
+  std::string coin_txid(64, '0');
+  coin_txid.replace(0, 2, "01");
+  w.Write(t, "get-tips.txt", "GET\n/tips");
+  w.Write(t, "get-events.txt", "GET\n/events?since=3");
+  w.Write(t, "get-mempool.txt", "GET\n/mempool?limit=2");
+  w.Write(t, "get-tx.txt", "GET\n/transactions/" + coin_txid);
+  w.Write(t, "get-block-txids.txt", "GET\n/blocks/3/txids");
+  w.Write(t, "get-address-zero-key.txt",
+          "GET\n/addresses/" + EncodeAddress("powrt", XOnlyPubKey{}) + "?offset=1&limit=1");
+  w.Write(t, "get-address-zero-key-utxos.txt",
+          "GET\n/addresses/" + EncodeAddress("powrt", XOnlyPubKey{}) + "/utxos?limit=5");
+  w.Write(t, "get-explorer.txt", "GET\n/explorer/style.css");
+  w.Write(t, "get-metrics.txt", "GET\n/metrics");
+  w.Write(t, "post-tx.txt", "POST\n/transactions\n" + json + "\n\n{\"version\":1,\"inputs\":[]}");
 }
 
 // Raw requests as they arrive on the socket.
@@ -453,15 +490,6 @@ void ProviderSeeds(SeedWriter& w, const std::string& target, std::uint32_t salt)
     }
     w.Write(target, "generated-" + std::to_string(i) + ".bin", bytes);
   }
-}
-
-SecretKey SeedKey(std::uint8_t seed) {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes[0] = 0x42;
-  bytes[31] = seed;
-  auto key = SecretKey::FromBytes(bytes);
-  FUZZ_CHECK(key.has_value());
-  return std::move(*key);
 }
 
 void TxSeeds(SeedWriter& w) {
