@@ -668,6 +668,7 @@ int main(int argc, char** argv) {
   powchain::fuzz::AddressSeeds(w);
   powchain::fuzz::WalletSeeds(w);
   powchain::fuzz::ProviderSeeds(w, "fuzz_p2p_sync", 3);
+  powchain::fuzz::ProviderSeeds(w, "fuzz_mempool", 4);
   std::printf("make_seeds: wrote %d seeds under %s\n", w.count(), argv[1]);
   return 0;
 }
