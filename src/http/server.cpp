@@ -422,7 +422,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (parser_->chunked() && beast::iequals(value, std::string_view("chunked"))) return true;
     close_after_ = true;
     version_ = 11;
-    head_ = false;
+    // The header is whole: the answer to a HEAD request is a header alone,
+    // even an error (a body would be read as the next response).
+    head_ = header.method() == bhttp::verb::head;
     if (parser_->chunked()) {
       Send(ErrorResponse(status::not_implemented,
                          "only the chunked transfer coding is supported, not '" +
@@ -438,7 +440,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     StartRecord("malformed");
     close_after_ = true;
     version_ = 11;
-    head_ = false;
+    // A HEAD request whose header was read (its body broke a limit) gets a
+    // header alone; before that, the method is not known.
+    head_ = parser_->is_header_done() && parser_->get().method() == bhttp::verb::head;
     if (ec == bhttp::error::body_limit) {
       Send(ErrorResponse(status::payload_too_large, "request body is larger than the limit of " +
                                                         std::to_string(options().body_limit) +

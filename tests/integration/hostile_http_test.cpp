@@ -418,6 +418,20 @@ TEST_F(HostileHttpTest, MalformedHttpIsAnsweredAndClosed) {
   EXPECT_EQ(next->status, 200);
   EXPECT_EQ(ParseBlock(next->body).header.height, 0u);
   ExpectAliveAndUnchanged("HEAD");
+
+  // A HEAD request refused for its transfer coding is answered with a
+  // header alone too: no body follows before the close (found by
+  // fuzz_http_wire).
+  RawConnection head_coding(port_);
+  ASSERT_TRUE(head_coding.Send(
+      "HEAD /status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"));
+  const auto coding = head_coding.Read(30s, true);
+  ASSERT_TRUE(coding.has_value());
+  EXPECT_EQ(coding->status, 400);
+  EXPECT_NE(HeaderOf(*coding, "content-length"), "0");  // the length the body would have had
+  EXPECT_FALSE(head_coding.ReadUntil("{", 5s).has_value());  // no body came
+  EXPECT_TRUE(head_coding.ClosedByServer());
+  ExpectAliveAndUnchanged("HEAD with a transfer coding");
   ExpectStillMines();
 }
 
