@@ -24,6 +24,9 @@
 //   raw       a message text from the input
 //   tick      the clock moves 20 s and the timers run
 //   hang up   the peer disconnects (the next event reconnects it)
+//   disk      now and then, the store fails its next commit (it is rolled
+//             back; the chain then takes no more blocks, as the node stops)
+// The chain holds at most 4 blocks waiting for a parent, so the cap is met.
 //
 // Properties: every text the manager sends decodes; the active chain links
 // up from genesis and every block on it passes every consensus rule; no
@@ -32,8 +35,9 @@
 // node to that tip (whatever the earlier peers did, the node still syncs).
 //
 // POWCHAIN_FUZZ_STATS=1: one line per input on stderr saying which of
-// block acceptance, a waiting block, a reorganization and headers ahead of
-// data it reached (scripts/fuzz_reach.sh counts them over a corpus).
+// block acceptance, a waiting block, a reorganization, headers ahead of
+// data, the waiting blocks' cap and a failed commit it reached
+// (scripts/fuzz_reach.sh counts them over a corpus).
 #include <fuzzer/FuzzedDataProvider.h>
 #include <spdlog/spdlog.h>
 
@@ -55,6 +59,7 @@
 #include "p2p/protocol.h"
 #include "peer_harness.h"
 #include "storage/memory_store.h"
+#include "testutil/fault_injecting_store.h"
 #include "tiny_chain.h"
 
 namespace powchain::fuzz {
@@ -66,6 +71,7 @@ constexpr std::uint64_t kTickMs = 20000;
 constexpr std::size_t kTrunk = 10;
 constexpr std::size_t kForkFrom = 3;  // trunk height the fork leaves from
 constexpr std::size_t kFork = 13;
+constexpr std::size_t kMaxPending = 4;  // blocks held for a parent
 
 struct World {
   Params params = TinyParams();
@@ -138,10 +144,12 @@ const World& TheWorld() {
 }
 
 struct Reach {
-  bool accepted = false;  // a block joined the active chain
-  bool waited = false;    // a block waited for its parent (or was refused for lack of one)
-  bool reorg = false;     // blocks left the active chain
-  bool headers = false;   // the tree held headers ahead of the blocks stored
+  bool accepted = false;      // a block joined the active chain
+  bool waited = false;        // a block waited for its parent (or was refused for lack of one)
+  bool reorg = false;         // blocks left the active chain
+  bool headers = false;       // the tree held headers ahead of the blocks stored
+  bool capped = false;        // the blocks waiting for a parent reached their cap
+  bool store_failed = false;  // a commit failed (and was rolled back)
 };
 
 class ReorgWatch final : public ChainObserver {
@@ -165,7 +173,7 @@ struct Slot {
 class Session {
  public:
   Session(const World& world, FuzzedDataProvider& in)
-      : world_(world), chain_(world.params, store_), clock_(NowMs(world.params)) {
+      : world_(world), chain_(world.params, store_, Options()), clock_(NowMs(world.params)) {
     FUZZ_CHECK(chain_.Load().ok());
     chain_.AddObserver(&watch_);
     // Most inputs start past the fork point, so the fork's arrival is a
@@ -204,7 +212,11 @@ class Session {
 
   void Event(FuzzedDataProvider& in) {
     Slot& slot = slots_[in.ConsumeBool() ? 1 : 0];
-    const int kind = in.ConsumeIntegralInRange<int>(0, 9);
+    const int kind = in.ConsumeIntegralInRange<int>(0, 10);
+    if (kind == 10) {  // the disk fails the next commit
+      if (in.ConsumeIntegralInRange<int>(0, 15) == 0) store_.FailNextCommits(1);
+      return;
+    }
     if (kind == 8) {  // tick
       clock_.Advance(kTickMs);
       manager_->Tick();
@@ -342,8 +354,12 @@ class Session {
       manager_->Tick();
       Settle();
     }
-    FUZZ_CHECK(honest.id.has_value());
-    FUZZ_CHECK(chain_.Tip().hash() == world_.fork.back().hash);
+    // After a failed commit the chain takes no more blocks (the node stops):
+    // the honest peer cannot help, and need not.
+    if (!chain_.Failed()) {
+      FUZZ_CHECK(honest.id.has_value());
+      FUZZ_CHECK(chain_.Tip().hash() == world_.fork.back().hash);
+    }
     CheckActiveChain(chain_, &world_.params);
     FUZZ_CHECK(world_.invalid_hashes.count(chain_.Tip().hash()) == 0);
     for (std::uint64_t h = 0; h <= chain_.Tip().height(); ++h) {
@@ -355,6 +371,8 @@ class Session {
     reach.waited = of(AcceptStatus::kPending) > 0 || of(AcceptStatus::kUnknownParent) > 0;
     reach.reorg = watch_.reorg;
     reach.headers = headers_ahead_;
+    reach.capped = of(AcceptStatus::kPending) > 0 && chain_.PendingCount() >= kMaxPending;
+    reach.store_failed = chain_.Failed();
   }
 
  private:
@@ -410,8 +428,15 @@ class Session {
     io_.poll();
   }
 
+  static ChainOptions Options() {
+    ChainOptions options;
+    options.max_pending = kMaxPending;  // small, so that the cap is reached
+    return options;
+  }
+
   const World& world_;
-  MemoryBlockStore store_;
+  MemoryBlockStore memory_;
+  FaultInjectingStore store_{memory_};
   ChainState chain_;
   ManualClock clock_;
   ReorgWatch watch_;
@@ -445,8 +470,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     session.Finish(reach);
   }
   if (stats) {
-    std::fprintf(stderr, "reach: accepted=%d waited=%d reorg=%d headers=%d\n", reach.accepted,
-                 reach.waited, reach.reorg, reach.headers);
+    std::fprintf(stderr, "reach: accepted=%d waited=%d reorg=%d headers=%d capped=%d failed=%d\n",
+                 reach.accepted, reach.waited, reach.reorg, reach.headers, reach.capped,
+                 reach.store_failed);
   }
   return 0;
 }

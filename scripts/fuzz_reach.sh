@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # How deep a corpus gets in fuzz_p2p_sync: runs every input once with
 # POWCHAIN_FUZZ_STATS=1 and counts the inputs that reached block
-# acceptance, a block waiting for its parent, a reorganization and headers
-# ahead of the blocks stored.
+# acceptance, a block waiting for its parent, a reorganization, headers
+# ahead of the blocks stored, the cap on waiting blocks and a failed
+# commit.
 #
 # Usage: scripts/fuzz_reach.sh BINARY CORPUS_DIR
 #   BINARY: build/fuzz/fuzz/fuzz_p2p_sync (libFuzzer) or
@@ -21,7 +22,7 @@ if [[ -z $lines ]]; then
 fi
 total=$(grep -c . <<<"$lines" || true)
 echo "inputs: $total"
-for what in accepted waited reorg headers; do
+for what in accepted waited reorg headers capped failed; do
   n=$(grep -c "$what=1" <<<"$lines" || true)
   printf '%-9s %6d  (%d%%)\n' "$what" "$n" $((total > 0 ? 100 * n / total : 0))
 done
