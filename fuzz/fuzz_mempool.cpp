@@ -51,18 +51,9 @@ namespace fs = std::filesystem;
 constexpr std::size_t kMaxEvents = 32;
 constexpr std::size_t kBlocks = 14;  // coinbases 1..4 mature at the tip
 
-SecretKey KeyFromSeed(std::uint8_t seed) {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes[0] = 0x42;
-  bytes[31] = seed;
-  auto key = SecretKey::FromBytes(bytes);
-  FUZZ_CHECK(key.has_value());
-  return std::move(*key);
-}
-
 struct World {
   Params params = TinyParams();
-  SecretKey key = KeyFromSeed(1);
+  SecretKey key = SeedKey(1);
   XOnlyPubKey pub = PublicKeyOf(key);
   Hash32 genesis{};
   std::vector<Block> blocks;        // after genesis
@@ -89,14 +80,8 @@ const World& TheWorld() {
 }
 
 fs::path PoolFile() {
-  static const fs::path file = [] {
-    const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
-    const fs::path dir = base / ("powchain-fuzz-mempool-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir / "mempool.jsonl";
-  }();
-  return file;
+  static const fs::path dir = ScratchDir("fuzz-mempool");
+  return dir / "mempool.jsonl";
 }
 
 struct Spendable {

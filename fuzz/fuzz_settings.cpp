@@ -39,17 +39,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path WorkDir() {
-  const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
-  return base / ("powchain-fuzz-settings-" + std::to_string(::getpid()));
-}
-
 void TokenFile(FuzzedDataProvider& in) {
-  static const fs::path dir = [] {
-    fs::remove_all(WorkDir());
-    fs::create_directories(WorkDir());
-    return WorkDir();
-  }();
+  static const fs::path dir = ScratchDir("fuzz-settings");
   const fs::path file = ApiTokenFile(dir);
   fs::remove_all(file);
   const int kind = in.ConsumeIntegralInRange<int>(0, 3);

@@ -85,20 +85,6 @@ const std::array<Table, 6>& Tables() {
   return tables;
 }
 
-fs::path WorkDir() {
-  const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
-  return base / ("powchain-fuzz-store-" + std::to_string(::getpid()));
-}
-
-SecretKey KeyFromSeed(std::uint8_t seed) {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes[0] = 0x42;
-  bytes[31] = seed;
-  auto key = SecretKey::FromBytes(bytes);
-  FUZZ_CHECK(key.has_value());
-  return std::move(*key);
-}
-
 // Writes the template store and returns its bytes.
 std::string MakeTemplate(const fs::path& dir, const Params& params) {
   fs::remove_all(dir);
@@ -109,8 +95,8 @@ std::string MakeTemplate(const fs::path& dir, const Params& params) {
     FUZZ_CHECK(store.ok());
     ChainState chain(params, **store);
     FUZZ_CHECK(chain.Load().ok());
-    const SecretKey alice = KeyFromSeed(1);
-    const SecretKey bob = KeyFromSeed(2);
+    const SecretKey alice = SeedKey(1);
+    const SecretKey bob = SeedKey(2);
     std::vector<Block> active{genesis};
     std::vector<Block> side;
     Hash32 first_coinbase{};
@@ -282,7 +268,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace powchain::fuzz;
   static const Params params = Params::Regtest();
   static const std::string genesis_hex = HexEncode(MakeGenesis(params).hash);
-  static const fs::path dir = WorkDir();
+  static const fs::path dir = ScratchDir("fuzz-store");
   static const std::string original = MakeTemplate(dir, params);
   const fs::path file = StoreFile(dir);
   // A fresh copy, without the journal files of the last input.

@@ -37,13 +37,7 @@ namespace fs = std::filesystem;
 constexpr const char* kPassphrase = "fuzz passphrase";
 
 fs::path WalletPath() {
-  static const fs::path dir = [] {
-    const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
-    const fs::path d = base / ("powchain-fuzz-wallet-" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-  }();
+  static const fs::path dir = ScratchDir("fuzz-wallet");
   return dir / "wallet.json";
 }
 

@@ -169,15 +169,6 @@ p2p::Hello HelloFor(const Params& params) {
   return h;
 }
 
-SecretKey SeedKey(std::uint8_t seed) {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes[0] = 0x42;
-  bytes[31] = seed;
-  auto key = SecretKey::FromBytes(bytes);
-  FUZZ_CHECK(key.has_value());
-  return std::move(*key);
-}
-
 void P2pDecodeSeeds(SeedWriter& w) {
   const std::string t = "fuzz_p2p_decode";
   using p2p::Encode;

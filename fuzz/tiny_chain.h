@@ -3,6 +3,7 @@
 // block the fuzzer changes often keeps a valid proof of work.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "consensus/params.h"
 #include "consensus/pow.h"
 #include "consensus/validation.h"
+#include "crypto/schnorr.h"
 #include "crypto/sha256.h"
 #include "fuzz_check.h"
 #include "primitives/block.h"
@@ -31,6 +33,16 @@ inline Params TinyParams() {
   p.mine_rate_ms = 1000;
   p.mtp_window = 3;
   return p;
+}
+
+// A secret key made from one byte (the same on every run).
+inline SecretKey SeedKey(std::uint8_t seed) {
+  std::array<std::uint8_t, 32> bytes{};
+  bytes[0] = 0x42;
+  bytes[31] = seed;
+  auto key = SecretKey::FromBytes(bytes);
+  FUZZ_CHECK(key.has_value());
+  return std::move(*key);
 }
 
 // The local time the targets check blocks at: an hour after genesis.
