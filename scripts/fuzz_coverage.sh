@@ -71,8 +71,15 @@ for t in $(printf '%s\n' "${targets[@]}" | sort); do
     awk '{
       n = NF; name = $1
       for (i = 2; i <= n - 9; ++i) name = name " " $i
+      gsub(/\(anonymous namespace\)::/, "", name)
       sub(/\(.*/, "", name)
       printf "  %-48s regions %d/%d  branches %d/%d\n", name, $(n-8) - $(n-7), $(n-8), $(n-2) - $(n-1), $(n-2)
     }' |
     sort -u
+  # And each file as a whole.
+  "$cov" report "$bin" -instr-profile="$prof" "${srcs[@]}" |
+    awk -v root="$root/src/" '$1 ~ /\.cpp$/ {
+      n = NF; file = $1; sub(root, "", file)
+      printf "  %-48s regions %d/%d  branches %d/%d (whole file)\n", file, $(n-11) - $(n-10), $(n-11), $(n-2) - $(n-1), $(n-2)
+    }'
 done
