@@ -12,7 +12,8 @@
 //   again     an earlier transaction again
 //   raw       a transaction's JSON text from the input
 //   time      the clock moves on (expiry)
-//   load      a mempool file from the input, loaded into a new pool
+//   load      a mempool file (the pool's own, saved and changed in a few
+//             bytes, or text from the input) loaded into a new pool
 //
 // Properties: nothing crashes; a transaction is accepted only if its
 // signatures are the key's; after every event the pool is within its byte
@@ -28,6 +29,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <string>
@@ -246,9 +248,24 @@ class Session {
 
   void LoadFile(FuzzedDataProvider& in) {
     const fs::path file = PoolFile();
+    std::string text;
+    if (in.ConsumeBool()) {
+      // The pool's own file with a few bytes changed, so that most lines
+      // parse and the checks behind the parser are reached.
+      FUZZ_CHECK(pool_->Save(file).ok());
+      std::ifstream saved(file, std::ios::binary);
+      text.assign(std::istreambuf_iterator<char>(saved), std::istreambuf_iterator<char>());
+      const int edits = in.ConsumeIntegralInRange<int>(0, 4);
+      for (int i = 0; i < edits && !text.empty(); ++i) {
+        text[in.ConsumeIntegralInRange<std::size_t>(0, text.size() - 1)] =
+            static_cast<char>(in.ConsumeIntegral<std::uint8_t>());
+      }
+    } else {
+      text = in.ConsumeRandomLengthString(4000);
+    }
     {
       std::ofstream out(file, std::ios::binary | std::ios::trunc);
-      out << in.ConsumeRandomLengthString(4000);
+      out << text;
     }
     Mempool loaded(chain_, clock_, options_);
     const auto result = loaded.Load(file);
