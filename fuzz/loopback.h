@@ -19,6 +19,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,23 +69,37 @@ inline Exchanged Exchange(std::uint16_t port, std::string_view bytes,
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + wait;
   Exchanged out;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  FUZZ_CHECK(fd >= 0);
   // From a new address of 127.0.0.0/8 each time (60,000 in turn): the
   // server closes first, so each exchange leaves a TIME_WAIT on its side
   // for a minute, and from one source address they would use up the
-  // ephemeral ports within a few minutes of a run.
+  // ephemeral ports within a few minutes of a run. A connect that still
+  // fails for want of a local resource is tried again (the kernel frees
+  // them as TIME_WAITs expire); any other failure ends the run with errno.
   static std::atomic<std::uint32_t> next_source{0};
-  const std::uint32_t n = next_source++ % 60000;
-  sockaddr_in source{};
-  source.sin_family = AF_INET;
-  source.sin_addr.s_addr = htonl((127u << 24) | ((1 + n / 250) << 8) | (1 + n % 250));
-  FUZZ_CHECK(::bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) == 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  FUZZ_CHECK(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+  int fd = -1;
+  for (int attempt = 0;; ++attempt) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    FUZZ_CHECK(fd >= 0);
+    const std::uint32_t n = next_source++ % 60000;
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    source.sin_addr.s_addr = htonl((127u << 24) | ((1 + n / 250) << 8) | (1 + n % 250));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) == 0 &&
+        ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+      break;
+    }
+    const int error = errno;
+    ::close(fd);
+    if ((error != EADDRNOTAVAIL && error != EADDRINUSE && error != EAGAIN) || attempt == 2000) {
+      std::fprintf(stderr, "loopback: connect to port %u failed: %s\n", port, std::strerror(error));
+      FUZZ_CHECK(false);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
