@@ -12,7 +12,7 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 libsecp256k1-dev
   libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev wrk
-  clang-14 libclang-rt-14-dev lld clang-format clang-tidy
+  clang-14 libclang-rt-14-dev llvm-14 lld clang-format clang-tidy
 )
 # --test: also what only the test suite needs (make test): Chromium for the
 # explorer's browser tests, promtool (package prometheus) for the metrics.
