@@ -32,6 +32,7 @@ declare -A files=(
   [fuzz_tx]="primitives/transaction.cpp consensus/tx_check.cpp primitives/merkle.cpp"
   [fuzz_address]="util/bech32.cpp primitives/address.cpp"
   [fuzz_wallet_file]="wallet/wallet_file.cpp"
+  [fuzz_mempool]="mempool/mempool.cpp mempool/orphan_txs.cpp"
   [fuzz_canonical_json]="primitives/json.cpp primitives/canonical_json.cpp"
   [fuzz_hex]="util/hex.cpp"
 )
@@ -48,6 +49,7 @@ declare -A entries=(
   [fuzz_tx]='TxFromJson|TxsFromJsonText|CheckTransaction|MerkleRootFromProof'
   [fuzz_address]='Bech32Decode|DecodeAddress'
   [fuzz_wallet_file]='WalletFile::(Open|Unlock)|ReadScrypt|ReadAddresses|ReadSent|ReadPlainKeys'
+  [fuzz_mempool]='Mempool::(Accept|Load|AcceptLocked|CheckLocked|EvictLocked|TrimLocked|Expire)|OrphanTxs::'
   [fuzz_canonical_json]='ParseJson|CanonicalizeJsonText|CanonicalNumber'
   [fuzz_hex]='HexDecode|HexToHash32'
 )
