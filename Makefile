@@ -6,7 +6,7 @@ POWCHAIN := build/release/powchain
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= fuzz_block fuzz_p2p_decode fuzz_p2p_dispatch fuzz_http fuzz_canonical_json fuzz_hex \
                 fuzz_http_wire fuzz_ws_transport fuzz_store fuzz_settings fuzz_tx fuzz_address \
-                fuzz_wallet_file fuzz_p2p_sync fuzz_mempool
+                fuzz_wallet_file fuzz_p2p_sync fuzz_mempool fuzz_block_store
 FUZZ_ARGS ?=
 
 .PHONY: all setup setup-test build test tsa run bench debug fuzz format tidy clean

@@ -21,6 +21,7 @@ cov=$(command -v llvm-cov-14 || command -v llvm-cov)
 # points, as a grep -E pattern over llvm-cov's demangled names.
 declare -A files=(
   [fuzz_block]="primitives/block_json.cpp consensus/validation.cpp"
+  [fuzz_block_store]="storage/sqlite_store.cpp consensus/validation.cpp"
   [fuzz_p2p_decode]="p2p/protocol.cpp"
   [fuzz_p2p_dispatch]="p2p/peer_manager.cpp chain/chainstate.cpp"
   [fuzz_p2p_sync]="p2p/peer_manager.cpp chain/chainstate.cpp chain/header_sync.cpp"
@@ -38,6 +39,7 @@ declare -A files=(
 )
 declare -A entries=(
   [fuzz_block]='BlockFromJson|CheckBlockContextFree|CheckBlock\('
+  [fuzz_block_store]='SqliteBlockStore::(Commit|CommitLocked|ReadBlock|ReadBlockJson|ReadBlocks|AppendBlocksJson)|BlockFromRow|CheckBlock'
   [fuzz_p2p_decode]='p2p::Decode\('
   [fuzz_p2p_dispatch]='PeerManager::(OnMessage|HandleHello|HandleBlocks?|HandleHeaders)|AcceptBlocksUncounted|AddHeaders'
   [fuzz_p2p_sync]='PeerManager::(OnMessage|HandleHello|HandleBlocks?|HandleHeaders)|AcceptBlocksUncounted|AddHeaders|ActivateBest|Reorg'
