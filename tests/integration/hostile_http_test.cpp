@@ -423,12 +423,12 @@ TEST_F(HostileHttpTest, MalformedHttpIsAnsweredAndClosed) {
   // header alone too: no body follows before the close (found by
   // fuzz_http_wire).
   RawConnection head_coding(port_);
-  ASSERT_TRUE(head_coding.Send(
-      "HEAD /status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"));
+  ASSERT_TRUE(
+      head_coding.Send("HEAD /status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"));
   const auto coding = head_coding.Read(30s, true);
   ASSERT_TRUE(coding.has_value());
   EXPECT_EQ(coding->status, 400);
-  EXPECT_NE(HeaderOf(*coding, "content-length"), "0");  // the length the body would have had
+  EXPECT_NE(HeaderOf(*coding, "content-length"), "0");       // the length the body would have had
   EXPECT_FALSE(head_coding.ReadUntil("{", 5s).has_value());  // no body came
   EXPECT_TRUE(head_coding.ClosedByServer());
   ExpectAliveAndUnchanged("HEAD with a transfer coding");
