@@ -58,6 +58,12 @@ int RunVerify(const std::string& data_dir) {
               data_dir.c_str(), static_cast<unsigned long long>(report->blocks),
               report->network.c_str(), static_cast<unsigned long long>(report->height),
               static_cast<unsigned long long>(report->coins));
+  if (report->coins_height.has_value()) {
+    std::printf(
+        "the coin set and indexes are those of height %llu: the node stopped without writing "
+        "them, and its next start replays the blocks since\n",
+        static_cast<unsigned long long>(*report->coins_height));
+  }
   return 0;
 }
 

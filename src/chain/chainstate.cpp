@@ -152,6 +152,7 @@ Status ChainState::Load() {
   }
   SetActiveTipLocked(tip_entry, nullptr);
   best_header_ = tip_entry;
+  if (Status s = CatchUpCoinsLocked(); !s) return s;
   return RecheckTopLocked();
 }
 

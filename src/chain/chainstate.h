@@ -337,6 +337,12 @@ class ChainState {
   Result<bool> TryTipMove(Staged& staged, TipMove& move) EXCLUDES(mutex_);
   // The coin set and index writes of `move`, into `batch`.
   static void FillCoinWrites(const TipMove& move, WriteBatch& batch);
+  // A block leaving or joining the active chain, read from the store, with
+  // its txids.
+  Result<std::unique_ptr<MoveStep>> ReadMoveStep(const BlockIndex* entry) const;
+  // The coin changes that take the coin set of block `from` to that of
+  // block `to` (both stored), into `move`; no signature is checked.
+  Status PlanReplay(const BlockIndex* from, const BlockIndex* to, TipMove& move) const;
   // Reads (or finds among the staged blocks) a block leaving or joining
   // the active chain, with its txids.
   using StepLoader = std::function<Result<std::unique_ptr<MoveStep>>(const BlockIndex*)>;
@@ -397,6 +403,10 @@ class ChainState {
 
   // The top recheck_depth active blocks pass every rule.
   Status RecheckTopLocked() const REQUIRES(mutex_);
+  // At load, when the store's coin set and indexes lag behind its tip (a
+  // store that defers them stopped without writing them): replays the
+  // blocks between the two onto them and commits the result, tip unchanged.
+  Status CatchUpCoinsLocked() REQUIRES(mutex_);
 
   // The index finds entries by block hash while holding only pointers to
   // them: hashing and equality look through the pointer, and lookups take

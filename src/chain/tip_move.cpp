@@ -1,6 +1,8 @@
 // Moving the active tip: disconnecting and connecting blocks' coins (rule 7).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <unordered_map>
 
@@ -103,18 +105,11 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
     staged_block.emplace(staged.entries[i], &staged.blocks[i]);
   }
   const auto step_for = [&](const BlockIndex* entry) -> Result<std::unique_ptr<TipMove::Step>> {
+    auto it = staged_block.find(entry);
+    if (it == staged_block.end()) return ReadMoveStep(entry);
     auto step = std::make_unique<TipMove::Step>();
     step->entry = entry;
-    if (auto it = staged_block.find(entry); it != staged_block.end()) step->block = it->second;
-    if (step->block == nullptr) {
-      auto read = store_.ReadBlock(entry->hash);
-      if (!read) return Error{read.error()};
-      if (!read->has_value()) {
-        return Error{"block " + HexEncode(entry->hash) + " is in the index but not in the store"};
-      }
-      step->owned = std::make_unique<Block>(std::move(**read));
-      step->block = step->owned.get();
-    }
+    step->block = it->second;
     // Copied, not moved: a retried plan may ask for the same block again.
     auto known = staged.txids.find(entry);
     step->txids = known != staged.txids.end() ? known->second : ComputeTxids(*step->block);
@@ -182,6 +177,97 @@ void ChainState::FillCoinWrites(const TipMove& move, WriteBatch& batch) {
   for (const auto& [outpoint, coin] : move.coins->changes()) {
     batch.coins.push_back(CoinChange{outpoint, coin});
   }
+}
+
+Result<std::unique_ptr<ChainState::MoveStep>> ChainState::ReadMoveStep(
+    const BlockIndex* entry) const {
+  auto read = store_.ReadBlock(entry->hash);
+  if (!read) return Error{read.error()};
+  if (!read->has_value()) {
+    return Error{"block " + HexEncode(entry->hash) + " is in the index but not in the store"};
+  }
+  auto step = std::make_unique<MoveStep>();
+  step->entry = entry;
+  step->owned = std::make_unique<Block>(std::move(**read));
+  step->block = step->owned.get();
+  step->txids = ComputeTxids(*step->block);
+  return step;
+}
+
+Status ChainState::CatchUpCoinsLocked() {
+  auto coins_tip = store_.ReadCoinsTip();
+  if (!coins_tip) return Error{"cannot read the store's coins tip: " + coins_tip.error()};
+  const BlockIndex* tip = active_.back();
+  if (!coins_tip->has_value() || **coins_tip == tip->hash) return {};
+  const BlockIndex* from = FindLocked(**coins_tip);
+  if (from == nullptr) {
+    return Error{"the store's coin set is at block " + HexEncode(**coins_tip) +
+                 ", which it does not hold; run powchain verify"};
+  }
+  const auto started = std::chrono::steady_clock::now();
+  TipMove move;
+  if (Status s = PlanReplay(from, tip, move); !s) return s;
+  WriteBatch batch;
+  batch.tip = tip->hash;
+  FillCoinWrites(move, batch);
+  if (Status s = store_.Commit(batch); !s) return Error{"cannot commit the replay: " + s.error()};
+  if (Status s = store_.Flush(); !s) return Error{"cannot write the replay: " + s.error()};
+  coins_.Clear();
+  spdlog::info(
+      "the store's coin set was at height {}, behind the tip at {}: replayed {} blocks back and {} "
+      "on in {} ms",
+      from->height(), tip->height(), move.disconnect.size(), move.connect.size(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                            started)
+          .count());
+  return {};
+}
+
+Status ChainState::PlanReplay(const BlockIndex* from, const BlockIndex* to, TipMove& move) const {
+  const BlockIndex* fork = from->GetAncestor(std::min(from->height(), to->height()));
+  for (const BlockIndex* t = to->GetAncestor(fork->height()); t != fork; t = t->parent) {
+    fork = fork->parent;
+  }
+  move.base = std::make_unique<CacheView>(coins_);
+  move.coins = std::make_unique<CoinsOverlay>(*move.base);
+  // From `from` down to the fork, with the undo data the tables hold.
+  for (const BlockIndex* e = from; e != fork; e = e->parent) {
+    auto step = ReadMoveStep(e);
+    if (!step) return Error{step.error()};
+    auto undo = store_.ReadUndo(e->hash);
+    if (!undo) return Error{undo.error()};
+    if (!undo->has_value()) {
+      return Error{"no undo data for block " + HexEncode(e->hash) +
+                   ", which the store's coin set holds; run powchain verify"};
+    }
+    (*step)->undo = std::move(**undo);
+    Status s = DisconnectBlockCoins(*(*step)->block, (*step)->txids, (*step)->undo, *move.coins);
+    if (move.base->error()) return Error{*move.base->error()};
+    if (!s) return Error{s.error() + "; run powchain verify"};
+    move.disconnect.push_back(std::move(*step));
+  }
+  // Up from the fork to `to`. These blocks passed every rule when they
+  // were accepted, signatures included, so none is checked again; a block
+  // that no longer connects means a damaged store.
+  std::vector<const BlockIndex*> join;
+  for (const BlockIndex* e = to; e != fork; e = e->parent) join.push_back(e);
+  std::reverse(join.begin(), join.end());
+  for (const BlockIndex* e : join) {
+    auto step = ReadMoveStep(e);
+    if (!step) return Error{step.error()};
+    MoveStep& st = **step;
+    const std::vector<std::uint8_t> verified(st.txids.size(), 1);
+    const ConnectResult connect = ConnectBlockCoins(*st.block, st.txids, *move.coins, genesis_hash_,
+                                                    params_, &st.undo, verified);
+    if (move.base->error()) return Error{*move.base->error()};
+    if (!connect.validation.ok()) {
+      return Error{"stored active block " + HexEncode(e->hash) + " at height " +
+                   std::to_string(e->height()) + " does not connect to the store's coin set: " +
+                   connect.validation.message + "; run powchain verify"};
+    }
+    move.connect.push_back(std::move(*step));
+  }
+  return {};
 }
 
 Status ChainState::PlanTipMove(Staged& staged, TipMove& move) {

@@ -137,10 +137,13 @@ Status NodeContext::OpenChain() {
   auto store = SqliteBlockStore::Open(StoreFile(data_dir_), params_.network,
                                       HexEncode(MakeGenesis(params_).hash));
   if (!store) return Error{store.error()};
-  if ((*store)->upgraded_rows() > 0) {
-    spdlog::info("upgraded {} to schema version {}: stored the JSON form of {} blocks",
-                 StoreFile(data_dir_).string(), SqliteBlockStore::kSchemaVersion,
-                 (*store)->upgraded_rows());
+  if ((*store)->upgraded_from() != 0) {
+    spdlog::info(
+        "upgraded {} from schema version {} to {}{}", StoreFile(data_dir_).string(),
+        (*store)->upgraded_from(), SqliteBlockStore::kSchemaVersion,
+        (*store)->upgraded_rows() > 0
+            ? ": stored the JSON form of " + std::to_string((*store)->upgraded_rows()) + " blocks"
+            : std::string());
   }
   store_ = std::move(store).value();
   chain_ = std::make_unique<ChainState>(params_, *store_);
@@ -331,9 +334,17 @@ void NodeContext::Stop() {
     chain_->RemoveObserver(mempool_.get());
     if (started_) SaveMempool();
   }
-  // Nothing else to flush: the store commits every block before it is
-  // acknowledged. The store closes (and the lock is released) when the
-  // context is destroyed, after everything that uses them.
+  // Every block was durable before it was acknowledged; the coin set and
+  // indexes the store defers are written now, so that the next start needs
+  // no replay (after a crash it replays them). The store closes (and the
+  // lock is released) when the context is destroyed, after everything that
+  // uses them.
+  if (store_) {
+    if (Status s = store_->Flush(); !s) {
+      spdlog::error("cannot write the coin set and indexes: {} (the next start replays them)",
+                    s.error());
+    }
+  }
   if (started_) spdlog::info("stopped");
 }
 

@@ -102,7 +102,7 @@ Status VerifyCoins(const SqliteBlockStore& store, const Params& params,
   if (!problem) return Error{problem.error()};
   if (!problem->empty()) {
     report.sound = false;
-    report.bad_height = report.height;
+    report.bad_height = report.coins_height.value_or(report.height);
     report.bad_hash = tip;
     report.problem = "the coin set at the tip: " + *problem;
   }
@@ -121,6 +121,30 @@ Result<bool> StructureSound(const SqliteBlockStore& store, VerifyReport& report)
   report.problem = "the file's structure is damaged (SQLite integrity_check): " +
                    findings->substr(0, findings->find('\n'));
   return false;
+}
+
+// The stored tip and the block whose coin set the store holds must be
+// among the blocks; then the coins (VerifyCoins) at the latter.
+Status VerifyTips(const SqliteBlockStore& store, const Params& params,
+                  const std::unordered_map<Hash32, BlockHeader, Hash32Hasher>& seen,
+                  VerifyReport& report) {
+  auto tip = store.ReadTip();
+  if (!tip) return Error{tip.error()};
+  if (!tip->has_value() || !seen.contains(**tip)) {
+    report.sound = false;
+    report.problem = "the stored tip is not among the stored blocks";
+    return {};
+  }
+  report.height = seen.at(**tip).height;
+  auto coins_tip = store.ReadCoinsTip();
+  if (!coins_tip) return Error{coins_tip.error()};
+  if (!coins_tip->has_value() || !seen.contains(**coins_tip)) {
+    report.sound = false;
+    report.problem = "the block whose coin set the store holds is not among the stored blocks";
+    return {};
+  }
+  if (**coins_tip != **tip) report.coins_height = seen.at(**coins_tip).height;
+  return VerifyCoins(store, params, seen, **coins_tip, report);
 }
 
 }  // namespace
@@ -199,15 +223,7 @@ Result<VerifyReport> VerifyStore(
                      std::to_string(report.blocks) + " could be read";
     return report;
   }
-  auto tip = (*store)->ReadTip();
-  if (!tip) return Error{tip.error()};
-  if (!tip->has_value() || !seen.contains(**tip)) {
-    report.sound = false;
-    report.problem = "the stored tip is not among the stored blocks";
-    return report;
-  }
-  report.height = seen.at(**tip).height;
-  if (Status s = VerifyCoins(**store, *params, seen, **tip, report); !s) return Error{s.error()};
+  if (Status s = VerifyTips(**store, *params, seen, report); !s) return Error{s.error()};
   return report;
 }
 

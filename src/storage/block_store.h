@@ -146,6 +146,15 @@ class BlockStore {
   // The tip of the last commit that set one; nullopt for an empty store.
   virtual Result<std::optional<Hash32>> ReadTip() const = 0;
 
+  // The block whose coin set, undo data and indexes the store holds on
+  // disk. A store that writes them with every commit holds the tip's
+  // (this default). One that defers them (SqliteBlockStore) may hold an
+  // older block's after a crash; ChainState::Load then replays the blocks
+  // between, in one commit. The reads below always answer for the tip.
+  virtual Result<std::optional<Hash32>> ReadCoinsTip() const { return ReadTip(); }
+  // Writes deferred coin set, undo and index changes now, durably.
+  virtual Status Flush() { return {}; }
+
   // --- The coin set and indexes of the active chain (as of ReadTip) ---
   // An error means the store could not be read.
   virtual Result<std::optional<Coin>> ReadCoin(const OutPoint& outpoint) const = 0;

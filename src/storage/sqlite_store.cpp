@@ -45,7 +45,9 @@ CREATE TABLE blocks(
   difficulty INTEGER NOT NULL,
   header     BLOB NOT NULL CHECK (length(header) = 96),
   data       TEXT NOT NULL,
-  -- The canonical JSON array of the block's transactions; '' for none.
+  -- Rows written by versions 2 and 3: the canonical JSON array of the
+  -- block's transactions ('' for none). Since version 4 always '': they
+  -- are read from json, whose last member they are.
   txs        TEXT NOT NULL DEFAULT '',
   json       TEXT NOT NULL  -- the JSON form, byte for byte as served
 );
@@ -91,11 +93,12 @@ constexpr const char* kInsertBlock =
     "INSERT INTO blocks(hash, height, last_hash, timestamp, difficulty, header, data, txs, json) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(hash) DO NOTHING";
 // Columns as in kScanBlocksFrom, for BlockFromRow.
-constexpr const char* kSelectBlock = "SELECT hash, header, data, txs FROM blocks WHERE hash = ?1";
+constexpr const char* kSelectBlock =
+    "SELECT hash, header, data, txs, json FROM blocks WHERE hash = ?1";
 // The blocks committed from the one with hash ?1 on, in commit order: a
 // range of row ids, read sequentially (see ReadBlocks).
 constexpr const char* kScanBlocksFrom =
-    "SELECT hash, header, data, txs FROM blocks "
+    "SELECT hash, header, data, txs, json FROM blocks "
     "WHERE seq >= (SELECT seq FROM blocks WHERE hash = ?1) ORDER BY seq";
 // Columns hash, json: kSelectBlockJson for one block, kScanBlocksJsonFrom
 // for a run as kScanBlocksFrom.
@@ -110,6 +113,11 @@ constexpr const char* kSetMeta =
     "INSERT INTO meta(key, value) VALUES (?1, ?2) "
     "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 constexpr const char* kGetMeta = "SELECT value FROM meta WHERE key = ?1";
+// Meta coins_tip: the block whose coin set and indexes the tables hold,
+// present only while they lag behind the tip.
+constexpr const char* kKeepCoinsTip =
+    "INSERT INTO meta(key, value) VALUES ('coins_tip', ?1) ON CONFLICT(key) DO NOTHING";
+constexpr const char* kForgetCoinsTip = "DELETE FROM meta WHERE key = 'coins_tip'";
 
 // Resets a reused statement and drops its bindings when the scope ends, so
 // it holds no read snapshot and no pointer into the caller's buffers.
@@ -251,13 +259,27 @@ std::string ColumnString(sqlite3_stmt* stmt, int col) { return std::string(Colum
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
+// Runs a bound statement that returns no rows.
+bool StepDone(sqlite3_stmt* stmt, std::initializer_list<int> binds) {
+  for (int rc : binds) {
+    if (rc != SQLITE_OK) return false;
+  }
+  return sqlite3_step(stmt) == SQLITE_DONE;
+}
+
 }  // namespace
 
 SqliteBlockStore::SqliteBlockStore(sqlite3* db, std::filesystem::path path, std::size_t cache_bytes)
     : path_(std::move(path)), db_(db), cache_(cache_bytes), json_cache_(cache_bytes, 8) {}
 
 SqliteBlockStore::~SqliteBlockStore() {
-  for (sqlite3_stmt* stmt : {select_block_, scan_blocks_, set_meta_, get_meta_}) {
+  {
+    // Deferred changes are written when the store closes; should that
+    // fail, the next Open() finds the tables lagging and the chain replays.
+    MutexLock lock(mutex_);
+    (void)FlushLocked();
+  }
+  for (sqlite3_stmt* stmt : {set_meta_, get_meta_}) {
     sqlite3_finalize(stmt);
   }
   for (const auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
@@ -282,8 +304,6 @@ Error SqliteBlockStore::Fail(const std::string& what) const {
 
 Status SqliteBlockStore::Prepare() {
   const std::pair<const char*, sqlite3_stmt**> statements[] = {
-      {kSelectBlock, &select_block_},
-      {kScanBlocksFrom, &scan_blocks_},
       {kSetMeta, &set_meta_},
       {kGetMeta, &get_meta_},
   };
@@ -389,17 +409,38 @@ Status SqliteBlockStore::CheckExistingLocked(const std::vector<std::string>& tab
   }
   // Only now, knowing the file is ours (WAL is normally set already).
   if (Status s = SetDurability(); !s) return s;
-  return upgrade_ ? UpgradeLocked() : Status{};
+  return upgrade_from_ != 0 ? UpgradeLocked() : Status{};
 }
 
 Status SqliteBlockStore::UpgradeLocked() {
-  // Version 2 to 3: the json column, filled from each row in one
-  // transaction (a crash leaves version 2 as it was). Rows are read a batch
-  // at a time and then updated, so no update runs under an open scan.
+  // Version 3 to 4 changes no table: version 4 may defer the coin set's
+  // writes (meta coins_tip), which a version 3 binary must not read.
+  // Version 2 to 3: the json column, filled from each row. Both in one
+  // transaction (a crash leaves the old version as it was). Rows are read a
+  // batch at a time and then updated, so no update runs under an open scan.
   constexpr int kBatch = 1000;
-  const std::string what = "cannot upgrade the database to schema version 3";
+  const std::string what =
+      "cannot upgrade the database to schema version " + std::to_string(kSchemaVersion);
   if (Exec(db_, "BEGIN IMMEDIATE") != SQLITE_OK) return Fail(what);
   RollbackIfOpen rollback_on_error(db_);
+  std::uint64_t rows = 0;
+  if (upgrade_from_ == 2) {
+    auto filled = AddJsonColumnLocked(what, kBatch);
+    if (!filled) return Error{filled.error()};
+    rows = *filled;
+  }
+  if (SetMeta(set_meta_, "schema_version", std::to_string(kSchemaVersion)) != SQLITE_OK ||
+      Exec(db_, "COMMIT") != SQLITE_OK) {
+    return Fail(what);
+  }
+  upgraded_from_ = upgrade_from_;
+  upgrade_from_ = 0;
+  upgraded_rows_ = rows;
+  return {};
+}
+
+Result<std::uint64_t> SqliteBlockStore::AddJsonColumnLocked(const std::string& what,
+                                                            int batch_rows) {
   if (Exec(db_, "ALTER TABLE blocks ADD COLUMN json TEXT NOT NULL DEFAULT ''") != SQLITE_OK) {
     return Fail(what);
   }
@@ -423,7 +464,7 @@ Status SqliteBlockStore::UpgradeLocked() {
     {
       StatementUse use(select.get());
       sqlite3_bind_int64(select.get(), 1, last);
-      sqlite3_bind_int(select.get(), 2, kBatch);
+      sqlite3_bind_int(select.get(), 2, batch_rows);
       int rc;
       while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
         const std::int64_t seq = sqlite3_column_int64(select.get(), 0);
@@ -435,7 +476,7 @@ Status SqliteBlockStore::UpgradeLocked() {
         Hash32 hash;
         std::copy(hash_bytes.begin(), hash_bytes.end(), hash.begin());
         // Columns hash, header, data, txs from 1, as BlockFromRow reads them.
-        auto block = BlockFromRow(select.get(), hash, 1);
+        auto block = BlockFromRow(select.get(), hash, 1, false);
         if (!block) return Error{block.error()};
         batch.emplace_back(seq, BlockToJson(*block));
       }
@@ -454,19 +495,14 @@ Status SqliteBlockStore::UpgradeLocked() {
     rows += batch.size();
     last = batch.back().first;
   }
-  if (SetMeta(set_meta_, "schema_version", std::to_string(kSchemaVersion)) != SQLITE_OK ||
-      Exec(db_, "COMMIT") != SQLITE_OK) {
-    return Fail(what);
-  }
-  upgrade_ = false;
-  upgraded_rows_ = rows;
-  return {};
+  return rows;
 }
 
 Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::Open(const std::filesystem::path& path,
                                                                  const std::string& network,
                                                                  const std::string& genesis_hex,
-                                                                 std::size_t cache_bytes) {
+                                                                 std::size_t cache_bytes,
+                                                                 std::size_t max_pending_bytes) {
   sqlite3* db = nullptr;
   std::vector<std::string> tables;
   const int rc = OpenAndListTables(
@@ -477,6 +513,7 @@ Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::Open(const std::file
     return store->Fail(IsDamage(rc) ? "not a powchain database or damaged" : "cannot open");
   }
   store->network_ = network;
+  store->max_pending_bytes_ = max_pending_bytes;
   const std::string genesis = Lower(genesis_hex);
   MutexLock lock(store->mutex_);  // not shared yet; the statements want it
   Status s =
@@ -501,8 +538,8 @@ Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::OpenReadOnly(
   }
   MutexLock lock(store->mutex_);  // not shared yet; the statements want it
   if (Status s = store->CheckMeta(tables); !s) return Error{s.error()};
-  if (store->upgrade_) {
-    return Error{path.string() + ": schema version " + std::to_string(kUpgradableVersion) +
+  if (store->upgrade_from_ == 2) {
+    return Error{path.string() + ": schema version 2" +
                  ": start this powchain's node on it once to upgrade it to version " +
                  std::to_string(kSchemaVersion)};
   }
@@ -547,8 +584,9 @@ Status SqliteBlockStore::CheckMeta(const std::vector<std::string>& tables) {
     return Error{file + ": not a powchain database or damaged: its size, " + std::to_string(size) +
                  " bytes, is not a whole number of " + *page_size + "-byte pages"};
   }
-  if (*version == std::to_string(kUpgradableVersion)) {
-    upgrade_ = true;  // by CheckExistingLocked, once the file is known to be ours
+  if (*version == "2" || *version == "3") {
+    // By CheckExistingLocked, once the file is known to be ours.
+    upgrade_from_ = *version == "2" ? 2 : 3;
   } else if (*version != std::to_string(kSchemaVersion)) {
     return Error{file + ": schema version " + *version + ", this powchain reads version " +
                  std::to_string(kSchemaVersion)};
@@ -575,6 +613,21 @@ Result<std::uint64_t> SqliteBlockStore::ReadCountLocked() const {
   return *n;
 }
 
+Status SqliteBlockStore::KeepCoinsTipLocked() {
+  // The tip before this commit's: the block the tables hold.
+  std::optional<std::string> tip;
+  if (GetMeta(get_meta_, "tip", &tip) != SQLITE_OK) return Fail("cannot commit");
+  if (!tip) return Error{path_.string() + ": cannot defer coin changes: the store has no tip"};
+  sqlite3_stmt* keep = StatementLocked(kKeepCoinsTip);
+  if (keep == nullptr) return Fail("cannot commit");
+  StatementUse use(keep);
+  if (!StepDone(keep, {sqlite3_bind_text(keep, 1, tip->data(), static_cast<int>(tip->size()),
+                                         SQLITE_STATIC)})) {
+    return Fail("cannot commit");
+  }
+  return {};
+}
+
 Status SqliteBlockStore::Commit(const WriteBatch& batch) {
   MutexLock lock(mutex_);
   if (batch.blocks.empty() && !batch.tip) return {};
@@ -590,13 +643,10 @@ Status SqliteBlockStore::Commit(const WriteBatch& batch) {
   std::uint64_t inserted = 0;
   for (const Block* block : batch.blocks) {
     const BlockHeader::Bytes header = block->header.Serialize();
-    // The JSON form, and the txs column cut from it (the array it holds is
-    // TxsToJson's), so the transactions are written out once.
-    std::size_t txs_begin = 0;
-    const std::string json = BlockToJson(*block, &txs_begin);
-    const std::string_view txs =
-        block->txs.empty() ? std::string_view("")  // not a null pointer: that would bind NULL
-                           : std::string_view(json).substr(txs_begin, json.size() - 1 - txs_begin);
+    // The JSON form holds the transactions; the txs column stays empty, so
+    // they are written out once (rows of versions 2 and 3 have them there).
+    const std::string json = BlockToJson(*block);
+    const std::string_view txs("");  // not a null pointer: that would bind NULL
     StatementUse use(insert);
     const int bind[] = {
         BindBlob(insert, 1, block->hash),
@@ -625,11 +675,32 @@ Status SqliteBlockStore::Commit(const WriteBatch& batch) {
       return Fail("cannot commit");
     }
   }
+  // The batch's coin set, undo and index changes are written now, with
+  // those still pending, when they would take the pending ones past the
+  // bound; else they join them. The first change deferred records which
+  // block the tables hold (meta coins_tip, unless a replay's tables lag
+  // already), and a write of all of them removes the record.
+  const bool changes =
+      !batch.coins.empty() || !batch.connected.empty() || !batch.disconnected.empty();
+  const bool write_through =
+      changes && pending_.bytes() + PendingWrites::Estimate(batch) > max_pending_bytes_;
+  if (changes && !write_through && pending_.empty()) {
+    if (Status s = KeepCoinsTipLocked(); !s) return s;
+  }
   if (batch.tip && SetMeta(set_meta_, "tip", HexEncode(*batch.tip)) != SQLITE_OK) {
     return Fail("cannot commit");
   }
-  if (Status s = WriteCoinsLocked(batch); !s) return s;
+  if (write_through) {
+    if (Status s = WritePendingLocked(); !s) return s;
+    if (Status s = WriteCoinsLocked(batch); !s) return s;
+    if (Exec(db_, kForgetCoinsTip) != SQLITE_OK) return Fail("cannot commit");
+  }
   if (Exec(db_, "COMMIT") != SQLITE_OK) return Fail("cannot commit");
+  if (write_through) {
+    pending_.Clear();
+  } else if (changes) {
+    pending_.Add(batch);
+  }
   // The newest block is the one most likely read next (relayed to peers,
   // asked for as the tip).
   if (!batch.blocks.empty()) cache_.Put(*batch.blocks.back());
@@ -704,15 +775,18 @@ Result<std::vector<Block>> SqliteBlockStore::ReadBlocks(std::span<const Hash32> 
   std::vector<Block> out;
   std::size_t bytes = 0;
   MutexLock lock(mutex_);
-  auto read = ReadRunLocked(hashes, scan_blocks_, select_block_,
-                            [&](sqlite3_stmt* stmt, const Hash32& hash) -> Result<bool> {
-                              if (!out.empty() && bytes >= max_data_bytes) return false;
-                              auto block = BlockFromRow(stmt, hash);
-                              if (!block) return Error{block.error()};
-                              bytes += block->data.size();
-                              out.push_back(std::move(*block));
-                              return true;
-                            });
+  sqlite3_stmt* scan = StatementLocked(kScanBlocksFrom);
+  sqlite3_stmt* one = StatementLocked(kSelectBlock);
+  if (scan == nullptr || one == nullptr) return Fail("cannot read the blocks");
+  auto read =
+      ReadRunLocked(hashes, scan, one, [&](sqlite3_stmt* stmt, const Hash32& hash) -> Result<bool> {
+        if (!out.empty() && bytes >= max_data_bytes) return false;
+        auto block = BlockFromRow(stmt, hash);
+        if (!block) return Error{block.error()};
+        bytes += block->data.size();
+        out.push_back(std::move(*block));
+        return true;
+      });
   if (!read) return Error{read.error()};
   return out;
 }
@@ -758,8 +832,8 @@ Result<JsonRun> SqliteBlockStore::AppendBlocksJson(std::span<const Hash32> hashe
   return JsonRun{*read, full};
 }
 
-Result<Block> SqliteBlockStore::BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash,
-                                             int col) const {
+Result<Block> SqliteBlockStore::BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash, int col,
+                                             bool with_json) const {
   const auto header = ColumnBlob(stmt, col + 1);
   if (header.size() != kHeaderSize) {
     return Error{path_.string() + ": damaged: block " + HexEncode(hash) + " has a header of " +
@@ -769,15 +843,31 @@ Result<Block> SqliteBlockStore::BlockFromRow(sqlite3_stmt* stmt, const Hash32& h
   block.header = BlockHeader::Deserialize(header.first<kHeaderSize>());
   block.hash = hash;
   block.data = ColumnString(stmt, col + 2);
-  auto txs = TxsFromColumn(stmt, col + 3, hash);
+  auto txs = TxsFromColumn(stmt, col + 3, hash, with_json ? col + 4 : -1);
   if (!txs) return Error{txs.error()};
   block.txs = std::move(*txs);
   return block;
 }
 
 Result<std::vector<Transaction>> SqliteBlockStore::TxsFromColumn(sqlite3_stmt* stmt, int col,
-                                                                 const Hash32& hash) const {
-  const std::string text = ColumnString(stmt, col);
+                                                                 const Hash32& hash,
+                                                                 int json_col) const {
+  std::string_view text = ColumnText(stmt, col);
+  if (text.empty() && json_col >= 0) {
+    // Written since version 4: the transactions are the JSON form's last
+    // member. Its key is the last "txs": in the text, since the data comes
+    // before it and no key inside a transaction has that name.
+    const std::string_view json = ColumnText(stmt, json_col);
+    constexpr std::string_view kKey = "\"txs\":";
+    const std::size_t key = json.rfind(kKey);
+    if (key == std::string_view::npos || json.size() < key + kKey.size() + 3 ||
+        json.back() != '}') {
+      return Error{path_.string() + ": damaged: block " + HexEncode(hash) +
+                   " has no transactions in its JSON form"};
+    }
+    const std::size_t begin = key + kKey.size();
+    text = json.substr(begin, json.size() - 1 - begin);
+  }
   if (text.empty()) return std::vector<Transaction>();
   auto txs = TxsFromJsonText(text);
   if (!txs) {
@@ -788,12 +878,14 @@ Result<std::vector<Transaction>> SqliteBlockStore::TxsFromColumn(sqlite3_stmt* s
 }
 
 Result<std::optional<Block>> SqliteBlockStore::ReadLocked(const Hash32& hash) const {
-  StatementUse use(select_block_);
-  if (BindBlob(select_block_, 1, hash) != SQLITE_OK) return Fail("cannot read a block");
-  const int rc = sqlite3_step(select_block_);
+  sqlite3_stmt* select = StatementLocked(kSelectBlock);
+  if (select == nullptr) return Fail("cannot read a block");
+  StatementUse use(select);
+  if (BindBlob(select, 1, hash) != SQLITE_OK) return Fail("cannot read a block");
+  const int rc = sqlite3_step(select);
   if (rc == SQLITE_DONE) return std::optional<Block>();
   if (rc != SQLITE_ROW) return Fail("cannot read block " + HexEncode(hash));
-  auto block = BlockFromRow(select_block_, hash);
+  auto block = BlockFromRow(select, hash);
   if (!block) return Error{block.error()};
   return std::optional<Block>(std::move(*block));
 }
@@ -875,7 +967,7 @@ Status SqliteBlockStore::ForEachBlock(
     std::copy(hash_bytes.begin(), hash_bytes.end(), block.hash.begin());
     block.header = BlockHeader::Deserialize(ColumnBlob(stmt, 2).first<kHeaderSize>());
     block.data = ColumnString(stmt, 3);
-    auto txs = TxsFromColumn(stmt, 4, block.hash);
+    auto txs = TxsFromColumn(stmt, 4, block.hash, 5);
     if (!txs) {
       scan_error = txs.error();
       return false;
@@ -931,6 +1023,7 @@ constexpr const char* kSelectUndo = "SELECT data FROM undo WHERE hash = ?1";
 constexpr const char* kPutTx =
     "INSERT OR REPLACE INTO txindex(txid, block, height, pos) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* kDeleteTx = "DELETE FROM txindex WHERE txid = ?1 AND block = ?2";
+constexpr const char* kDeleteTxAnywhere = "DELETE FROM txindex WHERE txid = ?1";
 constexpr const char* kSelectTx = "SELECT block, height, pos FROM txindex WHERE txid = ?1";
 constexpr const char* kPutAddressTx =
     "INSERT OR REPLACE INTO address_txs(key, height, pos, txid) VALUES (?1, ?2, ?3, ?4)";
@@ -947,14 +1040,6 @@ constexpr const char* kAddressCoins =
     "ORDER BY height DESC, txid, vout LIMIT ?2 OFFSET ?3";
 constexpr const char* kAllCoins =
     "SELECT txid, vout, amount, key, height, coinbase FROM coins ORDER BY txid, vout";
-
-// Runs a bound statement that returns no rows.
-bool StepDone(sqlite3_stmt* stmt, std::initializer_list<int> binds) {
-  for (int rc : binds) {
-    if (rc != SQLITE_OK) return false;
-  }
-  return sqlite3_step(stmt) == SQLITE_DONE;
-}
 
 std::int64_t ToInt64(std::size_t n) {
   return static_cast<std::int64_t>(
@@ -1062,8 +1147,108 @@ Status SqliteBlockStore::WriteCoinsLocked(const WriteBatch& batch) {
   return {};
 }
 
+Status SqliteBlockStore::WritePendingLocked() const {
+  const std::string what = "cannot write the coin set and indexes";
+  sqlite3_stmt* put_coin = StatementLocked(kPutCoin);
+  sqlite3_stmt* del_coin = StatementLocked(kDeleteCoin);
+  sqlite3_stmt* put_undo = StatementLocked(kPutUndo);
+  sqlite3_stmt* del_undo = StatementLocked(kDeleteUndo);
+  sqlite3_stmt* put_tx = StatementLocked(kPutTx);
+  sqlite3_stmt* del_tx = StatementLocked(kDeleteTx);
+  sqlite3_stmt* del_tx_any = StatementLocked(kDeleteTxAnywhere);
+  sqlite3_stmt* put_addr = StatementLocked(kPutAddressTx);
+  sqlite3_stmt* del_addr = StatementLocked(kDeleteAddressTx);
+  for (sqlite3_stmt* stmt :
+       {put_coin, del_coin, put_undo, del_undo, put_tx, del_tx, del_tx_any, put_addr, del_addr}) {
+    if (stmt == nullptr) return Fail(what);
+  }
+  for (const auto& [o, coin] : pending_.coins()) {
+    sqlite3_stmt* stmt = coin.has_value() ? put_coin : del_coin;
+    StatementUse use(stmt);
+    const bool ok =
+        coin.has_value()
+            ? StepDone(stmt, {BindBlob(stmt, 1, o.txid), sqlite3_bind_int64(stmt, 2, o.vout),
+                              BindU64(stmt, 3, coin->amount), BindBlob(stmt, 4, coin->key),
+                              BindU64(stmt, 5, coin->height),
+                              sqlite3_bind_int(stmt, 6, coin->coinbase ? 1 : 0)})
+            : StepDone(stmt, {BindBlob(stmt, 1, o.txid), sqlite3_bind_int64(stmt, 2, o.vout)});
+    if (!ok) return Fail(what);
+  }
+  for (const auto& [hash, bytes] : pending_.undo()) {
+    sqlite3_stmt* stmt = bytes.has_value() ? put_undo : del_undo;
+    StatementUse use(stmt);
+    if (!StepDone(stmt, {BindBlob(stmt, 1, hash),
+                         bytes.has_value() ? BindBlob(stmt, 2, *bytes) : SQLITE_OK})) {
+      return Fail(what);
+    }
+  }
+  for (const auto& [txid, change] : pending_.txs()) {
+    if (change.put.has_value()) {
+      StatementUse use(put_tx);
+      if (!StepDone(put_tx, {BindBlob(put_tx, 1, txid), BindBlob(put_tx, 2, change.put->block),
+                             BindU64(put_tx, 3, change.put->height),
+                             sqlite3_bind_int64(put_tx, 4, change.put->index)})) {
+        return Fail(what);
+      }
+    } else if (change.erase) {
+      StatementUse use(del_tx_any);
+      if (!StepDone(del_tx_any, {BindBlob(del_tx_any, 1, txid)})) return Fail(what);
+    } else {
+      for (const Hash32& block : change.erase_if_block) {
+        StatementUse use(del_tx);
+        if (!StepDone(del_tx, {BindBlob(del_tx, 1, txid), BindBlob(del_tx, 2, block)})) {
+          return Fail(what);
+        }
+      }
+    }
+  }
+  for (const auto& [row, txid] : pending_.addresses()) {
+    sqlite3_stmt* stmt = txid.has_value() ? put_addr : del_addr;
+    StatementUse use(stmt);
+    if (!StepDone(stmt, {BindBlob(stmt, 1, row.key), BindU64(stmt, 2, row.height),
+                         sqlite3_bind_int64(stmt, 3, row.index),
+                         txid.has_value() ? BindBlob(stmt, 4, *txid) : SQLITE_OK})) {
+      return Fail(what);
+    }
+  }
+  return {};
+}
+
+Status SqliteBlockStore::FlushLocked() const {
+  if (pending_.empty()) return {};
+  const std::string what = "cannot write the coin set and indexes";
+  if (Exec(db_, "BEGIN IMMEDIATE") != SQLITE_OK) return Fail(what);
+  RollbackIfOpen rollback_on_error(db_);
+  if (Status s = WritePendingLocked(); !s) return s;
+  if (Exec(db_, kForgetCoinsTip) != SQLITE_OK || Exec(db_, "COMMIT") != SQLITE_OK) {
+    return Fail(what);
+  }
+  pending_.Clear();
+  return {};
+}
+
+Status SqliteBlockStore::Flush() {
+  MutexLock lock(mutex_);
+  return FlushLocked();
+}
+
+Result<std::optional<Hash32>> SqliteBlockStore::ReadCoinsTip() const {
+  {
+    MutexLock lock(mutex_);
+    std::optional<std::string> hex;
+    if (GetMeta(get_meta_, "coins_tip", &hex) != SQLITE_OK) return Fail("cannot read the database");
+    if (hex.has_value()) {
+      const auto hash = HexToHash32(*hex);
+      if (!hash) return Error{path_.string() + ": damaged: the coins tip is '" + *hex + "'"};
+      return std::optional<Hash32>(*hash);
+    }
+  }
+  return ReadTip();
+}
+
 Result<std::optional<Coin>> SqliteBlockStore::ReadCoin(const OutPoint& outpoint) const {
   MutexLock lock(mutex_);
+  if (const auto* pending = pending_.FindCoin(outpoint)) return *pending;
   sqlite3_stmt* stmt = StatementLocked(kSelectCoin);
   if (stmt == nullptr) return Fail("cannot read a coin");
   StatementUse use(stmt);
@@ -1081,6 +1266,12 @@ Result<std::optional<Coin>> SqliteBlockStore::ReadCoin(const OutPoint& outpoint)
 
 Result<std::optional<BlockUndo>> SqliteBlockStore::ReadUndo(const Hash32& block) const {
   MutexLock lock(mutex_);
+  if (const auto* pending = pending_.FindUndo(block)) {
+    if (!pending->has_value()) return std::optional<BlockUndo>();
+    auto undo = DeserializeUndo(**pending);
+    if (!undo) return Error{"undo data of block " + HexEncode(block) + ": " + undo.error()};
+    return std::optional<BlockUndo>(std::move(*undo));
+  }
   sqlite3_stmt* stmt = StatementLocked(kSelectUndo);
   if (stmt == nullptr) return Fail("cannot read undo data");
   StatementUse use(stmt);
@@ -1098,6 +1289,16 @@ Result<std::optional<BlockUndo>> SqliteBlockStore::ReadUndo(const Hash32& block)
 
 Result<std::optional<TxLocation>> SqliteBlockStore::FindTx(const Hash32& txid) const {
   MutexLock lock(mutex_);
+  const PendingWrites::TxChange* pending = pending_.FindTx(txid);
+  if (pending != nullptr && (pending->put.has_value() || pending->erase)) {
+    return pending->Apply(std::nullopt);
+  }
+  auto stored = FindTxLocked(txid);
+  if (!stored || pending == nullptr) return stored;
+  return pending->Apply(*stored);
+}
+
+Result<std::optional<TxLocation>> SqliteBlockStore::FindTxLocked(const Hash32& txid) const {
   sqlite3_stmt* stmt = StatementLocked(kSelectTx);
   if (stmt == nullptr) return Fail("cannot read the transaction index");
   StatementUse use(stmt);
@@ -1114,6 +1315,7 @@ Result<std::optional<TxLocation>> SqliteBlockStore::FindTx(const Hash32& txid) c
 
 Result<AddressSummary> SqliteBlockStore::ReadAddressSummary(const XOnlyPubKey& key) const {
   MutexLock lock(mutex_);
+  if (Status s = FlushLocked(); !s) return Error{s.error()};
   if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the address index");
   RollbackIfOpen end(db_);
   AddressSummary summary;
@@ -1140,6 +1342,7 @@ Result<std::vector<AddressTx>> SqliteBlockStore::ReadAddressTxs(const XOnlyPubKe
                                                                 std::size_t offset,
                                                                 std::size_t limit) const {
   MutexLock lock(mutex_);
+  if (Status s = FlushLocked(); !s) return Error{s.error()};
   sqlite3_stmt* stmt = StatementLocked(kAddressTxs);
   if (stmt == nullptr) return Fail("cannot read the address index");
   StatementUse use(stmt);
@@ -1163,6 +1366,7 @@ Result<std::vector<AddressCoin>> SqliteBlockStore::ReadAddressCoins(const XOnlyP
                                                                     std::size_t offset,
                                                                     std::size_t limit) const {
   MutexLock lock(mutex_);
+  if (Status s = FlushLocked(); !s) return Error{s.error()};
   sqlite3_stmt* stmt = StatementLocked(kAddressCoins);
   if (stmt == nullptr) return Fail("cannot read the coins");
   StatementUse use(stmt);
@@ -1187,6 +1391,7 @@ Result<std::vector<AddressCoin>> SqliteBlockStore::ReadAddressCoins(const XOnlyP
 Status SqliteBlockStore::ForEachCoin(
     const std::function<bool(const OutPoint&, const Coin&)>& fn) const {
   MutexLock lock(mutex_);
+  if (Status s = FlushLocked(); !s) return Error{s.error()};
   if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the coins");
   RollbackIfOpen end(db_);
   sqlite3_stmt* stmt = StatementLocked(kAllCoins);

@@ -1,9 +1,18 @@
 // The durable BlockStore: one SQLite database file (docs/storage.md).
 //
-// WAL journal with synchronous=FULL: Commit() returns only after the batch
-// is on stable storage, so a block acknowledged by the node (answered,
-// served, relayed) survives kill -9 and power loss. A batch is one
-// transaction: all of it or none of it is there after a crash.
+// WAL journal with synchronous=FULL: Commit() returns only after the batch's
+// blocks and tip are on stable storage, so a block acknowledged by the node
+// (answered, served, relayed) survives kill -9 and power loss. A batch is
+// one transaction: all of it or none of it is there after a crash.
+//
+// The coin set, undo data and indexes a batch changes are derived from its
+// blocks, and are written in batches: a commit keeps them in memory
+// (PendingWrites, which every read consults) and writes them with the
+// commit that takes them past `max_pending_bytes`, on Flush(), before a
+// read of the address index or the whole coin set, and when the store
+// closes. Meta coins_tip names the block the tables hold while they lag;
+// after a crash ChainState::Load replays the blocks since (docs/storage.md,
+// "Deferred writes").
 //
 // Blocks read one at a time (a block served by hash or height, a tip
 // relayed to peers) go through a small cache of whole blocks (BlockCache),
@@ -26,6 +35,7 @@
 
 #include "storage/block_cache.h"
 #include "storage/block_store.h"
+#include "storage/pending_writes.h"
 #include "util/hash_map.h"
 #include "util/lru_cache.h"
 #include "util/mutex.h"
@@ -38,19 +48,24 @@ namespace powchain {
 
 class SqliteBlockStore final : public BlockStore {
  public:
-  static constexpr int kSchemaVersion = 3;
-  // Open() upgrades a file of this version (docs/storage.md, "Upgrades").
-  static constexpr int kUpgradableVersion = 2;
+  static constexpr int kSchemaVersion = 4;
+  // Open() upgrades files of versions 2 and 3 (docs/storage.md,
+  // "Upgrades"); OpenReadOnly() reads version 3 as it is.
+  static constexpr int kOldestUpgradableVersion = 2;
   static constexpr std::size_t kDefaultCacheBytes = std::size_t{8} * 1024 * 1024;
+  // Deferred coin set, undo and index changes held before they are written.
+  static constexpr std::size_t kDefaultPendingBytes = std::size_t{64} * 1024 * 1024;
 
   // Opens (creating if absent) the database at `path` for the network whose
   // genesis block hash is `genesis_hex` and name is `network`. Errors name
   // the file and say what is wrong: not a database, damaged, another
   // schema version, another network, or an I/O error.
-  // `cache_bytes` bounds the block cache (0: none).
+  // `cache_bytes` bounds the block cache (0: none); `max_pending_bytes`
+  // the deferred changes (0: every commit writes its own).
   static Result<std::unique_ptr<SqliteBlockStore>> Open(
       const std::filesystem::path& path, const std::string& network, const std::string& genesis_hex,
-      std::size_t cache_bytes = kDefaultCacheBytes);
+      std::size_t cache_bytes = kDefaultCacheBytes,
+      std::size_t max_pending_bytes = kDefaultPendingBytes);
 
   // Opens an existing database read-only, whatever its network (for
   // `powchain verify`). `network()` then tells which one it holds.
@@ -76,6 +91,10 @@ class SqliteBlockStore final : public BlockStore {
       std::span<const Hash32> hashes, std::string& out,
       std::size_t max_bytes = std::numeric_limits<std::size_t>::max()) const override;
   Result<std::optional<Hash32>> ReadTip() const override;
+  // Meta coins_tip when the tables lag, else the tip.
+  Result<std::optional<Hash32>> ReadCoinsTip() const override;
+  // Writes the pending changes in one transaction; nothing when none.
+  Status Flush() override;
   // Free space for an unprivileged writer on the file system of the
   // database's directory.
   std::optional<std::uint64_t> AvailableBytes() const override;
@@ -93,6 +112,7 @@ class SqliteBlockStore final : public BlockStore {
                                                 std::size_t limit) const override;
   Result<std::vector<AddressCoin>> ReadAddressCoins(const XOnlyPubKey& key, std::size_t offset,
                                                     std::size_t limit) const override;
+  // These three and ForEachCoin write the pending changes first.
   // Outpoint order, in one read transaction.
   Status ForEachCoin(const std::function<bool(const OutPoint&, const Coin&)>& fn) const override;
 
@@ -111,6 +131,8 @@ class SqliteBlockStore final : public BlockStore {
   Result<std::string> CheckStructure() const;
 
   const std::string& network() const { return network_; }
+  // The version Open() upgraded the file from (0 when it did not).
+  int upgraded_from() const { return upgraded_from_; }
   // Rows Open() filled in when it upgraded the file from version 2 (0 when
   // it did not), for the node's log.
   std::uint64_t upgraded_rows() const { return upgraded_rows_; }
@@ -134,20 +156,36 @@ class SqliteBlockStore final : public BlockStore {
   using TakeRow = std::function<Result<bool>(sqlite3_stmt* row, const Hash32& hash)>;
   Result<std::size_t> ReadRunLocked(std::span<const Hash32> hashes, sqlite3_stmt* scan,
                                     sqlite3_stmt* one, const TakeRow& take) const REQUIRES(mutex_);
+  // The transaction index's row, without pending changes.
+  Result<std::optional<TxLocation>> FindTxLocked(const Hash32& txid) const REQUIRES(mutex_);
   // One block from the file.
   Result<std::optional<Block>> ReadLocked(const Hash32& hash) const REQUIRES(mutex_);
   // The block in the current row of `stmt` (columns hash, header, data,
-  // txs from `col` on), whose hash is `hash`; an error if the header is
-  // malformed.
-  Result<Block> BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash, int col = 0) const;
-  // Schema version 2 to 3, inside Open.
+  // txs and, `with_json`, json from `col` on), whose hash is `hash`; an
+  // error if the header is malformed.
+  Result<Block> BlockFromRow(sqlite3_stmt* stmt, const Hash32& hash, int col = 0,
+                             bool with_json = true) const;
+  // Schema version 2 or 3 to 4, inside Open.
   Status UpgradeLocked() REQUIRES(mutex_);
-  // The transactions in column `col` of the current row.
-  Result<std::vector<Transaction>> TxsFromColumn(sqlite3_stmt* stmt, int col,
-                                                 const Hash32& hash) const;
+  // Version 2 to 3 inside UpgradeLocked's transaction: the json column,
+  // filled `batch_rows` rows at a time. How many rows it filled.
+  Result<std::uint64_t> AddJsonColumnLocked(const std::string& what, int batch_rows)
+      REQUIRES(mutex_);
+  // The transactions of the current row: column `col`, or when that is
+  // empty (rows written since version 4), the JSON form in column
+  // `json_col` (-1: none, a version 2 row being upgraded).
+  Result<std::vector<Transaction>> TxsFromColumn(sqlite3_stmt* stmt, int col, const Hash32& hash,
+                                                 int json_col) const;
   // The coin set, undo and index changes of a batch, inside Commit's transaction.
   Status WriteCoinsLocked(const WriteBatch& batch) REQUIRES(mutex_);
   Status WriteStepLocked(const ChainStep& step, bool connect) REQUIRES(mutex_);
+  // Inside Commit, before the first change it defers: meta coins_tip is
+  // set to the tip, unless it is set already (the tables lag further back).
+  Status KeepCoinsTipLocked() REQUIRES(mutex_);
+  // pending_'s rows, inside a write transaction.
+  Status WritePendingLocked() const REQUIRES(mutex_);
+  // Flush() under the lock; const for the reads that flush first.
+  Status FlushLocked() const REQUIRES(mutex_);
   // A statement prepared on first use and kept (see statements_).
   sqlite3_stmt* StatementLocked(const char* sql) const REQUIRES(mutex_);
   // The coin in the current row of `stmt`: columns amount, key, height,
@@ -167,13 +205,16 @@ class SqliteBlockStore final : public BlockStore {
 
   std::filesystem::path path_;
   std::string network_;
-  bool upgrade_ = false;  // the file is version kUpgradableVersion
+  std::size_t max_pending_bytes_ = kDefaultPendingBytes;
+  // Changes committed but not yet in the tables; emptied by a flush, which
+  // reads may do.
+  mutable PendingWrites pending_ GUARDED_BY(mutex_);
+  int upgrade_from_ = 0;  // the file's version, when Open() must upgrade it
+  int upgraded_from_ = 0;
   std::uint64_t upgraded_rows_ = 0;
   mutable Mutex mutex_;
   sqlite3* db_;  // owned
   // Prepared statements, reused.
-  sqlite3_stmt* select_block_ GUARDED_BY(mutex_) = nullptr;
-  sqlite3_stmt* scan_blocks_ GUARDED_BY(mutex_) = nullptr;
   sqlite3_stmt* set_meta_ GUARDED_BY(mutex_) = nullptr;
   sqlite3_stmt* get_meta_ GUARDED_BY(mutex_) = nullptr;
   // Statements of the coin set and indexes, by their SQL text (a constant's address).

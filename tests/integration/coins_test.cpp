@@ -357,6 +357,7 @@ TEST(CoinsCrashTest, KilledWhileMiningSpendsStaysSound) {
 
   std::mt19937 rng(7);
   constexpr int kTrials = 5;
+  int lagging = 0;  // kills that left the coin set behind the tip, for the replay
   for (int trial = 0; trial < kTrials; ++trial) {
     std::atomic<bool> stop{false};
     std::string in_flight;  // the txid of a spend sent but not answered
@@ -396,6 +397,9 @@ TEST(CoinsCrashTest, KilledWhileMiningSpendsStaysSound) {
 
     NodeProcess verify({"verify", "--data-dir", node.data().string()}, {}, dir.path());
     ASSERT_EQ(verify.WaitExit(120s), 0) << "trial " << trial << ": " << verify.Log();
+    if (verify.Log().find("the coin set and indexes are those of height") != std::string::npos) {
+      ++lagging;
+    }
     ASSERT_TRUE(node.Start()) << node.process().Log();
     for (const std::string& txid : acknowledged) {
       EXPECT_EQ(node.process().Get("/transactions/" + txid).status, 200)
@@ -416,6 +420,10 @@ TEST(CoinsCrashTest, KilledWhileMiningSpendsStaysSound) {
     std::printf("coins trial %d: height %llu, %zu spends confirmed\n", trial,
                 static_cast<unsigned long long>(height), acknowledged.size());
   }
+  // The store defers the coin set's writes: a kill leaves them behind, and
+  // the restarts above replayed the blocks since.
+  EXPECT_GT(lagging, 0);
+  std::printf("coins: %d of %d kills left the coin set behind the tip\n", lagging, kTrials);
 }
 
 }  // namespace

@@ -36,6 +36,8 @@ class ForwardingBlockStore : public BlockStore {
     return inner_.AppendBlocksJson(hashes, out, max_bytes);
   }
   Result<std::optional<Hash32>> ReadTip() const override { return inner_.ReadTip(); }
+  Result<std::optional<Hash32>> ReadCoinsTip() const override { return inner_.ReadCoinsTip(); }
+  Status Flush() override { return inner_.Flush(); }
   std::optional<std::uint64_t> AvailableBytes() const override { return inner_.AvailableBytes(); }
   Status ForEachHeader(
       const std::function<void(const Hash32&, const BlockHeader&)>& fn) const override {

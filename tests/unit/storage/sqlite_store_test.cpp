@@ -348,15 +348,22 @@ TEST_F(SqliteStoreTest, UpgradesSchemaVersion2) {
     auto store = OpenStore();
     ASSERT_TRUE(store->Commit(BatchOf(chain.blocks())).ok());
   }
+  // Version 2 kept the transactions in the txs column ('' for none), and
+  // had no json column.
   ASSERT_EQ(RawExec(file_,
+                    "UPDATE blocks SET txs = substr(json, instr(json, '\"txs\":') + 6, "
+                    "length(json) - instr(json, '\"txs\":') - 6); "
+                    "UPDATE blocks SET txs = '' WHERE txs = '[]'; "
                     "ALTER TABLE blocks DROP COLUMN json; "
                     "UPDATE meta SET value = '2' WHERE key = 'schema_version'"),
             "");
+  EXPECT_EQ(RawQuery(file_, "SELECT count(*) FROM blocks WHERE txs != ''"),
+            std::vector<std::string>{"1"});
   auto ro = SqliteBlockStore::OpenReadOnly(file_);
   ASSERT_FALSE(ro.ok());
   EXPECT_EQ(ro.error(), file_.string() +
                             ": schema version 2: start this powchain's node on it once to "
-                            "upgrade it to version 3");
+                            "upgrade it to version 4");
   auto other = SqliteBlockStore::Open(file_, "elsewhere", genesis_hex_);
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(RawQuery(file_, "SELECT value FROM meta WHERE key = 'schema_version'"),
@@ -365,8 +372,9 @@ TEST_F(SqliteStoreTest, UpgradesSchemaVersion2) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->upgraded_rows(), chain.blocks().size());
+  EXPECT_EQ(store->upgraded_from(), 2);
   EXPECT_EQ(RawQuery(file_, "SELECT value FROM meta WHERE key = 'schema_version'"),
-            std::vector<std::string>{"3"});
+            std::vector<std::string>{"4"});
   for (const Block& b : chain.blocks()) {
     auto json = store->ReadBlockJson(b.hash);
     ASSERT_TRUE(json.ok() && json->has_value());
@@ -380,6 +388,38 @@ TEST_F(SqliteStoreTest, UpgradesSchemaVersion2) {
   EXPECT_EQ(**json, BlockToJson(chain.tip()));
   store.reset();
   EXPECT_EQ(OpenStore()->upgraded_rows(), 0u);
+}
+
+// Version 3 has version 4's tables, but wrote the coin set with every
+// commit: verify reads it as it is, and the node's open marks it version 4
+// (which a version 3 binary refuses, since it would not know meta
+// coins_tip).
+TEST_F(SqliteStoreTest, UpgradesSchemaVersion3) {
+  ChainBuilder chain(params_);
+  chain.AddSlow("{\"a\":1}");
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Commit(BatchOf(chain.blocks())).ok());
+  }
+  ASSERT_EQ(RawExec(file_, "UPDATE meta SET value = '3' WHERE key = 'schema_version'"), "");
+  {
+    auto ro = SqliteBlockStore::OpenReadOnly(file_);
+    ASSERT_TRUE(ro.ok()) << ro.error();
+    auto coins_tip = (*ro)->ReadCoinsTip();
+    ASSERT_TRUE(coins_tip.ok());
+    EXPECT_EQ(*coins_tip, std::optional<Hash32>(chain.tip().hash));
+  }
+  EXPECT_EQ(RawQuery(file_, "SELECT value FROM meta WHERE key = 'schema_version'"),
+            std::vector<std::string>{"3"});
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->upgraded_from(), 3);
+  EXPECT_EQ(store->upgraded_rows(), 0u);
+  EXPECT_EQ(RawQuery(file_, "SELECT value FROM meta WHERE key = 'schema_version'"),
+            std::vector<std::string>{"4"});
+  auto tip = store->ReadTip();
+  ASSERT_TRUE(tip.ok());
+  EXPECT_EQ(*tip, std::optional<Hash32>(chain.tip().hash));
 }
 
 TEST_F(SqliteStoreTest, EmptyBatchIsANoOp) {
@@ -450,7 +490,7 @@ TEST_F(SqliteStoreTest, SchemaIsPleasantToInspect) {
   }
   EXPECT_EQ(RawQuery(file_, "SELECT key || '=' || value FROM meta ORDER BY key"),
             (std::vector<std::string>{"block_count=2", "genesis=" + genesis_hex_,
-                                      "network=" + params_.network, "schema_version=3",
+                                      "network=" + params_.network, "schema_version=4",
                                       "tip=" + HexEncode(chain.tip().hash)}));
   EXPECT_EQ(RawQuery(file_, "PRAGMA journal_mode"), std::vector<std::string>{"wal"});
   const Block& b = chain.tip();
@@ -539,7 +579,7 @@ TEST_F(SqliteStoreTest, RefusesAnotherSchemaVersion) {
   MakeStore(2);
   ASSERT_EQ(RawExec(file_, "UPDATE meta SET value = '1' WHERE key = 'schema_version'"), "");
   const std::string error = OpenError(file_);
-  EXPECT_EQ(error, file_.string() + ": schema version 1, this powchain reads version 3");
+  EXPECT_EQ(error, file_.string() + ": schema version 1, this powchain reads version 4");
   auto ro = SqliteBlockStore::OpenReadOnly(file_);
   ASSERT_FALSE(ro.ok());
   EXPECT_EQ(ro.error(), error);
