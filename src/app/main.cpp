@@ -187,6 +187,12 @@ CLI::App* AddNodeCommand(CLI::App& app, NodeFlags& flags) {
       ->envname("STREAM_CACHE_MB")
       ->check(WholeNumber(0, 65536))
       ->capture_default_str();
+  node->add_option("--coins-write-mb", options.coins_write_mb,
+                   "Memory for coin set and index changes written in batches rather than with "
+                   "each block (0: with each block); a crash replays them from the blocks")
+      ->envname("COINS_WRITE_MB")
+      ->check(WholeNumber(0, 65536))
+      ->capture_default_str();
   node->add_option("--api-token", options.api_token,
                    "Bearer token for POST /mine and POST/DELETE /peers [default: none on "
                    "loopback, else the one in <data-dir>/api.token, made if absent]")

@@ -134,8 +134,9 @@ Status NodeContext::OpenChain() {
     reward_key_ = *key;
   }
   clock_ = std::make_unique<SystemClock>();
-  auto store = SqliteBlockStore::Open(StoreFile(data_dir_), params_.network,
-                                      HexEncode(MakeGenesis(params_).hash));
+  auto store = SqliteBlockStore::Open(
+      StoreFile(data_dir_), params_.network, HexEncode(MakeGenesis(params_).hash),
+      SqliteBlockStore::kDefaultCacheBytes, options_.coins_write_mb * 1024 * 1024);
   if (!store) return Error{store.error()};
   if ((*store)->upgraded_from() != 0) {
     spdlog::info(

@@ -58,6 +58,11 @@ struct NodeOptions {
   // (RunCache), so that a chain served before is served again from memory.
   std::size_t stream_cache_mb = kDefaultStreamCacheMb;
   static constexpr std::size_t kDefaultStreamCacheMb = 64;
+  // --coins-write-mb: memory for the coin set, undo and index changes the
+  // store defers (docs/storage.md, "Deferred writes"); 0 writes them with
+  // every commit.
+  std::size_t coins_write_mb = kDefaultCoinsWriteMb;
+  static constexpr std::size_t kDefaultCoinsWriteMb = 64;
 };
 // ./data/<network>/<p2p-port>
 std::string DefaultDataDir(const std::string& network, std::uint16_t p2p_port);
