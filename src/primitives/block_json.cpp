@@ -77,31 +77,26 @@ Result<HashedHeader> ReadHeaderFields(const JsonValue& value) {
   return out;
 }
 
-// The block as the next value of `w`; with `txs_begin`, also where its txs
-// array starts in `out`, the string `w` writes to (both null or neither).
-void WriteBlock(JsonWriter& w, const Block& block, const std::string* out, std::size_t* txs_begin) {
+}  // namespace
+
+// "txs" is the last member: the SQLite store reads a block's transactions
+// from its stored JSON form as the array after the last "txs" key
+// (docs/storage.md).
+void WriteBlockJson(JsonWriter& w, const Block& block) {
   w.BeginObject();
   WriteHeaderFields(w, block.header, block.hash);
   w.Key("data").Raw(block.data);
-  w.Key("txs");
-  if (txs_begin != nullptr) *txs_begin = out->size();
-  w.BeginArray();
+  w.Key("txs").BeginArray();
   for (const Transaction& tx : block.txs) WriteTxJson(w, tx);
   w.EndArray();
   w.EndObject();
 }
 
-}  // namespace
-
-void WriteBlockJson(JsonWriter& w, const Block& block) { WriteBlock(w, block, nullptr, nullptr); }
-
-std::string BlockToJson(const Block& block) { return BlockToJson(block, nullptr); }
-
-std::string BlockToJson(const Block& block, std::size_t* txs_begin) {
+std::string BlockToJson(const Block& block) {
   std::string out;
   out.reserve(block.data.size() + 320);
   JsonWriter w(out);
-  WriteBlock(w, block, &out, txs_begin);
+  WriteBlockJson(w, block);
   return out;
 }
 

@@ -20,9 +20,6 @@ namespace powchain {
 
 // The block as one JSON object; `data` is written as its canonical bytes.
 std::string BlockToJson(const Block& block);
-// The same, and (unless null) where in it the "txs" array is: the
-// substring at [txs_begin, size - 1) is the array as TxsToJson writes it.
-std::string BlockToJson(const Block& block, std::size_t* txs_begin);
 // The same, as the next value of `w` (for messages of many blocks).
 void WriteBlockJson(JsonWriter& w, const Block& block);
 
