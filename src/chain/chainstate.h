@@ -340,6 +340,9 @@ class ChainState {
   // A block leaving or joining the active chain, read from the store, with
   // its txids.
   Result<std::unique_ptr<MoveStep>> ReadMoveStep(const BlockIndex* entry) const;
+  // Disconnects `step`'s block from move.coins with its stored undo data
+  // (which it keeps) and appends it to move.disconnect.
+  Status DisconnectStep(std::unique_ptr<MoveStep> step, TipMove& move) const;
   // The coin changes that take the coin set of block `from` to that of
   // block `to` (both stored), into `move`; no signature is checked.
   Status PlanReplay(const BlockIndex* from, const BlockIndex* to, TipMove& move) const;

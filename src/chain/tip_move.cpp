@@ -119,19 +119,24 @@ Result<bool> ChainState::TryTipMove(Staged& staged, TipMove& move) {
   for (const BlockIndex* entry : leave) {
     auto step = step_for(entry);
     if (!step) return Error{step.error()};
-    auto undo = store_.ReadUndo(entry->hash);
-    if (!undo) return Error{undo.error()};
-    if (!undo->has_value()) {
-      return Error{"no undo data for active block " + HexEncode(entry->hash) +
-                   "; run powchain verify"};
-    }
-    (*step)->undo = std::move(**undo);
-    Status s = DisconnectBlockCoins(*(*step)->block, (*step)->txids, (*step)->undo, *move.coins);
-    if (move.base->error()) return Error{*move.base->error()};
-    if (!s) return Error{s.error() + "; run powchain verify"};
-    move.disconnect.push_back(std::move(*step));
+    if (Status s = DisconnectStep(std::move(*step), move); !s) return Error{s.error()};
   }
   return ConnectJoining(staged, move, join, step_for);
+}
+
+Status ChainState::DisconnectStep(std::unique_ptr<MoveStep> step, TipMove& move) const {
+  auto undo = store_.ReadUndo(step->entry->hash);
+  if (!undo) return Error{undo.error()};
+  if (!undo->has_value()) {
+    return Error{"no undo data for active block " + HexEncode(step->entry->hash) +
+                 "; run powchain verify"};
+  }
+  step->undo = std::move(**undo);
+  Status s = DisconnectBlockCoins(*step->block, step->txids, step->undo, *move.coins);
+  if (move.base->error()) return Error{*move.base->error()};
+  if (!s) return Error{s.error() + "; run powchain verify"};
+  move.disconnect.push_back(std::move(step));
+  return {};
 }
 
 ValidationResult ChainState::CheckTxsOnTip(std::span<const Transaction> txs,
@@ -234,17 +239,7 @@ Status ChainState::PlanReplay(const BlockIndex* from, const BlockIndex* to, TipM
   for (const BlockIndex* e = from; e != fork; e = e->parent) {
     auto step = ReadMoveStep(e);
     if (!step) return Error{step.error()};
-    auto undo = store_.ReadUndo(e->hash);
-    if (!undo) return Error{undo.error()};
-    if (!undo->has_value()) {
-      return Error{"no undo data for block " + HexEncode(e->hash) +
-                   ", which the store's coin set holds; run powchain verify"};
-    }
-    (*step)->undo = std::move(**undo);
-    Status s = DisconnectBlockCoins(*(*step)->block, (*step)->txids, (*step)->undo, *move.coins);
-    if (move.base->error()) return Error{*move.base->error()};
-    if (!s) return Error{s.error() + "; run powchain verify"};
-    move.disconnect.push_back(std::move(*step));
+    if (Status s = DisconnectStep(std::move(*step), move); !s) return s;
   }
   // Up from the fork to `to`. These blocks passed every rule when they
   // were accepted, signatures included, so none is checked again; a block
