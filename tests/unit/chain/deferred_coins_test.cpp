@@ -5,13 +5,10 @@
 // (a crash) must load to the same state after the chain replays the blocks
 // its tables lack. The reference is the memory store, fed the same blocks.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -21,6 +18,7 @@
 #include "storage/sqlite_store.h"
 #include "testutil/chain_builder.h"
 #include "testutil/coins.h"
+#include "testutil/temp_dir.h"
 #include "util/hex.h"
 
 namespace powchain {
@@ -31,26 +29,7 @@ using test::ChainBuilder;
 
 constexpr std::uint64_t kFarFuture = 1ull << 62;
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<unsigned> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("powchain-deferred-test-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter++) + "-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 std::map<OutPoint, Coin> CoinSet(const BlockStore& store) {
   std::map<OutPoint, Coin> out;

@@ -27,6 +27,7 @@
 #include "testutil/chain_builder.h"
 #include "testutil/coins.h"
 #include "testutil/fault_injecting_store.h"
+#include "testutil/temp_dir.h"
 #include "util/hex.h"
 
 namespace powchain {
@@ -39,28 +40,7 @@ using ::testing::HasSubstr;
 
 constexpr std::uint64_t kFarFuture = 1ull << 62;  // `now` for tests that don't test time
 
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<unsigned> counter{0};
-    const std::string name = "powchain-sqlite-test-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(counter++) + "-" +
-                             std::to_string(std::random_device{}());
-    path_ = fs::temp_directory_path() / name;
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 // Runs `sql` on its own connection, as the sqlite3 shell would. Returns ""
 // or the SQLite error message.
