@@ -362,10 +362,10 @@ Mempool::Entry* Mempool::InsertLocked(const Candidate& c, Checked checked) {
   fees_ += e->fee;
   for (const TxOut& out : c.tx->outputs) balance_[out.key] += static_cast<std::int64_t>(out.amount);
   for (const Coin& coin : e->spent) balance_[coin.key] -= static_cast<std::int64_t>(coin.amount);
-  by_time_.emplace(std::make_pair(e->time_ms, e->sequence), e);
+  e->time_it = by_time_.emplace(std::make_pair(e->time_ms, e->sequence), e).first;
   e->descendant_size = e->size;
   e->descendant_fee = e->fee;
-  by_score_.insert(e);
+  e->score_it = by_score_.insert(e).first;
   // Totals: of the new entry, of everything above it, and (when it has
   // children) of everything below.
   std::vector<Entry*> affected = AncestorsLocked(e);
@@ -409,7 +409,7 @@ std::vector<Mempool::Entry*> Mempool::DescendantsLocked(const Entry* e) const {
 }
 
 void Mempool::RecomputeTotalsLocked(Entry* e) {
-  by_score_.erase(e);
+  by_score_.erase(e->score_it);
   e->ancestor_count = 1;
   e->ancestor_size = e->size;
   e->ancestor_fee = e->fee;
@@ -426,7 +426,7 @@ void Mempool::RecomputeTotalsLocked(Entry* e) {
     e->descendant_size += d->size;
     e->descendant_fee += d->fee;
   }
-  by_score_.insert(e);
+  e->score_it = by_score_.insert(e).first;
 }
 
 // --- Removing ----------------------------------------------------------------
@@ -468,8 +468,8 @@ void Mempool::RemoveSetLocked(const std::set<Entry*>& doomed) {
       balance_[out.key] -= static_cast<std::int64_t>(out.amount);
     }
     for (const Coin& coin : e->spent) balance_[coin.key] += static_cast<std::int64_t>(coin.amount);
-    by_score_.erase(e);
-    by_time_.erase(std::make_pair(e->time_ms, e->sequence));
+    by_score_.erase(e->score_it);
+    by_time_.erase(e->time_it);
     bytes_ -= e->size;
     fees_ -= e->fee;
   }

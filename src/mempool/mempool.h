@@ -27,6 +27,7 @@
 // called without the pool's lock.
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -219,6 +220,17 @@ class Mempool final : public ChainObserver {
   void OnTipChanged(const TipChange& change) override EXCLUDES(mutex_);
 
  private:
+  struct Entry;
+  // Eviction order: lowest descendant score first (the better of its own
+  // fee rate and that of it with its descendants), newest first on ties.
+  struct EvictionLess {
+    bool operator()(const Entry* a, const Entry* b) const;
+  };
+  using ScoreIndex = std::set<Entry*, EvictionLess>;
+  // By (entry time, sequence): unique keys, so an entry is found in O(log n)
+  // even when many share a time (a reorganization re-adds a block's
+  // transactions within one millisecond).
+  using TimeIndex = std::map<std::pair<std::uint64_t, std::uint64_t>, Entry*>;
   struct Entry {
     TxRef tx;
     Hash32 txid{};
@@ -237,11 +249,10 @@ class Mempool final : public ChainObserver {
     std::size_t descendant_count = 1;
     std::size_t descendant_size = 0;
     std::uint64_t descendant_fee = 0;
-  };
-  // Eviction order: lowest descendant score first (the better of its own
-  // fee rate and that of it with its descendants), newest first on ties.
-  struct EvictionLess {
-    bool operator()(const Entry* a, const Entry* b) const;
+    // Its places in by_score_ and by_time_, so that leaving them costs no
+    // search (a block takes thousands of entries out at once).
+    ScoreIndex::iterator score_it;
+    TimeIndex::iterator time_it;
   };
   // What Accept's checks found, kept for the insert.
   struct Checked {
@@ -314,13 +325,13 @@ class Mempool final : public ChainObserver {
   const Hash32 genesis_hash_;
 
   mutable Mutex mutex_;
-  std::unordered_map<Hash32, std::unique_ptr<Entry>, Hash32Hasher> entries_ GUARDED_BY(mutex_);
-  std::unordered_map<OutPoint, Entry*, OutPointHasher> spent_by_ GUARDED_BY(mutex_);
-  std::set<Entry*, EvictionLess> by_score_ GUARDED_BY(mutex_);
-  // By (entry time, sequence): unique keys, so an entry is found in O(log n)
-  // even when many share a time (a reorganization re-adds a block's
-  // transactions within one millisecond).
-  std::map<std::pair<std::uint64_t, std::uint64_t>, Entry*> by_time_ GUARDED_BY(mutex_);
+  // Open addressing: a block's thousands of lookups each touch one slot
+  // group rather than a chain of nodes.
+  boost::unordered_flat_map<Hash32, std::unique_ptr<Entry>, Hash32Hasher> entries_
+      GUARDED_BY(mutex_);
+  boost::unordered_flat_map<OutPoint, Entry*, OutPointHasher> spent_by_ GUARDED_BY(mutex_);
+  ScoreIndex by_score_ GUARDED_BY(mutex_);
+  TimeIndex by_time_ GUARDED_BY(mutex_);
   std::unordered_map<XOnlyPubKey, std::int64_t, Hash32Hasher> balance_ GUARDED_BY(mutex_);
   OrphanTxs orphans_ GUARDED_BY(mutex_);
   Hash32 tip_hash_ GUARDED_BY(mutex_){};  // the tip the pool is valid on
