@@ -12,6 +12,11 @@ std::optional<Coin> CoinsOverlay::GetCoin(const OutPoint& outpoint) const {
   return base_->GetCoin(outpoint);
 }
 
+void CoinsOverlay::Reserve(std::size_t more) {
+  const std::size_t need = changes_.size() + more;
+  if (need > changes_.max_load()) changes_.reserve(std::max(need, 2 * changes_.size()));
+}
+
 std::optional<Coin> MapCoinView::GetCoin(const OutPoint& outpoint) const {
   auto it = coins.find(outpoint);
   if (it == coins.end()) return std::nullopt;
@@ -34,23 +39,28 @@ ConnectResult ConnectBlockCoins(const Block& block, std::span<const Hash32> txid
                                 std::span<const std::uint8_t> verified) {
   ConnectResult result;
   const std::uint64_t height = block.header.height;
+  std::size_t inputs = 0;
+  std::size_t outputs = 0;
+  for (const Transaction& tx : block.txs) {
+    inputs += tx.inputs.size();
+    outputs += tx.outputs.size();
+  }
+  coins.Reserve(inputs + outputs);
+  undo->spent.reserve(undo->spent.size() + inputs);
   for (std::size_t i = 0; i < block.txs.size(); ++i) {
     const Transaction& tx = block.txs[i];
     if (!tx.IsCoinbase()) {
       std::uint64_t fee = 0;
       const bool known = i < verified.size() && verified[i] != 0;
       TxResult r = CheckTxInputs(tx, coins, height, genesis_hash, params, &fee,
-                                 known ? nullptr : &result.sig_checks);
+                                 known ? nullptr : &result.sig_checks, &undo->spent);
       if (!r.ok()) {
         result.validation = ValidationResult::BadTx(i, std::move(r));
         return result;
       }
       result.sig_owner.resize(result.sig_checks.size(), static_cast<std::uint32_t>(i));
       result.fees += fee;  // each fee is below maxMoney: the sum fits
-      for (const TxIn& in : tx.inputs) {
-        undo->spent.emplace_back(in.prevout, *coins.GetCoin(in.prevout));
-        coins.Spend(in.prevout);
-      }
+      for (const TxIn& in : tx.inputs) coins.Spend(in.prevout);
     }
     for (std::uint32_t v = 0; v < tx.outputs.size(); ++v) {
       coins.Add(OutPoint{txids[i], v}, CoinOf(tx.outputs[v], height, tx.IsCoinbase()));

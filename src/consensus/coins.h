@@ -29,6 +29,9 @@ class CoinsOverlay : public CoinView {
   std::optional<Coin> GetCoin(const OutPoint& outpoint) const override;
   void Add(const OutPoint& outpoint, const Coin& coin) { changes_[outpoint] = coin; }
   void Spend(const OutPoint& outpoint) { changes_[outpoint] = std::nullopt; }
+  // Room for `more` changes, grown geometrically: a block's thousands of
+  // changes then rehash the map once, not at every doubling.
+  void Reserve(std::size_t more);
 
   // Every change; a nullopt value is a coin to remove from the base (it may
   // also be one added and removed again above it).

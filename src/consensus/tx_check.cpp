@@ -129,44 +129,47 @@ TxResult CheckTransaction(const Transaction& tx, const Params& params) {
 
 TxResult CheckTxInputs(const Transaction& tx, const CoinView& view, std::uint64_t spend_height,
                        const Hash32& genesis_hash, const Params& params, std::uint64_t* fee,
-                       std::vector<SigCheck>* checks) {
+                       std::vector<SigCheck>* checks,
+                       std::vector<std::pair<OutPoint, Coin>>* spent) {
   std::uint64_t in_total = 0;
-  std::vector<SigCheck> no_checks;
-  const bool want_checks = checks != nullptr;
-  if (!want_checks) checks = &no_checks;
-  const std::size_t first_check = checks->size();
+  const std::size_t first_check = checks != nullptr ? checks->size() : 0;
+  const std::size_t first_spent = spent != nullptr ? spent->size() : 0;
+  // Leaves the outputs as they were and returns `r`.
+  const auto fail = [&](TxResult r) {
+    if (checks != nullptr) checks->resize(first_check);
+    if (spent != nullptr) spent->resize(first_spent);
+    return r;
+  };
   for (const TxIn& in : tx.inputs) {
     const std::optional<Coin> coin = view.GetCoin(in.prevout);
     if (!coin.has_value()) {
-      checks->resize(first_check);
-      return TxResult::Fail(TxError::kMissingInput,
-                            "input " + OutPointText(in.prevout) + " does not exist or is spent");
+      return fail(TxResult::Fail(TxError::kMissingInput, "input " + OutPointText(in.prevout) +
+                                                             " does not exist or is spent"));
     }
     if (coin->coinbase && spend_height < coin->height + params.coinbase_maturity) {
-      checks->resize(first_check);
-      return TxResult::Fail(TxError::kImmatureSpend,
-                            "input " + OutPointText(in.prevout) +
-                                " is a coinbase output of height " + std::to_string(coin->height) +
-                                ", spendable from height " +
-                                std::to_string(coin->height + params.coinbase_maturity));
+      return fail(TxResult::Fail(TxError::kImmatureSpend,
+                                 "input " + OutPointText(in.prevout) +
+                                     " is a coinbase output of height " +
+                                     std::to_string(coin->height) + ", spendable from height " +
+                                     std::to_string(coin->height + params.coinbase_maturity)));
     }
     in_total += coin->amount;  // each at most maxMoney: no overflow before the check
     if (coin->amount > kMaxMoney || in_total > kMaxMoney) {
-      checks->resize(first_check);
-      return TxResult::Fail(TxError::kInputsTooLarge,
-                            "the inputs sum to more than " + std::to_string(kMaxMoney));
+      return fail(TxResult::Fail(TxError::kInputsTooLarge,
+                                 "the inputs sum to more than " + std::to_string(kMaxMoney)));
     }
-    checks->push_back(SigCheck{coin->key, {}, in.sig});
+    if (checks != nullptr) checks->push_back(SigCheck{coin->key, {}, in.sig});
+    if (spent != nullptr) spent->emplace_back(in.prevout, *coin);
   }
   std::uint64_t out_total = 0;
   for (const TxOut& out : tx.outputs) out_total += out.amount;
   if (in_total < out_total) {
-    checks->resize(first_check);
-    return TxResult::Fail(TxError::kInputsBelowOutputs,
-                          "the inputs sum to " + std::to_string(in_total) + ", less than the " +
-                              std::to_string(out_total) + " of the outputs");
+    return fail(TxResult::Fail(TxError::kInputsBelowOutputs,
+                               "the inputs sum to " + std::to_string(in_total) +
+                                   ", less than the " + std::to_string(out_total) +
+                                   " of the outputs"));
   }
-  if (want_checks) {
+  if (checks != nullptr) {
     const SighashContext sighash(tx, genesis_hash);
     for (std::size_t i = 0; i < tx.inputs.size(); ++i) {
       (*checks)[first_check + i].msg = sighash.ForInput(static_cast<std::uint32_t>(i));

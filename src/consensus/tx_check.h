@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "consensus/params.h"
@@ -83,9 +84,12 @@ struct SigCheck {
 // FirstBadSignature: signatures are checked apart so that the caller may
 // spread them over threads (chain/check_queue.h). A null `checks` skips the
 // signature hashes, for a transaction whose signatures are known valid.
+// On success the coins the inputs spend are appended to `spent` when it is
+// given (the undo data of a block), so that they are not looked up twice.
 TxResult CheckTxInputs(const Transaction& tx, const CoinView& view, std::uint64_t spend_height,
                        const Hash32& genesis_hash, const Params& params, std::uint64_t* fee,
-                       std::vector<SigCheck>* checks);
+                       std::vector<SigCheck>* checks,
+                       std::vector<std::pair<OutPoint, Coin>>* spent = nullptr);
 
 // The index of the first check whose signature fails; nullopt when all verify.
 std::optional<std::size_t> FirstBadSignature(std::span<const SigCheck> checks);
