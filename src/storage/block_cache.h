@@ -18,11 +18,12 @@ namespace powchain {
 
 class BlockCache {
  public:
-  // What a cached block is charged beyond its data: the Block itself and
-  // the list and map nodes that hold it.
+  // What a cached block is charged beyond its data and transactions: the
+  // Block itself and the list and map nodes that hold it.
   static constexpr std::size_t kOverheadBytes = sizeof(Block) + 96;
 
-  // Holds at most `max_bytes` (data plus kOverheadBytes a block). A block
+  // Holds at most `max_bytes` (data, transactions at their canonical size,
+  // and kOverheadBytes a block). A block
   // that would take more than an eighth of that is not cached, so that one
   // large block cannot empty the cache. 0 disables the cache.
   explicit BlockCache(std::size_t max_bytes) : cache_(max_bytes, 8) {}
@@ -38,7 +39,11 @@ class BlockCache {
   std::size_t max_bytes() const { return cache_.max_bytes(); }
 
  private:
-  static std::size_t Charge(const Block& block) { return block.data.size() + kOverheadBytes; }
+  // The transactions count too: without them a block of thousands was
+  // charged as an empty one, and the bound held nothing back.
+  static std::size_t Charge(const Block& block) {
+    return block.SerializedSize() - kHeaderSize + kOverheadBytes;
+  }
 
   LruCache<Hash32, Block, Hash32Hasher, &BlockCache::Charge> cache_;
 };

@@ -65,6 +65,22 @@ TEST(BlockCacheTest, DoesNotCacheBlocksLargerThanAnEighthOfIt) {
   EXPECT_TRUE(cache.Get(Numbered(3).hash).has_value());
 }
 
+TEST(BlockCacheTest, ChargesABlocksTransactions) {
+  Block with_txs = Numbered(1);
+  Transaction tx;
+  tx.outputs.push_back(TxOut{std::string(300, 'a'), XOnlyPubKey{}, 1});
+  with_txs.txs.assign(10, tx);
+  const std::size_t tx_bytes = 10 * CanonicalTxSize(tx);
+  BlockCache cache(Charge(10 + tx_bytes) * 8);
+  cache.Put(with_txs);
+  EXPECT_EQ(cache.bytes(), Charge(10 + tx_bytes));
+  // A block whose transactions alone take more than an eighth stays out.
+  Block big = Numbered(2);
+  big.txs.assign(11, tx);
+  cache.Put(big);
+  EXPECT_FALSE(cache.Get(big.hash).has_value());
+}
+
 TEST(BlockCacheTest, ZeroBytesDisablesIt) {
   BlockCache cache(0);
   cache.Put(Numbered(1, 0));
