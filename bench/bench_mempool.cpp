@@ -29,6 +29,8 @@
 // time of writing them afterwards (Flush, not timed), the share of a later
 // batched write this block brings.
 //
+// The connects can be profiled alone: bench::PerfControl.
+//
 // BM_SelectForBlock: Mempool::SelectForBlock with a block's room (the size
 // limit less the header, the data and the largest coinbase) from a pool of
 // 50,000 transactions: 40,000 independent ones paying 1 to 50 units a byte
@@ -260,6 +262,7 @@ void RunConnectBlock(benchmark::State& state, bool from_pool, bool stopped_clock
   const Clock& clock = stopped_clock ? static_cast<const Clock&>(stopped) : running;
   const auto threads = static_cast<std::size_t>(state.range(0));
   double flush_seconds = 0;
+  static bench::PerfControl perf;  // one per process: perf holds the FIFOs open
   for (auto _ : state) {
     state.PauseTiming();
     auto loaded = std::make_unique<LoadedChain>(c, threads, sqlite);
@@ -277,7 +280,9 @@ void RunConnectBlock(benchmark::State& state, bool from_pool, bool stopped_clock
     }
     std::vector<Block> blocks = {c.block};
     state.ResumeTiming();
+    perf.Enable();
     const bool ok = AcceptAll(*loaded->chain, std::move(blocks));
+    perf.Disable();
     state.PauseTiming();
     if (sqlite) {
       // What the connect left to write (docs/storage.md, "Deferred

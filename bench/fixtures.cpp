@@ -1,6 +1,11 @@
 #include "fixtures.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <cstring>
+#include <iostream>
 #include <map>
 #include <stdexcept>
 #include <utility>
@@ -77,6 +82,37 @@ TempSqliteStore::~TempSqliteStore() {
   store_.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
+}
+
+PerfControl::PerfControl() {
+  const char* spec = std::getenv("POWCHAIN_PERF_CTL");
+  if (spec == nullptr) return;
+  const std::string text(spec);
+  const std::size_t comma = text.find(',');
+  if (comma == std::string::npos) {
+    std::cerr << "POWCHAIN_PERF_CTL must be CTL,ACK (perf's two control FIFOs)\n";
+    std::exit(2);
+  }
+  // Opened in perf's order: it opens CTL for reading, then ACK for writing.
+  ctl_ = open(text.substr(0, comma).c_str(), O_WRONLY | O_CLOEXEC);
+  ack_ = open(text.substr(comma + 1).c_str(), O_RDONLY | O_CLOEXEC);
+  if (ctl_ < 0 || ack_ < 0) {
+    std::cerr << "cannot open the FIFOs of POWCHAIN_PERF_CTL: " << std::strerror(errno) << "\n";
+    std::exit(2);
+  }
+}
+
+PerfControl::~PerfControl() {
+  if (ctl_ >= 0) close(ctl_);
+  if (ack_ >= 0) close(ack_);
+}
+
+void PerfControl::Send(const char* command) {
+  if (ctl_ < 0) return;
+  const std::string line = std::string(command) + "\n";
+  if (write(ctl_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return;
+  char reply[16];
+  (void)read(ack_, reply, sizeof(reply));  // "ack\n"
 }
 
 }  // namespace powchain::bench

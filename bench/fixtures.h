@@ -52,6 +52,28 @@ const std::vector<Block>& CachedChain(std::size_t n, std::size_t data_bytes);
 // `batch_size` blocks in chain order, ready to be moved into AcceptBlocks.
 std::vector<std::vector<Block>> Batches(const std::vector<Block>& chain, std::size_t batch_size);
 
+// Profiling the timed part alone. When POWCHAIN_PERF_CTL names perf's
+// control FIFOs, as "CTL,ACK" (started with `perf record -D -1 --control
+// fifo:CTL,ACK`), Enable() and Disable() switch sampling on and off and
+// wait for perf's acknowledgement, so that a profile holds what a
+// benchmark times and not its set-up. Without the variable both do
+// nothing. One per process (perf keeps the FIFOs open); docs/performance.md,
+// "Profiling a benchmark's timed part".
+class PerfControl {
+ public:
+  PerfControl();
+  ~PerfControl();
+  PerfControl(const PerfControl&) = delete;
+  PerfControl& operator=(const PerfControl&) = delete;
+  void Enable() { Send("enable"); }
+  void Disable() { Send("disable"); }
+
+ private:
+  void Send(const char* command);
+  int ctl_ = -1;
+  int ack_ = -1;
+};
+
 // A fresh SQLite database in a new directory under the system temporary
 // directory; the directory and everything in it go away with the object.
 class TempSqliteStore {
