@@ -279,6 +279,11 @@ SqliteBlockStore::~SqliteBlockStore() {
     MutexLock lock(mutex_);
     (void)FlushLocked();
   }
+  // Closed before the writer, so that the writer's close is the last one.
+  if (checkpointer_) {
+    checkpointer_->Detach(db_);
+    checkpointer_.reset();
+  }
   for (sqlite3_stmt* stmt : {set_meta_, get_meta_}) {
     sqlite3_finalize(stmt);
   }
@@ -520,6 +525,11 @@ Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::Open(const std::file
       tables.empty() ? store->CreateLocked(genesis) : store->CheckExistingLocked(tables, genesis);
   if (!s) return Error{s.error()};
   lock.Unlock();
+  // The file is in WAL mode now: checkpoints leave the commit path.
+  auto checkpointer = WalCheckpointer::Start(path);
+  if (!checkpointer) return Error{checkpointer.error()};
+  store->checkpointer_ = std::move(*checkpointer);
+  store->checkpointer_->Attach(store->db_);
   return store;
 }
 

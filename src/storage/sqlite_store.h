@@ -36,6 +36,7 @@
 #include "storage/block_cache.h"
 #include "storage/block_store.h"
 #include "storage/pending_writes.h"
+#include "storage/wal_checkpointer.h"
 #include "util/hash_map.h"
 #include "util/lru_cache.h"
 #include "util/mutex.h"
@@ -137,6 +138,11 @@ class SqliteBlockStore final : public BlockStore {
   // it did not), for the node's log.
   std::uint64_t upgraded_rows() const { return upgraded_rows_; }
   const std::filesystem::path& path() const { return path_; }
+  // The checkpoints of the write-ahead log run so far (none for a store
+  // opened read-only, which does not checkpoint).
+  WalCheckpointer::Stats checkpoint_stats() const {
+    return checkpointer_ ? checkpointer_->stats() : WalCheckpointer::Stats{};
+  }
 
  private:
   SqliteBlockStore(sqlite3* db, std::filesystem::path path, std::size_t cache_bytes);
@@ -220,6 +226,9 @@ class SqliteBlockStore final : public BlockStore {
   // Statements of the coin set and indexes, by their SQL text (a constant's address).
   mutable std::vector<std::pair<const char*, sqlite3_stmt*>> statements_ GUARDED_BY(mutex_);
   mutable BlockCache cache_;  // its own lock
+  // Copies the WAL into the main file on its own thread and connection;
+  // set by Open() (read-write), closed before db_.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   // Single blocks' JSON forms as served (GET /blocks/{id}), by hash; as
   // large as the block cache. Its own lock.
   static std::size_t JsonCharge(const std::string& json) { return json.size() + 96; }

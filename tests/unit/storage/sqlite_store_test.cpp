@@ -28,6 +28,7 @@
 #include "testutil/coins.h"
 #include "testutil/fault_injecting_store.h"
 #include "testutil/temp_dir.h"
+#include "testutil/wait.h"
 #include "util/hex.h"
 
 namespace powchain {
@@ -400,6 +401,30 @@ TEST_F(SqliteStoreTest, UpgradesSchemaVersion3) {
   auto tip = store->ReadTip();
   ASSERT_TRUE(tip.ok());
   EXPECT_EQ(*tip, std::optional<Hash32>(chain.tip().hash));
+}
+
+// The write-ahead log is copied into the main file by the store's own
+// thread once a commit leaves it at 1,000 pages or more, not by the commit.
+TEST_F(SqliteStoreTest, CheckpointsTheLogOnItsOwnThread) {
+  std::vector<Block> blocks{genesis_};
+  // About 6 MB of data: the log passes 1,000 pages of 4 KiB.
+  auto more = SyntheticChain(60, 1, genesis_.hash, "\"" + std::string(100000, 'x') + "\"");
+  blocks.insert(blocks.end(), more.begin(), more.end());
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->checkpoint_stats().runs, 0u);
+  for (const Block& b : blocks) ASSERT_TRUE(store->Commit(BatchOf({b})).ok());
+  ASSERT_TRUE(testutil::WaitUntil([&] { return store->checkpoint_stats().runs >= 1; }));
+  const WalCheckpointer::Stats stats = store->checkpoint_stats();
+  EXPECT_EQ(stats.failures, 0u) << stats.last_error;
+  ExpectHolds(*store, blocks, blocks.back().hash);
+  store.reset();
+  auto reopened = OpenStore();
+  ASSERT_NE(reopened, nullptr);
+  ExpectHolds(*reopened, blocks, blocks.back().hash);
+  auto read_only = SqliteBlockStore::OpenReadOnly(file_);
+  ASSERT_TRUE(read_only.ok()) << read_only.error();
+  EXPECT_EQ((*read_only)->checkpoint_stats().runs, 0u);
 }
 
 TEST_F(SqliteStoreTest, EmptyBatchIsANoOp) {
