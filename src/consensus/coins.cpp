@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/hash_map.h"
 #include "util/hex.h"
 
 namespace powchain {
@@ -12,10 +13,7 @@ std::optional<Coin> CoinsOverlay::GetCoin(const OutPoint& outpoint) const {
   return base_->GetCoin(outpoint);
 }
 
-void CoinsOverlay::Reserve(std::size_t more) {
-  const std::size_t need = changes_.size() + more;
-  if (need > changes_.max_load()) changes_.reserve(std::max(need, 2 * changes_.size()));
-}
+void CoinsOverlay::Reserve(std::size_t more) { MakeRoomFor(changes_, more); }
 
 std::optional<Coin> MapCoinView::GetCoin(const OutPoint& outpoint) const {
   auto it = coins.find(outpoint);

@@ -61,21 +61,6 @@ void PendingWrites::AddStep(const ChainStep& step, bool connect) {
   }
 }
 
-namespace {
-
-// Room for `more` entries in `map`. Without it a batch larger than what the
-// map held (the first block after a write, on a store that just opened)
-// doubles it step by step, moving its entries each time; with it the map
-// grows once, still geometrically, so a run of batches costs amortized
-// constant time per entry.
-template <typename Map>
-void MakeRoom(Map& map, std::size_t more) {
-  const std::size_t need = map.size() + more;
-  if (need > map.max_load()) map.reserve(std::max(need, 2 * map.size()));
-}
-
-}  // namespace
-
 void PendingWrites::Add(const WriteBatch& batch) {
   std::size_t txs = 0;
   std::size_t steps = 0;
@@ -83,11 +68,11 @@ void PendingWrites::Add(const WriteBatch& batch) {
     for (const ChainStep& step : *list) txs += step.txids->size();
     steps += list->size();
   }
-  MakeRoom(coins_, batch.coins.size());
-  MakeRoom(undo_, steps);
-  MakeRoom(txs_, txs);
+  MakeRoomFor(coins_, batch.coins.size());
+  MakeRoomFor(undo_, steps);
+  MakeRoomFor(txs_, txs);
   // An address row or two for each transaction, mostly.
-  MakeRoom(addresses_, 2 * txs);
+  MakeRoomFor(addresses_, 2 * txs);
   // The order of the store's own writes: the steps leaving, those joining,
   // then the coin set's net change.
   for (const ChainStep& step : batch.disconnected) AddStep(step, false);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -17,5 +18,16 @@ struct Hash32Hasher {
     return v;
   }
 };
+
+// Room in a hash map (with size(), max_load() and reserve(), as Boost's
+// unordered_flat_map has) for `more` entries. Without it a batch larger than
+// what the map holds doubles it step by step, moving its entries each time;
+// with it the map grows once, still at least doubling, so a run of batches
+// stays amortized constant time per entry.
+template <typename Map>
+void MakeRoomFor(Map& map, std::size_t more) {
+  const std::size_t need = map.size() + more;
+  if (need > map.max_load()) map.reserve(std::max(need, 2 * map.size()));
+}
 
 }  // namespace powchain
