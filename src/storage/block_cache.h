@@ -23,9 +23,9 @@ class BlockCache {
   static constexpr std::size_t kOverheadBytes = sizeof(Block) + 96;
 
   // Holds at most `max_bytes` (data, transactions at their canonical size,
-  // and kOverheadBytes a block). A block
-  // that would take more than an eighth of that is not cached, so that one
-  // large block cannot empty the cache. 0 disables the cache.
+  // and kOverheadBytes a block). A block that would take more than an
+  // eighth of that is not cached, so that one large block cannot empty the
+  // cache. 0 disables the cache.
   explicit BlockCache(std::size_t max_bytes) : cache_(max_bytes, 8) {}
 
   // A copy of the cached block, which becomes the most recently used.
