@@ -107,7 +107,9 @@ struct HttpServer::State {
 
   // A served session is waiting for a request header again (idle, or
   // lingering after its last answer): it becomes the newest eviction
-  // candidate. Ignored for sessions that are not served. Thread-safe.
+  // candidate. A session still waiting (since it was admitted, or a header
+  // that failed to parse) keeps its place: it has waited since then.
+  // Ignored for sessions that are not served. Thread-safe.
   void MarkWaiting(HttpSession* session) EXCLUDES(mutex);
   // A served session has a whole request header: it can no longer be
   // evicted. False when it was evicted before that (it must then close
@@ -909,12 +911,9 @@ void HttpServer::State::MarkWaiting(HttpSession* session) {
   const auto it = sessions.find(session);
   if (it == sessions.end() || it->second.slot != Slot::kServing) return;
   Entry& entry = it->second;
-  if (entry.waiting) {
-    waiting_order.splice(waiting_order.end(), waiting_order, entry.at);
-  } else {
-    entry.at = waiting_order.insert(waiting_order.end(), session);
-    entry.waiting = true;
-  }
+  if (entry.waiting) return;
+  entry.at = waiting_order.insert(waiting_order.end(), session);
+  entry.waiting = true;
 }
 
 bool HttpServer::State::MarkBusy(HttpSession* session) {

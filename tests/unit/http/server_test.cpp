@@ -499,6 +499,35 @@ TEST_F(HttpServerTest, CapClosesALingeringConnection) {
   EXPECT_EQ(server_->connections(), 1u);
 }
 
+TEST_F(HttpServerTest, CapOrdersConnectionsByWhenTheyBeganToWait) {
+  // A connection that never sent a whole header has waited since it was
+  // admitted, whatever befell it meanwhile: here its header breaks and it
+  // lingers after the 400. It stays the oldest candidate, so a new
+  // connection takes its slot, not that of the staller admitted after it.
+  HttpOptions options;
+  options.max_connections = 2;
+  options.linger_timeout = kClientTimeout * 2;  // only the cap can close it
+  StartServer(options);
+  Client broken(port());
+  ASSERT_FALSE(broken.Write(kPartialHeader));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 1; }));
+  Client staller(port());
+  ASSERT_FALSE(staller.Write(kPartialHeader));
+  ASSERT_TRUE(testutil::WaitUntil([&] { return server_->connections() == 2; }));
+  ASSERT_FALSE(broken.Write("No colon here\r\n\r\n"));
+  ClientResponse refused;
+  ASSERT_FALSE(broken.Read(refused));
+  EXPECT_EQ(refused.result(), bhttp::status::bad_request);
+
+  Client client(port());
+  EXPECT_EQ(client.Get("/status").result(), bhttp::status::ok);
+  EXPECT_TRUE(broken.WaitClosed());
+  ASSERT_FALSE(staller.Write("\r\n"));
+  ClientResponse res;
+  ASSERT_FALSE(staller.Read(res));
+  EXPECT_EQ(res.result(), bhttp::status::ok);
+}
+
 TEST_F(HttpServerTest, FloodOfStallersCannotLockOutAClient) {
   constexpr std::size_t kCap = 64;
   HttpOptions options;
