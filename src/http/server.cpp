@@ -183,7 +183,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpSession(tcp::socket socket, std::shared_ptr<HttpServer::State> state)
       : socket_(std::move(socket)),
         strand_(socket_.get_executor()),
-        deadline_(strand_),
+        deadline_(strand_, [this] { OnDeadline(); }),
         state_(std::move(state)) {}
 
   ~HttpSession() { state_->Unregister(this); }  // if never closed
@@ -219,7 +219,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void CloseNow() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
-    deadline_.Disarm();
+    deadline_.Cancel();
     if (events_id_ != 0) {
       state_->events->Unsubscribe(events_id_);
       events_id_ = 0;
@@ -264,14 +264,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   // When the phase's time is up, the connection is closed.
-  void Arm(std::chrono::milliseconds timeout) {
-    deadline_.Arm(timeout, [self = shared_from_this()] {
-      if (self->phase_ == Phase::kClosed) return;
-      spdlog::debug("http: connection timed out ({}); closing", self->PhaseName());
-      self->CloseNow();
+  void Arm(std::chrono::milliseconds timeout) { deadline_.Arm(timeout, shared_from_this()); }
+  void Disarm() { deadline_.Disarm(); }
+  void OnDeadline() {
+    Guarded("timer", [&] {
+      if (phase_ == Phase::kClosed) return;
+      spdlog::debug("http: connection timed out ({}); closing", PhaseName());
+      CloseNow();
     });
   }
-  void Disarm() { deadline_.Disarm(); }
 
   const char* PhaseName() const {
     switch (phase_) {

@@ -171,7 +171,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
         direction_(Direction::kInbound),
         strand_(socket.get_executor()),
         ws_(std::move(socket)),
-        deadline_(strand_) {}
+        deadline_(strand_, [this] { Guarded("timer", [&] { OnTimer(); }); }) {}
 
   // Outbound: a dial to `url`, on a new strand.
   Session(std::shared_ptr<Impl> impl, PeerId id, PeerUrl url)
@@ -181,7 +181,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
         url_(std::move(url)),
         strand_(asio::make_strand(impl_->io)),
         ws_(strand_),
-        deadline_(strand_),
+        deadline_(strand_, [this] { Guarded("timer", [&] { OnTimer(); }); }),
         resolver_(std::in_place, strand_) {}
 
   ~Session() { impl_->Unregister(*this); }  // if never closed
@@ -302,8 +302,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   // `reason` (with the close reason instead once closing).
   void Arm(std::chrono::milliseconds timeout, std::string reason) {
     timer_reason_ = std::move(reason);
-    deadline_.Arm(
-        timeout, [self = shared_from_this()] { self->Guarded("timer", [&] { self->OnTimer(); }); });
+    deadline_.Arm(timeout, shared_from_this());
   }
   void Disarm() { deadline_.Disarm(); }
   void OnTimer() {
@@ -431,7 +430,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   void Fail(const std::string& reason) {
     if (state_ != State::kConnecting) return;
     state_ = State::kClosed;
-    Disarm();
+    deadline_.Cancel();
     if (resolver_) resolver_->cancel();
     CloseSocket();
     impl_->Unregister(*this);
@@ -580,7 +579,7 @@ class Transport::Impl::Session : public std::enable_shared_from_this<Session> {
   void Finish(const std::string& reason) {
     if (state_ != State::kOpen && state_ != State::kClosing) return;
     state_ = State::kClosed;
-    Disarm();
+    deadline_.Cancel();
     StopAccepting(/*clear=*/true);
     CloseSocket();
     impl_->Unregister(*this);

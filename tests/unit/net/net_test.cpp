@@ -71,43 +71,108 @@ class IoThread {
   std::thread thread_;
 };
 
-TEST(DeadlineTest, FiresOnceAndOnlyForTheLastArm) {
+// What a connection gives its deadline: an owner for the waits to hold, a
+// count of expiries, and the strand both live on.
+struct DeadlineOwner {
+  explicit DeadlineOwner(asio::io_context& io)
+      : strand(asio::make_strand(io)), deadline(strand, [this] {
+          fired_at = Deadline::Clock::now();
+          ++fired;
+        }) {}
+  // Runs `f` on the strand and waits until it has run.
+  template <typename F>
+  void OnStrand(F f) {
+    std::atomic<bool> done{false};
+    asio::post(strand, [&] {
+      f();
+      done = true;
+    });
+    ASSERT_TRUE(testutil::WaitUntil([&] { return done.load(); }));
+  }
+  asio::any_io_executor strand;
+  Deadline deadline;
+  Deadline::Clock::time_point fired_at{};  // written on the strand before `fired`
+  std::atomic<int> fired{0};
+};
+
+TEST(DeadlineTest, FiresOnceAtTheLastArmedTime) {
   IoThread io;
-  const auto strand = asio::make_strand(io.io());
-  Deadline deadline{asio::any_io_executor(strand)};
-  std::atomic<int> first{0};
-  std::atomic<int> second{0};
-  asio::post(strand, [&] {
-    deadline.Arm(10ms, [&] { ++first; });
-    deadline.Arm(20ms, [&] { ++second; });  // replaces the first
+  DeadlineOwner owner(io.io());
+  const auto token = std::make_shared<int>(0);
+  Deadline::Clock::time_point armed{};
+  owner.OnStrand([&] {
+    armed = Deadline::Clock::now();
+    owner.deadline.Arm(10ms, token);
+    owner.deadline.Arm(60ms, token);  // later: the pending wait stays
   });
-  ASSERT_TRUE(testutil::WaitUntil([&] { return second.load() == 1; }));
-  // The first expiry, due earlier, never ran; nothing runs twice.
-  std::atomic<bool> drained{false};
-  asio::post(strand, [&] { deadline.Arm(5ms, [&] { drained = true; }); });
-  ASSERT_TRUE(testutil::WaitUntil([&] { return drained.load(); }));
-  EXPECT_EQ(first.load(), 0);
-  EXPECT_EQ(second.load(), 1);
+  // The first wait ends at 10 ms and must wait again, not fire.
+  ASSERT_TRUE(testutil::WaitUntil([&] { return owner.fired.load() == 1; }));
+  EXPECT_GE(owner.fired_at - armed, 60ms);
+  // Re-arming to a later time started no new wait; the re-wait did.
+  owner.OnStrand([&] { EXPECT_EQ(owner.deadline.waits_started(), 2u); });
+  // Nothing fires twice, and the wait released the owner's token.
+  ASSERT_TRUE(testutil::WaitUntil([&] { return token.use_count() == 1; }));
+  EXPECT_EQ(owner.fired.load(), 1);
 }
 
-TEST(DeadlineTest, DisarmCancels) {
+TEST(DeadlineTest, AnEarlierArmMovesTheTimer) {
   IoThread io;
-  const auto strand = asio::make_strand(io.io());
-  Deadline deadline{asio::any_io_executor(strand)};
-  std::atomic<int> fired{0};
-  std::atomic<bool> marker{false};
-  asio::post(strand, [&] {
-    deadline.Arm(1ms, [&] { ++fired; });
-    deadline.Disarm();
+  DeadlineOwner owner(io.io());
+  const auto token = std::make_shared<int>(0);
+  const auto armed = Deadline::Clock::now();
+  owner.OnStrand([&] {
+    owner.deadline.Arm(std::chrono::hours(1), token);
+    owner.deadline.Arm(5ms, token);  // earlier: a new wait
+    EXPECT_EQ(owner.deadline.waits_started(), 2u);
   });
-  // A later timer on the same strand runs after the disarmed one would have.
-  asio::steady_timer later(strand);
-  asio::post(strand, [&] {
-    later.expires_after(30ms);
-    later.async_wait([&](const boost::system::error_code&) { marker = true; });
+  ASSERT_TRUE(testutil::WaitUntil([&] { return owner.fired.load() == 1; }));
+  EXPECT_LT(Deadline::Clock::now() - armed, std::chrono::minutes(1));
+  // The replaced wait was cancelled: nothing holds the token.
+  ASSERT_TRUE(testutil::WaitUntil([&] { return token.use_count() == 1; }));
+}
+
+TEST(DeadlineTest, ManyLaterArmsStartOneWait) {
+  IoThread io;
+  DeadlineOwner owner(io.io());
+  const auto token = std::make_shared<int>(0);
+  owner.OnStrand([&] {
+    // A keep-alive connection's cycle: idle, header, body, write, idle...
+    owner.deadline.Arm(std::chrono::seconds(10), token);
+    for (int i = 0; i < 1000; ++i) {
+      owner.deadline.Arm(std::chrono::seconds(60), token);
+      owner.deadline.Arm(std::chrono::seconds(10), token);
+      owner.deadline.Disarm();
+      owner.deadline.Arm(std::chrono::seconds(30), token);
+    }
+    EXPECT_EQ(owner.deadline.waits_started(), 1u);
+    owner.deadline.Cancel();
   });
-  ASSERT_TRUE(testutil::WaitUntil([&] { return marker.load(); }));
-  EXPECT_EQ(fired.load(), 0);
+  ASSERT_TRUE(testutil::WaitUntil([&] { return token.use_count() == 1; }));
+  EXPECT_EQ(owner.fired.load(), 0);
+}
+
+TEST(DeadlineTest, DisarmStopsTheExpiryAndCancelReleasesTheOwner) {
+  IoThread io;
+  DeadlineOwner owner(io.io());
+  auto token = std::make_shared<int>(0);
+  const std::weak_ptr<int> watch = token;
+  owner.OnStrand([&] {
+    owner.deadline.Arm(20ms, token);
+    owner.deadline.Disarm();
+  });
+  // The disarmed wait ends at its time without firing, then lets go.
+  ASSERT_TRUE(testutil::WaitUntil([&] { return token.use_count() == 1; }));
+  EXPECT_EQ(owner.fired.load(), 0);
+  // Armed again, it fires.
+  owner.OnStrand([&] { owner.deadline.Arm(1ms, token); });
+  ASSERT_TRUE(testutil::WaitUntil([&] { return owner.fired.load() == 1; }));
+  // Cancel ends a long wait at once and releases what it held.
+  owner.OnStrand([&] { owner.deadline.Arm(std::chrono::hours(1), token); });
+  token.reset();
+  EXPECT_FALSE(watch.expired());  // the pending wait holds it
+  owner.OnStrand([&] { owner.deadline.Cancel(); });
+  ASSERT_TRUE(testutil::WaitUntil([&] { return watch.expired(); }));
+  EXPECT_EQ(owner.fired.load(), 1);
 }
 
 TEST(ListenerTest, ErrorsNameTheServiceAndAddress) {
