@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "util/bytes.h"
 #include "util/hex.h"
+#include "util/memory.h"
 #include "util/result.h"
 
 namespace powchain {
@@ -89,6 +91,24 @@ TEST(ResultTest, HoldsValueOrError) {
   Status f = Error{"disk full"};
   EXPECT_FALSE(f.ok());
   EXPECT_EQ(f.error(), "disk full");
+}
+
+TEST(PrefaultTest, KeepsTheContents) {
+  // Whole pages inside a large buffer, at an unaligned start, and ranges
+  // holding no whole page: the bytes stay as written.
+  std::string buffer(std::size_t{3} * 1024 * 1024 + 123, '\0');
+  for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<char>(i * 31 + 7);
+  const std::string expected = buffer;
+  PrefaultForWrite(buffer.data() + 1, buffer.size() - 1);
+  PrefaultForWrite(buffer.data() + 10, 100);
+  PrefaultForWrite(buffer.data(), 0);
+  EXPECT_EQ(buffer, expected);
+  // Memory reserved but not yet written can be mapped ahead and then filled.
+  std::string fresh;
+  fresh.reserve(expected.size());
+  PrefaultForWrite(fresh.data(), expected.size());
+  fresh.append(expected);
+  EXPECT_EQ(fresh, expected);
 }
 
 }  // namespace
