@@ -80,7 +80,9 @@ def stored_height(binary, data_dir):
         stop(node)
 
 
-def start(binary, data_dir):
+def start(binary, data_dir, extra_env=None):
+    """Starts `binary node` on free ports; `extra_env`: more settings, e.g.
+    {"STREAM_CACHE_MB": "0"}."""
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -89,6 +91,7 @@ def start(binary, data_dir):
         "NETWORK": "regtest",
         "DATA_DIR": data_dir,
         "LOG_LEVEL": "warn",
+        **(extra_env or {}),
     }
     node = subprocess.Popen([binary, "node"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

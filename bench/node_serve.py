@@ -5,7 +5,7 @@ size from memory, and the node's RSS while it streams), and wrk -t1 -c10
 requests/s of GET /blocks and of GET /blocks/{h} at random heights.
 
 Usage: bench/node_serve.py [--runs N] [--wrk-seconds S] [--no-wrk-chain]
-                           BINARY HTTP_STATIC DATA_DIR
+                           [--env KEY=VALUE ...] BINARY HTTP_STATIC DATA_DIR
 
 DATA_DIR holds a regtest chain (`p2p_bench make-store DIR N 200`); the node
 adds nothing to it, so it can be reused, and several binaries (a build
@@ -70,7 +70,10 @@ def main():
     ap.add_argument("--wrk-seconds", type=int, default=5)
     ap.add_argument("--no-wrk-chain", action="store_true",
                     help="skip wrk on GET /blocks (slow for a long chain)")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting for the node, e.g. STREAM_CACHE_MB=0 (repeatable)")
     args = ap.parse_args()
+    extra_env = dict(kv.split("=", 1) for kv in args.env)
     binary = os.path.abspath(args.binary)
     height = stored_height(binary, args.data_dir)
     print(f"{binary}: chain height {height} in {args.data_dir}", flush=True)
@@ -79,7 +82,7 @@ def main():
     rows = []
     try:
         for run in range(args.runs):
-            node, port = start(binary, args.data_dir)
+            node, port = start(binary, args.data_dir, extra_env)
             try:
                 wait_serving(port, height)
                 rss0 = proc_kb(node.pid, "VmRSS") / 1024
