@@ -98,9 +98,25 @@ void NodeMetrics::SetSources(Sources sources) {
 }
 
 void NodeMetrics::RecordRequest(std::string_view route, unsigned status, double seconds) {
-  const std::string path(route);
-  http_requests_->Add({{"route", path}, {"status", std::to_string(status)}}).Increment();
-  http_duration_->Add({{"route", path}}, kLatencyBuckets).Observe(seconds);
+  prometheus::Counter* requests = nullptr;
+  prometheus::Histogram* duration = nullptr;
+  {
+    MutexLock lock(requests_mutex_);
+    auto it = route_series_.find(route);
+    if (it == route_series_.end()) {
+      const std::string name(route);
+      prometheus::Histogram& series = http_duration_->Add({{"route", name}}, kLatencyBuckets);
+      it = route_series_.emplace(name, RouteSeries{&series, {}}).first;
+    }
+    prometheus::Counter*& counter = it->second.requests[status];
+    if (counter == nullptr) {
+      counter = &http_requests_->Add({{"route", it->first}, {"status", std::to_string(status)}});
+    }
+    requests = counter;
+    duration = it->second.duration;
+  }
+  requests->Increment();
+  duration->Observe(seconds);
 }
 
 void NodeMetrics::RecordReorg(std::size_t depth) {

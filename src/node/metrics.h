@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,7 +60,8 @@ class NodeMetrics {
   void SetSources(Sources sources) EXCLUDES(mutex_);
 
   // One answered HTTP request. Thread-safe.
-  void RecordRequest(std::string_view route, unsigned status, double seconds);
+  void RecordRequest(std::string_view route, unsigned status, double seconds)
+      EXCLUDES(requests_mutex_);
   // One reorganization that disconnected `depth` blocks. Thread-safe.
   void RecordReorg(std::size_t depth);
 
@@ -79,6 +82,18 @@ class NodeMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   Mutex mutex_;
   Sources sources_ GUARDED_BY(mutex_);
+
+  // The HTTP series of each route, found in the families once. Family::Add
+  // builds a new metric (for a histogram, its bucket vectors) before it
+  // looks the labels up, so calling it for every request cost more than
+  // the rest of RecordRequest. Bounded: routes are RouteLabel's fixed set,
+  // statuses the few the server answers with.
+  struct RouteSeries {
+    prometheus::Histogram* duration = nullptr;
+    std::map<unsigned, prometheus::Counter*> requests;  // by status
+  };
+  Mutex requests_mutex_;
+  std::map<std::string, RouteSeries, std::less<>> route_series_ GUARDED_BY(requests_mutex_);
 
   // Families; the registry owns them.
   prometheus::Family<prometheus::Gauge>* chain_height_;

@@ -54,5 +54,31 @@ TEST(NodeMetricsTest, ChainGaugesAndTheNetworkHashRate) {
   EXPECT_NEAR(Sample(scrape, "powchain_network_hashes_per_second"), expected, expected * 1e-6);
 }
 
+TEST(NodeMetricsTest, RequestsAreCountedByRouteAndStatus) {
+  NodeMetrics metrics;
+  for (int i = 0; i < 5; ++i) metrics.RecordRequest("/blocks/{id}", 200, 0.0002);
+  metrics.RecordRequest("/blocks/{id}", 404, 0.0002);
+  metrics.RecordRequest("/status", 200, 3.0);
+  const std::string scrape = metrics.Scrape();
+  EXPECT_EQ(Sample(scrape, "powchain_http_requests_total{route=\"/blocks/{id}\",status=\"200\"}"),
+            5.0);
+  EXPECT_EQ(Sample(scrape, "powchain_http_requests_total{route=\"/blocks/{id}\",status=\"404\"}"),
+            1.0);
+  EXPECT_EQ(Sample(scrape, "powchain_http_requests_total{route=\"/status\",status=\"200\"}"), 1.0);
+  EXPECT_EQ(Sample(scrape, "powchain_http_request_duration_seconds_count{route=\"/blocks/{id}\"}"),
+            6.0);
+  EXPECT_EQ(
+      Sample(
+          scrape,
+          "powchain_http_request_duration_seconds_bucket{route=\"/blocks/{id}\",le=\"0.00025\"}"),
+      6.0);
+  EXPECT_EQ(
+      Sample(scrape, "powchain_http_request_duration_seconds_bucket{route=\"/status\",le=\"2.5\"}"),
+      0.0);
+  EXPECT_EQ(
+      Sample(scrape, "powchain_http_request_duration_seconds_bucket{route=\"/status\",le=\"5\"}"),
+      1.0);
+}
+
 }  // namespace
 }  // namespace powchain
