@@ -955,8 +955,12 @@ void PeerManager::HandleGetHeaders(PeerId id, const GetHeaders& m) {
 }
 
 void PeerManager::AnswerBlocks(PeerId id, std::span<const Hash32> hashes) {
-  // The blocks' stored JSON forms, copied into the message as they are.
-  std::string items;
+  // The blocks' stored JSON forms, copied into the message as they are;
+  // read into a buffer this thread keeps, so that a batch does not fault in
+  // fresh pages as its string grows (docs/performance.md, "A small
+  // answer's cost, and runs read without page faults").
+  thread_local std::string items;
+  items.clear();
   std::size_t count = 0;
   if (!hashes.empty()) {
     auto read = chain_.AppendBlocksJson(hashes, items, options_.max_answer_bytes);
@@ -971,7 +975,7 @@ void PeerManager::AnswerBlocks(PeerId id, std::span<const Hash32> hashes) {
     }
   }
   std::string text = EncodeBlocksJson(items);
-  items = std::string();
+  if (items.capacity() > 2 * options_.max_answer_bytes) std::string().swap(items);
   Actions a;
   {
     MutexLock lock(mutex_);

@@ -14,6 +14,7 @@
 #include "primitives/json.h"
 #include "primitives/json_writer.h"
 #include "util/hex.h"
+#include "util/memory.h"
 #include "util/url.h"
 
 // Encode writes what it is given: a message that breaks a limit (port 0, an
@@ -543,7 +544,9 @@ std::string EncodeBlocksJson(std::string_view items) {
   constexpr std::string_view kHead = R"({"type":"blocks","blocks":[)";
   constexpr std::string_view kTail = "]}";
   std::string out;
-  out.reserve(kHead.size() + items.size() + kTail.size());
+  const std::size_t size = kHead.size() + items.size() + kTail.size();
+  out.reserve(size);
+  PrefaultForWrite(out.data(), size);
   out += kHead;
   out += items;
   out += kTail;
