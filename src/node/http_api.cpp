@@ -137,8 +137,8 @@ Result<http::BlockRun> NodeApiImpl::BlockRunInChain(const Hash32& tip, std::uint
   // the run's exact size whose pages are mapped in one call. A run's own
   // string grown from empty took fresh pages at each doubling, and their
   // page faults were most of the time of a stream whose runs are not cached
-  // and a fifth of one whose runs are (docs/performance.md, "Reading runs
-  // without page faults").
+  // and a fifth of one whose runs are (docs/performance.md, "A small
+  // answer's cost, and runs read without page faults").
   thread_local std::string scratch;
   scratch.clear();
   auto read = chain_.AppendBlocksJson(*hashes, scratch, max_bytes);
