@@ -284,6 +284,7 @@ SqliteBlockStore::~SqliteBlockStore() {
     checkpointer_->Detach(db_);
     checkpointer_.reset();
   }
+  reader_.reset();
   for (sqlite3_stmt* stmt : {set_meta_, get_meta_}) {
     sqlite3_finalize(stmt);
   }
@@ -294,17 +295,26 @@ SqliteBlockStore::~SqliteBlockStore() {
   sqlite3_close_v2(db_);
 }
 
-Error SqliteBlockStore::Fail(const std::string& what) const {
-  std::string message = path_.string() + ": " + what + ": " + sqlite3_errmsg(db_);
+Error SqliteBlockStore::Fail(const std::string& what) const { return FailOn(db_, what); }
+
+Error SqliteBlockStore::FailOn(sqlite3* db, const std::string& what) const {
+  std::string message = path_.string() + ": " + what + ": " + sqlite3_errmsg(db);
   // For failures of the file system, what the OS said ("No space left on
   // device", "Permission denied").
-  const int primary = sqlite3_errcode(db_) & 0xff;
-  const int err = sqlite3_system_errno(db_);
+  const int primary = sqlite3_errcode(db) & 0xff;
+  const int err = sqlite3_system_errno(db);
   if ((primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR || primary == SQLITE_FULL) &&
       err != 0) {
     message += " (" + ErrnoText(err) + ")";
   }
   return Error{std::move(message)};
+}
+
+SqliteBlockStore::Reader::~Reader() {
+  MutexLock lock(mutex);
+  sqlite3_finalize(one);
+  sqlite3_finalize(scan);
+  sqlite3_close_v2(db);
 }
 
 Status SqliteBlockStore::Prepare() {
@@ -348,6 +358,24 @@ int OpenAndListTables(sqlite3** db, const std::filesystem::path& path, int flags
 }
 
 }  // namespace
+
+Status SqliteBlockStore::OpenReader() {
+  auto reader = std::make_unique<Reader>();
+  std::vector<std::string> tables;
+  const int rc =
+      OpenAndListTables(&reader->db, path_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, &tables);
+  MutexLock lock(reader->mutex);
+  if (rc != SQLITE_OK ||
+      sqlite3_prepare_v3(reader->db, kSelectBlockJson, -1, SQLITE_PREPARE_PERSISTENT, &reader->one,
+                         nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v3(reader->db, kScanBlocksJsonFrom, -1, SQLITE_PREPARE_PERSISTENT,
+                         &reader->scan, nullptr) != SQLITE_OK) {
+    return FailOn(reader->db, "cannot open a connection for reading blocks");
+  }
+  lock.Unlock();
+  reader_ = std::move(reader);
+  return {};
+}
 
 Status SqliteBlockStore::SetDurability() {
   // synchronous first, so that switching a new file to WAL is itself
@@ -530,6 +558,7 @@ Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::Open(const std::file
   if (!checkpointer) return Error{checkpointer.error()};
   store->checkpointer_ = std::move(*checkpointer);
   store->checkpointer_->Attach(store->db_);
+  if (Status r = store->OpenReader(); !r) return Error{r.error()};
   return store;
 }
 
@@ -559,6 +588,7 @@ Result<std::unique_ptr<SqliteBlockStore>> SqliteBlockStore::OpenReadOnly(
   }
   store->network_ = *network;
   lock.Unlock();
+  if (Status r = store->OpenReader(); !r) return Error{r.error()};
   return store;
 }
 
@@ -725,9 +755,9 @@ Result<std::optional<Block>> SqliteBlockStore::ReadBlock(const Hash32& hash) con
   return block;
 }
 
-Result<std::size_t> SqliteBlockStore::ReadRunLocked(std::span<const Hash32> hashes,
-                                                    sqlite3_stmt* scan, sqlite3_stmt* one,
-                                                    const TakeRow& take) const {
+Result<std::size_t> SqliteBlockStore::ReadRun(sqlite3* db, std::span<const Hash32> hashes,
+                                              sqlite3_stmt* scan, sqlite3_stmt* one,
+                                              const TakeRow& take) const {
   std::size_t taken = 0;
   bool stopped = false;
   const auto offer = [&](sqlite3_stmt* stmt) -> Status {
@@ -743,8 +773,8 @@ Result<std::size_t> SqliteBlockStore::ReadRunLocked(std::span<const Hash32> hash
   const auto more = [&] { return taken < hashes.size() && !stopped; };
   if (hashes.empty()) return taken;
   // One read transaction: one snapshot, and the file locks taken once.
-  if (Exec(db_, "BEGIN") != SQLITE_OK) return Fail("cannot read the blocks");
-  RollbackIfOpen end(db_);
+  if (Exec(db, "BEGIN") != SQLITE_OK) return FailOn(db, "cannot read the blocks");
+  RollbackIfOpen end(db);
   {
     // A run of blocks of one chain was committed in order (a parent before
     // its child), mostly with no other rows between them: scan the rows
@@ -753,12 +783,12 @@ Result<std::size_t> SqliteBlockStore::ReadRunLocked(std::span<const Hash32> hash
     // walk down the hash index to a random page; the scan reads pages in
     // order.
     StatementUse use(scan);
-    if (BindBlob(scan, 1, hashes.front()) != SQLITE_OK) return Fail("cannot read the blocks");
+    if (BindBlob(scan, 1, hashes.front()) != SQLITE_OK) return FailOn(db, "cannot read the blocks");
     std::size_t skipped = 0;
     while (more() && skipped <= kMaxSkippedRows) {
       const int rc = sqlite3_step(scan);
       if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) return Fail("cannot read the blocks");
+      if (rc != SQLITE_ROW) return FailOn(db, "cannot read the blocks");
       const Hash32& want = hashes[taken];
       const auto hash = ColumnBlob(scan, 0);
       if (!std::equal(hash.begin(), hash.end(), want.begin(), want.end())) {
@@ -771,10 +801,10 @@ Result<std::size_t> SqliteBlockStore::ReadRunLocked(std::span<const Hash32> hash
   // What the scan did not reach, by hash.
   while (more()) {
     StatementUse use(one);
-    if (BindBlob(one, 1, hashes[taken]) != SQLITE_OK) return Fail("cannot read the blocks");
+    if (BindBlob(one, 1, hashes[taken]) != SQLITE_OK) return FailOn(db, "cannot read the blocks");
     const int rc = sqlite3_step(one);
     if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) return Fail("cannot read block " + HexEncode(hashes[taken]));
+    if (rc != SQLITE_ROW) return FailOn(db, "cannot read block " + HexEncode(hashes[taken]));
     if (Status s = offer(one); !s) return Error{s.error()};
   }
   return taken;
@@ -789,7 +819,7 @@ Result<std::vector<Block>> SqliteBlockStore::ReadBlocks(std::span<const Hash32> 
   sqlite3_stmt* one = StatementLocked(kSelectBlock);
   if (scan == nullptr || one == nullptr) return Fail("cannot read the blocks");
   auto read =
-      ReadRunLocked(hashes, scan, one, [&](sqlite3_stmt* stmt, const Hash32& hash) -> Result<bool> {
+      ReadRun(db_, hashes, scan, one, [&](sqlite3_stmt* stmt, const Hash32& hash) -> Result<bool> {
         if (!out.empty() && bytes >= max_data_bytes) return false;
         auto block = BlockFromRow(stmt, hash);
         if (!block) return Error{block.error()};
@@ -803,14 +833,13 @@ Result<std::vector<Block>> SqliteBlockStore::ReadBlocks(std::span<const Hash32> 
 
 Result<std::optional<std::string>> SqliteBlockStore::ReadBlockJson(const Hash32& hash) const {
   if (auto cached = json_cache_.Get(hash)) return cached;
-  MutexLock lock(mutex_);
-  sqlite3_stmt* stmt = StatementLocked(kSelectBlockJson);
-  if (stmt == nullptr) return Fail("cannot read a block");
+  MutexLock lock(reader_->mutex);
+  sqlite3_stmt* stmt = reader_->one;
   StatementUse use(stmt);
-  if (BindBlob(stmt, 1, hash) != SQLITE_OK) return Fail("cannot read a block");
+  if (BindBlob(stmt, 1, hash) != SQLITE_OK) return FailOn(reader_->db, "cannot read a block");
   const int rc = sqlite3_step(stmt);
   if (rc == SQLITE_DONE) return std::optional<std::string>();
-  if (rc != SQLITE_ROW) return Fail("cannot read block " + HexEncode(hash));
+  if (rc != SQLITE_ROW) return FailOn(reader_->db, "cannot read block " + HexEncode(hash));
   std::string json = ColumnString(stmt, 1);
   json_cache_.Put(hash, json);
   return std::optional<std::string>(std::move(json));
@@ -820,24 +849,21 @@ Result<JsonRun> SqliteBlockStore::AppendBlocksJson(std::span<const Hash32> hashe
                                                    std::size_t max_bytes) const {
   const std::size_t start = out.size();
   bool full = false;
-  MutexLock lock(mutex_);
-  sqlite3_stmt* scan = StatementLocked(kScanBlocksJsonFrom);
-  sqlite3_stmt* one = StatementLocked(kSelectBlockJson);
-  if (scan == nullptr || one == nullptr) return Fail("cannot read the blocks");
+  MutexLock lock(reader_->mutex);
   // Each block's JSON unless it would take the answer past max_bytes (the
   // first always goes in).
-  auto read =
-      ReadRunLocked(hashes, scan, one, [&](sqlite3_stmt* stmt, const Hash32&) -> Result<bool> {
-        const std::string_view json = ColumnText(stmt, 1);
-        const bool first = out.size() == start;
-        if (!first && out.size() - start + 1 + json.size() > max_bytes) {
-          full = true;
-          return false;
-        }
-        if (!first) out += ',';
-        out += json;
-        return true;
-      });
+  auto read = ReadRun(reader_->db, hashes, reader_->scan, reader_->one,
+                      [&](sqlite3_stmt* stmt, const Hash32&) -> Result<bool> {
+                        const std::string_view json = ColumnText(stmt, 1);
+                        const bool first = out.size() == start;
+                        if (!first && out.size() - start + 1 + json.size() > max_bytes) {
+                          full = true;
+                          return false;
+                        }
+                        if (!first) out += ',';
+                        out += json;
+                        return true;
+                      });
   if (!read) return Error{read.error()};
   return JsonRun{*read, full};
 }

@@ -159,9 +159,10 @@ class SqliteBlockStore final : public BlockStore {
   // mostly the asked ones, else by `one` (the row of hash ?1, the same
   // columns). Stops at the first hash not stored, or when take answers
   // false; returns how many it took.
+  // `db` is the connection of both statements, whose lock the caller holds.
   using TakeRow = std::function<Result<bool>(sqlite3_stmt* row, const Hash32& hash)>;
-  Result<std::size_t> ReadRunLocked(std::span<const Hash32> hashes, sqlite3_stmt* scan,
-                                    sqlite3_stmt* one, const TakeRow& take) const REQUIRES(mutex_);
+  Result<std::size_t> ReadRun(sqlite3* db, std::span<const Hash32> hashes, sqlite3_stmt* scan,
+                              sqlite3_stmt* one, const TakeRow& take) const;
   // The transaction index's row, without pending changes.
   Result<std::optional<TxLocation>> FindTxLocked(const Hash32& txid) const REQUIRES(mutex_);
   // One block from the file.
@@ -197,7 +198,10 @@ class SqliteBlockStore final : public BlockStore {
   // The coin in the current row of `stmt`: columns amount, key, height,
   // coinbase from `col` on; an error when the row is malformed.
   Result<Coin> CoinFromRow(sqlite3_stmt* stmt, int col) const;
-  Error Fail(const std::string& what) const;  // "<file>: <what>: <sqlite message>"
+  Error Fail(const std::string& what) const;                 // "<file>: <what>: <sqlite message>"
+  Error FailOn(sqlite3* db, const std::string& what) const;  // the same, of connection `db`
+  // Opens reader_ (after the file is known to be ours).
+  Status OpenReader();
   // Checks an existing file: a meta table (in `tables`), schema version,
   // the meta keys; prepares the statements.
   Status CheckMeta(const std::vector<std::string>& tables) REQUIRES(mutex_);
@@ -229,6 +233,24 @@ class SqliteBlockStore final : public BlockStore {
   // Copies the WAL into the main file on its own thread and connection;
   // set by Open() (read-write), closed before db_.
   std::unique_ptr<WalCheckpointer> checkpointer_;
+  // The reads that serve clients, blocks' JSON forms one by one and in
+  // runs (GET /blocks/{id}, GET /blocks, the P2P blocks answer), on a
+  // connection of their own with its own lock: under WAL it reads every
+  // committed block while a commit holds mutex_ through its fsync. A block
+  // row never changes once committed and the chain names only committed
+  // blocks, so it reads what the writer would. Set by Open() and
+  // OpenReadOnly(); closed before db_.
+  struct Reader {
+    Reader() = default;
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+    ~Reader();
+    Mutex mutex;
+    sqlite3* db = nullptr;                           // owned
+    sqlite3_stmt* one GUARDED_BY(mutex) = nullptr;   // kSelectBlockJson
+    sqlite3_stmt* scan GUARDED_BY(mutex) = nullptr;  // kScanBlocksJsonFrom
+  };
+  std::unique_ptr<Reader> reader_;
   // Single blocks' JSON forms as served (GET /blocks/{id}), by hash; as
   // large as the block cache. Its own lock.
   static std::size_t JsonCharge(const std::string& json) { return json.size() + 96; }

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
@@ -425,6 +427,51 @@ TEST_F(SqliteStoreTest, CheckpointsTheLogOnItsOwnThread) {
   auto read_only = SqliteBlockStore::OpenReadOnly(file_);
   ASSERT_TRUE(read_only.ok()) << read_only.error();
   EXPECT_EQ((*read_only)->checkpoint_stats().runs, 0u);
+}
+
+TEST_F(SqliteStoreTest, BlockJsonIsReadWithoutTheWritersLock) {
+  // ForEachHeader holds the writer's lock while its callback runs, as a
+  // commit does through its fsync. Reads of blocks' JSON forms (what
+  // GET /blocks and peers are served) go on meanwhile on another thread,
+  // on the store's reading connection, and see every committed block.
+  auto chain = SyntheticChain(40, 1, genesis_.hash, "7");
+  std::vector<Block> blocks{genesis_};
+  blocks.insert(blocks.end(), chain.begin(), chain.end());
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  for (std::size_t i = 0; i < blocks.size(); i += 10) {
+    const auto end = std::min(blocks.size(), i + 10);
+    ASSERT_TRUE(
+        store->Commit(BatchOf(std::vector<Block>(blocks.begin() + i, blocks.begin() + end))).ok());
+  }
+  std::vector<Hash32> hashes;
+  for (const Block& b : blocks) hashes.push_back(b.hash);
+  std::atomic<bool> read{false};
+  std::string joined;
+  std::string one;
+  bool waited = false;
+  std::thread reader;
+  const Status scanned = store->ForEachHeader([&](const Hash32& hash, const BlockHeader&) {
+    if (hash != blocks.back().hash) return;
+    reader = std::thread([&] {
+      auto run = store->AppendBlocksJson(hashes, joined);
+      auto single = store->ReadBlockJson(blocks[20].hash);
+      if (run.ok() && run->count == blocks.size() && single.ok() && *single) {
+        one = **single;
+      }
+      read = true;
+    });
+    // Bounded: reads that wait for this lock fail the test
+    // rather than hang it (joined once the lock is free).
+    waited = testutil::WaitUntil([&] { return read.load(); }, std::chrono::seconds(10));
+  });
+  if (reader.joinable()) reader.join();
+  ASSERT_TRUE(scanned.ok()) << scanned.error();
+  EXPECT_TRUE(waited) << "the reads waited for the writer's lock";
+  std::string expected;
+  for (const Block& b : blocks) expected += (expected.empty() ? "" : ",") + BlockToJson(b);
+  EXPECT_EQ(joined, expected);
+  EXPECT_EQ(one, BlockToJson(blocks[20]));
 }
 
 TEST_F(SqliteStoreTest, EmptyBatchIsANoOp) {
