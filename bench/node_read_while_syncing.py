@@ -19,36 +19,13 @@ import json
 import os
 import random
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from node_http import free_port  # noqa: E402
-
-
-def start(binary, data_dir, peers=None):
-    http_port, p2p_port = free_port(), free_port()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HTTP_PORT": str(http_port),
-           "P2P_PORT": str(p2p_port), "NETWORK": "regtest", "DATA_DIR": data_dir,
-           "LOG_LEVEL": "warn"}
-    if peers:
-        env["PEERS"] = peers
-    node = subprocess.Popen([binary, "node"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    return node, http_port, p2p_port
-
-
-def stop(node):
-    node.send_signal(signal.SIGTERM)
-    try:
-        node.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        node.kill()
-        node.wait()
+from node_http import free_port, start, stop  # noqa: E402
 
 
 def height(conn):
@@ -86,7 +63,8 @@ def one_run(binary, store_dir, rng):
     shutil.copytree(store_dir, a_dir)
     a = b = None
     try:
-        a, a_http, a_p2p = start(binary, a_dir)
+        a_p2p = free_port()
+        a, a_http = start(binary, a_dir, {"P2P_PORT": str(a_p2p)})
         conn_a = http.client.HTTPConnection("127.0.0.1", a_http, timeout=5)
         deadline = time.monotonic() + 120
         tip = -1
@@ -96,7 +74,7 @@ def one_run(binary, store_dir, rng):
             except OSError:
                 conn_a = http.client.HTTPConnection("127.0.0.1", a_http, timeout=5)
                 time.sleep(0.01)
-        b, b_http, _ = start(binary, b_dir, peers=f"ws://127.0.0.1:{a_p2p}")
+        b, b_http = start(binary, b_dir, {"PEERS": f"ws://127.0.0.1:{a_p2p}"})
         wait_height(b_http, 1)
         conn = http.client.HTTPConnection("127.0.0.1", b_http, timeout=30)
         syncing, have, checks = [], height(conn), 0
